@@ -1,0 +1,29 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace SemiNas.Contracts;
+
+/// <summary>Where and how one evaluation runs.</summary>
+public sealed class EvaluationContext
+{
+    /// <summary>The store's id of the trial being evaluated.</summary>
+    public required long TrialId { get; init; }
+
+    /// <summary>"cpu" or "cuda" (already resolved from the configuration's "auto").</summary>
+    public required string Device { get; init; }
+
+    /// <summary>A seed derived from the experiment seed and the trial, for reproducible evaluations.</summary>
+    public required int Seed { get; init; }
+
+    /// <summary>A folder owned by this trial for checkpoints and artefacts; it survives a restart of the search.</summary>
+    public required string WorkingDirectory { get; init; }
+
+    public ILogger Logger { get; init; } = NullLogger.Instance;
+
+    /// <summary>Receives progress of a long evaluation (shown live by the host).</summary>
+    public IProgress<EvaluationProgress>? Progress { get; init; }
+}
+
+/// <summary>Progress of one evaluation: the fraction done (0..1), a short message and any metrics so far.</summary>
+public sealed record EvaluationProgress(double Fraction, string? Message = null,
+    IReadOnlyDictionary<string, double>? Metrics = null);

@@ -1,0 +1,31 @@
+namespace SemiNas.Contracts;
+
+/// <summary>
+/// A search space of fixed-length token sequences. The shared controller only ever sees this interface.
+/// </summary>
+public interface ISearchSpace
+{
+    /// <summary>Number of tokens in every architecture.</summary>
+    int Length { get; }
+
+    /// <summary>One more than the largest token: the controller's vocabulary size (token 0 is its start symbol).</summary>
+    int VocabularySize { get; }
+
+    /// <summary>For each position, the tokens that may stand there (the decoder's per-position mask).</summary>
+    IReadOnlyList<IReadOnlyList<int>> AllowedTokens { get; }
+
+    /// <summary>Draws one valid architecture. All randomness must come from <paramref name="random"/>.</summary>
+    Architecture Sample(Random random);
+
+    /// <summary>Whether the architecture is valid; when not, <paramref name="reason"/> says why.</summary>
+    bool IsValid(Architecture architecture, out string? reason);
+
+    /// <summary>
+    /// A key that is equal for equivalent architectures (for example isomorphic cells), so that each one is
+    /// evaluated once. Only called on valid architectures.
+    /// </summary>
+    string CanonicalKey(Architecture architecture);
+
+    /// <summary>A human-readable form, e.g. the benchmark's own architecture string.</summary>
+    string Describe(Architecture architecture);
+}

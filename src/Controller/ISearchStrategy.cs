@@ -1,0 +1,55 @@
+using SemiNas.Contracts;
+
+namespace SemiNas.Controller;
+
+/// <summary>
+/// Proposes architectures to evaluate. The host owns the trial lifecycle and the store; a strategy only
+/// proposes, reads the history of results, and saves its private state (random generator, model weights, ...)
+/// so that a killed search resumes where it was.
+/// </summary>
+public interface ISearchStrategy
+{
+    /// <summary>
+    /// Up to <paramref name="maxCount"/> new admissible architectures whose canonical keys are not in the history.
+    /// An empty answer while trials are pending means "wait for their results"; an empty answer with nothing
+    /// pending means the strategy has nothing more to propose (the search ends).
+    /// </summary>
+    IReadOnlyList<Architecture> Propose(int maxCount, SearchHistory history);
+
+    /// <summary>The strategy's private state. Saved with every batch of proposals, in the same transaction.</summary>
+    byte[] SaveState();
+
+    void RestoreState(ReadOnlySpan<byte> state);
+}
+
+/// <summary>Everything a strategy is built from.</summary>
+public sealed class StrategyContext
+{
+    public required ISearchSpace Space { get; init; }
+
+    public required Objective Objective { get; init; }
+
+    /// <summary>Number of trials the search may evaluate.</summary>
+    public required int Budget { get; init; }
+
+    public required int Seed { get; init; }
+
+    /// <summary>
+    /// True when the architecture is valid and satisfies the experiment's constraints on cheap metrics.
+    /// Strategies propose only admissible architectures, so a FLOPs limit never costs an evaluation.
+    /// </summary>
+    public required Func<Architecture, bool> IsAdmissible { get; init; }
+}
+
+/// <summary>Creates a strategy by name from its options (bound from YAML <c>search.options</c>).</summary>
+public interface IStrategyFactory
+{
+    string Name { get; }
+
+    string Description { get; }
+
+    /// <summary>The options class, bound and validated like plugin options.</summary>
+    Type OptionsType { get; }
+
+    ISearchStrategy Create(object options, StrategyContext context);
+}

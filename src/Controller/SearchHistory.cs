@@ -1,0 +1,57 @@
+using SemiNas.Contracts;
+
+namespace SemiNas.Controller;
+
+public enum TrialStatus
+{
+    /// <summary>Proposed and not finished yet (waiting or running).</summary>
+    Pending,
+    Complete,
+    Failed,
+}
+
+/// <summary>What a strategy may know of one trial.</summary>
+/// <param name="Objective">The objective metric of a complete trial; null otherwise.</param>
+/// <param name="Feasible">False when a constraint on an evaluated metric was violated.</param>
+public sealed record TrialView(
+    int Number, Architecture Architecture, string CanonicalKey, TrialStatus Status, double? Objective, bool Feasible);
+
+/// <summary>All trials of an experiment in the order they were proposed.</summary>
+public sealed class SearchHistory
+{
+    private readonly List<TrialView> _trials = [];
+    private readonly Dictionary<string, TrialView> _byKey = new(StringComparer.Ordinal);
+
+    public SearchHistory(IEnumerable<TrialView>? trials = null)
+    {
+        foreach (var trial in trials ?? []) Add(trial);
+    }
+
+    public IReadOnlyList<TrialView> Trials => _trials;
+
+    public int PendingCount { get; private set; }
+
+    public bool ContainsKey(string canonicalKey) => _byKey.ContainsKey(canonicalKey);
+
+    /// <summary>Complete, feasible trials with an objective value: the labelled data of a learning strategy.</summary>
+    public IEnumerable<TrialView> Scored => _trials.Where(t => t is { Status: TrialStatus.Complete, Feasible: true, Objective: not null });
+
+    public void Add(TrialView trial)
+    {
+        if (!_byKey.TryAdd(trial.CanonicalKey, trial))
+            throw new InvalidOperationException($"Trial {trial.Number} repeats the canonical key '{trial.CanonicalKey}'.");
+        _trials.Add(trial);
+        if (trial.Status == TrialStatus.Pending) PendingCount++;
+    }
+
+    /// <summary>Replaces a trial (matched by number) with its new status, e.g. when it completes.</summary>
+    public void Update(TrialView trial)
+    {
+        var index = _trials.FindIndex(t => t.Number == trial.Number);
+        if (index < 0) throw new InvalidOperationException($"Unknown trial {trial.Number}.");
+        if (_trials[index].Status == TrialStatus.Pending) PendingCount--;
+        if (trial.Status == TrialStatus.Pending) PendingCount++;
+        _trials[index] = trial;
+        _byKey[trial.CanonicalKey] = trial;
+    }
+}

@@ -1,0 +1,42 @@
+using System.CommandLine;
+using SemiNas.Host.Reporting;
+using SemiNas.Storage;
+
+namespace SemiNas.Host.Cli;
+
+internal static class ExportCommand
+{
+    public static Command Create()
+    {
+        var storeArgument = CommonOptions.Store();
+        var experimentOption = CommonOptions.Experiment();
+        var format = new Option<string>("--format") { Description = "csv or json.", Required = true };
+        format.AcceptOnlyFromAmong("csv", "json");
+        var output = new Option<string?>("--output") { Description = "File to write (default: standard output)." };
+        var command = new Command("export", "Exports every trial of an experiment: id, state, tokens, canonical key, metrics, timings.")
+        {
+            storeArgument, experimentOption, format, output,
+        };
+        command.SetAction(result => CommonOptions.Guard(() =>
+        {
+            using var store = ExperimentStore.Open(result.GetValue(storeArgument)!, mustExist: true);
+            var experiment = CommonOptions.PickExperiment(store, result.GetValue(experimentOption));
+            var trials = store.LoadTrials(experiment.Id);
+            var path = result.GetValue(output);
+            using var stream = path is null ? Console.OpenStandardOutput() : File.Create(path);
+            if (result.GetValue(format) == "json")
+            {
+                TrialExport.WriteJson(stream, trials);
+                stream.WriteByte((byte)'\n');
+            }
+            else
+            {
+                using var writer = new StreamWriter(stream);
+                TrialExport.WriteCsv(writer, trials);
+            }
+            if (path is not null) Console.Error.WriteLine($"Wrote {trials.Count} trials to {path}.");
+            return CommonOptions.ExitOk;
+        }));
+        return command;
+    }
+}

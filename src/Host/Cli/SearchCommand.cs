@@ -1,0 +1,74 @@
+using System.CommandLine;
+using SemiNas.Host.Configuration;
+using SemiNas.Host.Experiments;
+using SemiNas.Host.Reporting;
+using SemiNas.Storage;
+
+namespace SemiNas.Host.Cli;
+
+internal static class SearchCommand
+{
+    public static Command Create()
+    {
+        var config = CommonOptions.Config();
+        var storage = new Option<string?>("--storage") { Description = "Store file; overrides storage.path." };
+        var seed = new Option<int?>("--seed") { Description = "Overrides seed (a different seed is a different experiment)." };
+        var workers = new Option<int?>("--workers") { Description = "Overrides execution.workers." };
+        var fork = new Option<bool>("--fork")
+        {
+            Description = "When the store holds this experiment with another configuration, start a new experiment beside it instead of refusing.",
+        };
+        var plugins = CommonOptions.PluginPaths();
+        var command = new Command("search", "Runs (or resumes) the search an experiment file describes.")
+        {
+            config, storage, seed, workers, fork, plugins,
+        };
+        command.SetAction((result, cancellationToken) => CommonOptions.Guard(async () =>
+        {
+            var loaded = ConfigLoader.Load(result.GetValue(config)!);
+            if (result.GetValue(seed) is { } s) loaded.Config.Seed = s;
+            if (result.GetValue(workers) is { } w)
+            {
+                if (w < 1) throw new FormatException("--workers must be at least 1.");
+                loaded.Config.Execution.Workers = w;
+            }
+            var catalog = CommonOptions.LoadPlugins(result.GetValue(plugins) ?? [], loaded);
+            using var plan = ExperimentPlan.Create(loaded, catalog, result.GetValue(storage));
+            var execution = plan.Config.Execution;
+            var settings = new RunSettings(
+                execution.Workers,
+                DeviceResolver.Resolve(execution.Device),
+                execution.TrialTimeoutSeconds is { } t ? TimeSpan.FromSeconds(t) : null,
+                result.GetValue(fork));
+
+            using var store = ExperimentStore.Open(plan.StorePath);
+            var progress = new ConsoleProgress(Console.Out, !Console.IsOutputRedirected, plan.Task.Objective);
+            var run = await new ExperimentRunner(plan, store, settings, progress).RunAsync(cancellationToken);
+            PrintResult(run, plan, store.Path);
+            return run.Outcome == RunOutcome.Interrupted ? CommonOptions.ExitInterrupted : CommonOptions.ExitOk;
+        }));
+        return command;
+    }
+
+    private static void PrintResult(RunResult run, ExperimentPlan plan, string storePath)
+    {
+        var summary = TrialSummary.Of(run.Trials, run.Experiment.Objective);
+        switch (run.Outcome)
+        {
+            case RunOutcome.AlreadyFinished:
+                Console.WriteLine($"Experiment '{run.Experiment.Name}' already finished: {summary.Finished} of {run.Experiment.Budget} trials are recorded in {storePath}.");
+                break;
+            case RunOutcome.Interrupted:
+                Console.WriteLine($"Interrupted: {summary.Finished} of {run.Experiment.Budget} trials are recorded in {storePath}. Run the same command to resume.");
+                break;
+            default:
+                Console.WriteLine($"Finished: {summary.Complete} complete, {summary.Failed} failed, stored in {storePath}.");
+                break;
+        }
+        if (summary.Best is { } best)
+        {
+            Console.WriteLine($"Best trial {best.Number}: [{best.Architecture}] {best.Description}");
+            MetricFormat.WriteMetrics(Console.Out, best);
+        }
+    }
+}

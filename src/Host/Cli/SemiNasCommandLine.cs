@@ -1,0 +1,19 @@
+using System.CommandLine;
+
+namespace SemiNas.Host.Cli;
+
+/// <summary>The `seminas` command line: one class per command, wired up here.</summary>
+public static class SemiNasCommandLine
+{
+    public static RootCommand Build()
+    {
+        var root = new RootCommand("SemiNas: semi-supervised neural architecture search with task plugins.");
+        root.Subcommands.Add(PluginsCommand.Create());
+        root.Subcommands.Add(ValidateCommand.Create());
+        root.Subcommands.Add(SearchCommand.Create());
+        root.Subcommands.Add(StatusCommand.Create());
+        root.Subcommands.Add(ExportCommand.Create());
+        root.Subcommands.Add(DescribeCommand.Create());
+        return root;
+    }
+}

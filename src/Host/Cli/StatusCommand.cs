@@ -1,0 +1,69 @@
+using System.CommandLine;
+using System.Text.Json;
+using SemiNas.Host.Reporting;
+using SemiNas.Storage;
+
+namespace SemiNas.Host.Cli;
+
+internal static class StatusCommand
+{
+    public static Command Create()
+    {
+        var storeArgument = CommonOptions.Store();
+        var experimentOption = CommonOptions.Experiment();
+        var json = CommonOptions.Json();
+        var command = new Command("status", "Shows trial counts per state and the best trial of an experiment.")
+        {
+            storeArgument, experimentOption, json,
+        };
+        command.SetAction(result => CommonOptions.Guard(() =>
+        {
+            using var store = ExperimentStore.Open(result.GetValue(storeArgument)!, mustExist: true);
+            var experiment = CommonOptions.PickExperiment(store, result.GetValue(experimentOption));
+            var trials = store.LoadTrials(experiment.Id);
+            var summary = TrialSummary.Of(trials, experiment.Objective);
+            if (result.GetValue(json)) PrintJson(experiment, summary);
+            else PrintText(experiment, summary);
+            return CommonOptions.ExitOk;
+        }));
+        return command;
+    }
+
+    private static void PrintText(ExperimentRecord experiment, TrialSummary s)
+    {
+        var state = experiment.FinishedAt is null ? "not finished" : $"finished {experiment.FinishedAt:u}";
+        Console.WriteLine($"Experiment '{experiment.Name}': plugin {experiment.Plugin}, strategy {experiment.Strategy}, budget {experiment.Budget}, {state}.");
+        Console.WriteLine($"Trials: {s.Complete} complete ({s.Infeasible} infeasible), {s.Failed} failed, {s.Running} running, {s.Waiting} waiting.");
+        if (s.Best is { } best)
+        {
+            Console.WriteLine($"Best trial {best.Number} ({experiment.Objective.Goal.ToString().ToLowerInvariant()} {experiment.Objective.Metric}): [{best.Architecture}] {best.Description}");
+            MetricFormat.WriteMetrics(Console.Out, best);
+        }
+    }
+
+    private static void PrintJson(ExperimentRecord experiment, TrialSummary s)
+    {
+        var document = new
+        {
+            experiment = experiment.Name,
+            plugin = experiment.Plugin,
+            strategy = experiment.Strategy,
+            budget = experiment.Budget,
+            objective = new { metric = experiment.Objective.Metric, goal = experiment.Objective.Goal.ToString().ToLowerInvariant() },
+            finished = experiment.FinishedAt is not null,
+            trials = new { waiting = s.Waiting, running = s.Running, complete = s.Complete, failed = s.Failed, infeasible = s.Infeasible },
+            best = s.Best is { } b
+                ? new
+                {
+                    number = b.Number,
+                    tokens = b.Architecture.ToString(),
+                    canonicalKey = b.CanonicalKey,
+                    description = b.Description,
+                    metrics = b.Metrics,
+                    cheapMetrics = b.CheapMetrics,
+                }
+                : null,
+        };
+        Console.WriteLine(JsonSerializer.Serialize(document, JsonOutput.Options));
+    }
+}

@@ -1,0 +1,97 @@
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
+using YamlDotNet.RepresentationModel;
+
+namespace SemiNas.Host.Configuration;
+
+// The shape of an experiment YAML file. Property names appear in YAML in camelCase.
+// Every property carries a [Description]: `seminas validate` and docs/configuration.md show them.
+
+public sealed class ExperimentConfig
+{
+    [Required, Range(1, 1), Description("Version of this file format. Must be 1.")]
+    public int SchemaVersion { get; set; }
+
+    [Required, RegularExpression("^[A-Za-z0-9][A-Za-z0-9._-]*$"),
+     Description("Name of the experiment: letters, digits, '.', '_' and '-'. Names the store file and identifies the experiment inside it.")]
+    public string Name { get; set; } = "";
+
+    [Description("Free text shown by `seminas status`.")]
+    public string? Description { get; set; }
+
+    [Description("Seed of every random choice of the search (strategy, sampling, evaluation seeds).")]
+    public int Seed { get; set; }
+
+    [Required, Description("The task: which plugin, and its options.")]
+    public TaskConfig Task { get; set; } = new();
+
+    [Required, Description("The search strategy, its options and the budget.")]
+    public SearchConfig Search { get; set; } = new();
+
+    [Description("Bounds on metrics, by metric name, e.g. `flops: {max: 600e6}`. Bounds on cheap metrics reject a candidate before evaluation; bounds on evaluated metrics make a completed trial infeasible.")]
+    public Dictionary<string, BoundConfig> Constraints { get; set; } = new();
+
+    [Description("How trials run: parallel workers, device and time limit.")]
+    public ExecutionConfig Execution { get; set; } = new();
+
+    [Description("Where the experiment is stored.")]
+    public StorageConfig Storage { get; set; } = new();
+
+    [Description("Extra folders to search for plugins, relative to this file; the `plugins` folder beside the host is always searched.")]
+    public List<string> PluginPaths { get; set; } = new();
+}
+
+public sealed class TaskConfig
+{
+    [Required, Description("Name of the task plugin, as listed by `seminas plugins`.")]
+    public string Plugin { get; set; } = "";
+
+    [Description("The plugin's own options; `seminas plugins` lists them with their defaults.")]
+    public YamlMappingNode? Options { get; set; }
+}
+
+public sealed class SearchConfig
+{
+    [Description("Search strategy: random (more come with the controller).")]
+    public string Strategy { get; set; } = "random";
+
+    [Required, Range(1, 10_000_000), Description("Number of trials to evaluate (completed plus failed).")]
+    public int Budget { get; set; }
+
+    [Description("The strategy's own options.")]
+    public YamlMappingNode? Options { get; set; }
+}
+
+public sealed class BoundConfig
+{
+    [Description("Smallest allowed value (inclusive).")]
+    public double? Min { get; set; }
+
+    [Description("Largest allowed value (inclusive).")]
+    public double? Max { get; set; }
+}
+
+public enum DeviceKind
+{
+    Auto,
+    Cpu,
+    Cuda,
+}
+
+public sealed class ExecutionConfig
+{
+    [Range(1, 1024), Description("Evaluations that run at the same time.")]
+    public int Workers { get; set; } = 1;
+
+    [Description("Device for evaluations: cpu, cuda, or auto (cuda when available, else cpu).")]
+    public DeviceKind Device { get; set; } = DeviceKind.Auto;
+
+    [Range(0.001, double.MaxValue), Description("Seconds after which a running evaluation is cancelled and its trial FAILED. No limit when absent.")]
+    public double? TrialTimeoutSeconds { get; set; }
+}
+
+public sealed class StorageConfig
+{
+    [Description("SQLite file of the experiment, relative to the working directory. Default: experiments/<name>.sqlite.")]
+    public string? Path { get; set; }
+}

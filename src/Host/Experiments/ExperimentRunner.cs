@@ -1,0 +1,283 @@
+using System.Diagnostics;
+using System.Globalization;
+using SemiNas.Contracts;
+using SemiNas.Controller;
+using SemiNas.Host.Reporting;
+using SemiNas.Storage;
+
+namespace SemiNas.Host.Experiments;
+
+/// <summary>How a search runs on this machine; none of it changes the experiment's results.</summary>
+public sealed record RunSettings(int Workers, string Device, TimeSpan? TrialTimeout, bool Fork = false);
+
+public enum RunOutcome
+{
+    /// <summary>The budget is spent (or the strategy has nothing more to propose).</summary>
+    Finished,
+    /// <summary>The experiment had already finished before this run.</summary>
+    AlreadyFinished,
+    /// <summary>Stopped by Ctrl-C; running the same command resumes.</summary>
+    Interrupted,
+}
+
+public sealed record RunResult(RunOutcome Outcome, ExperimentRecord Experiment, IReadOnlyList<TrialRecord> Trials);
+
+/// <summary>
+/// Runs one experiment against its store: resumes what is there, asks the strategy for proposals, evaluates
+/// up to <see cref="RunSettings.Workers"/> trials at once, and records every result as soon as it exists.
+/// </summary>
+public sealed class ExperimentRunner(ExperimentPlan plan, ExperimentStore store, RunSettings settings, ISearchObserver observer)
+{
+    private static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan StaleAfter = TimeSpan.FromSeconds(30);
+
+    public async Task<RunResult> RunAsync(CancellationToken cancellationToken)
+    {
+        var experiment = OpenExperiment();
+        store.AcquireOwnership(experiment.Id, StaleAfter);
+        try
+        {
+            return await RunOwnedAsync(experiment, cancellationToken);
+        }
+        finally
+        {
+            store.RequeueUnfinished(experiment.Id);
+            store.ReleaseOwnership(experiment.Id);
+        }
+    }
+
+    /// <summary>Finds the experiment in the store, creating it on first run; refuses a changed configuration.</summary>
+    private ExperimentRecord OpenExperiment()
+    {
+        var name = plan.Config.Name;
+        var existing = store.FindExperiment(name);
+        if (existing is null) return store.CreateExperiment(NewExperiment(name, parentId: null));
+        if (existing.Fingerprint == plan.Fingerprint) return existing;
+
+        if (settings.Fork)
+        {
+            var sameConfig = store.ListExperiments().FirstOrDefault(e => e.Fingerprint == plan.Fingerprint);
+            if (sameConfig is not null) return sameConfig;
+            var forkName = Enumerable.Range(2, int.MaxValue - 2).Select(i => $"{name}-fork{i}").First(n => store.FindExperiment(n) is null);
+            return store.CreateExperiment(NewExperiment(forkName, existing.Id));
+        }
+
+        var changes = ExperimentPlan.Differences(existing.ConfigJson, plan.ConfigJson);
+        throw new StoreException(
+            $"{store.Path} already holds experiment '{name}' with a different configuration:\n  " +
+            string.Join("\n  ", changes) +
+            "\nRun with --fork to start a new experiment beside it in the same store, or choose another store with --storage.");
+    }
+
+    private NewExperiment NewExperiment(string name, long? parentId) => new(
+        name, plan.Plugin.Name, plan.Strategy.Name, plan.Config.Search.Budget, plan.Task.Objective,
+        plan.Source.Text, plan.ConfigJson, plan.Fingerprint, parentId);
+
+    private async Task<RunResult> RunOwnedAsync(ExperimentRecord experiment, CancellationToken cancellationToken)
+    {
+        var requeued = store.RequeueUnfinished(experiment.Id);
+        var trials = store.LoadTrials(experiment.Id).ToDictionary(t => t.Id);
+        var budget = experiment.Budget;
+        var finished = trials.Values.Count(t => t.IsFinished);
+        if (experiment.FinishedAt is not null || finished >= budget)
+        {
+            store.MarkFinished(experiment.Id);
+            return new RunResult(RunOutcome.AlreadyFinished, experiment, Ordered(trials));
+        }
+
+        var history = new SearchHistory(trials.Values.OrderBy(t => t.Number).Select(ToView));
+        var strategy = plan.Strategy.Create(plan.StrategyOptions, new StrategyContext
+        {
+            Space = plan.Task.Space,
+            Objective = plan.Task.Objective,
+            Budget = budget,
+            Seed = plan.Config.Seed,
+            IsAdmissible = plan.IsAdmissible,
+        });
+        if (store.LoadStrategyState(experiment.Id) is { } state) strategy.RestoreState(state);
+
+        var waiting = new Queue<TrialRecord>(trials.Values.Where(t => t.State == TrialState.Waiting).OrderBy(t => t.Number));
+        var running = new Dictionary<Task<TrialOutcome>, TrialRecord>();
+        observer.Started(experiment, trials.Values.ToList(), requeued);
+
+        using var stopEvaluations = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var heartbeat = StartHeartbeat(experiment.Id, stopEvaluations.Token);
+        var exhausted = false;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            while (running.Count < settings.Workers && waiting.Count > 0)
+                Start(waiting.Dequeue());
+
+            var room = budget - finished - running.Count - waiting.Count;
+            if (!exhausted && running.Count < settings.Workers && room > 0)
+            {
+                var proposals = strategy.Propose(Math.Min(settings.Workers - running.Count, room), history);
+                if (proposals.Count == 0 && running.Count == 0) exhausted = true;
+                foreach (var trial in Record(experiment.Id, proposals, history, strategy))
+                {
+                    trials[trial.Id] = trial;
+                    Start(trial);
+                }
+            }
+            if (running.Count == 0) break;
+
+            Task<TrialOutcome> done;
+            try
+            {
+                done = await Task.WhenAny(running.Keys).WaitAsync(cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+            var record = running[done];
+            running.Remove(done);
+            var outcome = await done;
+            if (outcome.Interrupted) continue;
+            var saved = Save(record, outcome);
+            trials[saved.Id] = saved;
+            history.Update(ToView(saved));
+            finished++;
+            observer.TrialFinished(saved, trials.Values.ToList());
+        }
+
+        // Ctrl-C: stop the evaluations in flight; their trials go back to WAITING and re-run on resume.
+        await stopEvaluations.CancelAsync();
+        await Task.WhenAll(running.Keys.Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default)));
+        store.RequeueUnfinished(experiment.Id);
+
+        var interrupted = cancellationToken.IsCancellationRequested && finished < budget;
+        if (!interrupted) store.MarkFinished(experiment.Id);
+        var final = store.LoadTrials(experiment.Id);
+        var result = new RunResult(interrupted ? RunOutcome.Interrupted : RunOutcome.Finished,
+            store.FindExperiment(experiment.Name)!, final);
+        observer.Ended(result);
+        return result;
+
+        void Start(TrialRecord trial)
+        {
+            store.MarkRunning(trial.Id);
+            running[EvaluateAsync(trial, stopEvaluations.Token)] = trial;
+        }
+    }
+
+    private IReadOnlyList<TrialRecord> Record(long experimentId, IReadOnlyList<Architecture> proposals, SearchHistory history, ISearchStrategy strategy)
+    {
+        if (proposals.Count == 0) return [];
+        var batchKeys = new HashSet<string>(StringComparer.Ordinal);
+        var newTrials = new List<NewTrial>(proposals.Count);
+        foreach (var architecture in proposals)
+        {
+            // A strategy must only propose admissible, unseen architectures; anything else is a bug worth stopping for.
+            if (!plan.Task.Space.IsValid(architecture, out var reason))
+                throw new InvalidOperationException($"Strategy '{plan.Strategy.Name}' proposed an invalid architecture [{architecture}]: {reason}");
+            var key = plan.Task.Space.CanonicalKey(architecture);
+            if (history.ContainsKey(key) || !batchKeys.Add(key))
+                throw new InvalidOperationException($"Strategy '{plan.Strategy.Name}' proposed [{architecture}] again (canonical key {key}).");
+            var cheap = plan.Task.CheapMetrics(architecture);
+            if (plan.Constraints.FindViolation(cheap) is { } violation)
+                throw new InvalidOperationException($"Strategy '{plan.Strategy.Name}' proposed [{architecture}] outside the constraints: {violation}.");
+            newTrials.Add(new NewTrial(architecture, key, plan.Task.Space.Describe(architecture), cheap));
+        }
+        var added = store.AddTrials(experimentId, newTrials, strategy.SaveState());
+        foreach (var trial in added) history.Add(ToView(trial));
+        return added;
+    }
+
+    private TrialRecord Save(TrialRecord trial, TrialOutcome outcome)
+    {
+        if (outcome.Error is { } error)
+        {
+            store.MarkFailed(trial.Id, error, outcome.Metrics);
+        }
+        else
+        {
+            var metrics = outcome.Metrics!;
+            var feasible = plan.Constraints.FindViolation(metrics) is null;
+            store.MarkComplete(trial.Id, metrics, metrics[plan.Task.Objective.Metric], feasible);
+        }
+        return store.LoadTrial(trial.Id);
+    }
+
+    private async Task<TrialOutcome> EvaluateAsync(TrialRecord trial, CancellationToken stop)
+    {
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        if (settings.TrialTimeout is { } timeout) limit.CancelAfter(timeout);
+        var context = new EvaluationContext
+        {
+            TrialId = trial.Id,
+            Device = settings.Device,
+            Seed = unchecked(plan.Config.Seed * 1_000_003 + trial.Number),
+            WorkingDirectory = Path.Combine(Path.GetDirectoryName(store.Path)!, $"{plan.Config.Name}.trials", trial.Number.ToString(CultureInfo.InvariantCulture)),
+            Progress = new Progress<EvaluationProgress>(p => observer.TrialProgress(trial, p)),
+        };
+        try
+        {
+            // Task.Run keeps a plugin that blocks before its first await from stalling the other workers.
+            var evaluation = Task.Run(() => plan.Task.EvaluateAsync(trial.Architecture, context, limit.Token), limit.Token);
+            var metrics = await evaluation.WaitAsync(limit.Token);
+            if (!metrics.TryGetValue(plan.Task.Objective.Metric, out var objective))
+                return TrialOutcome.Failed($"the evaluation returned no '{plan.Task.Objective.Metric}' metric", metrics);
+            if (!double.IsFinite(objective))
+                return TrialOutcome.Failed($"the evaluation returned {plan.Task.Objective.Metric} = {objective}", metrics);
+            return new TrialOutcome(metrics, null, false);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            return new TrialOutcome(null, null, true);
+        }
+        catch (OperationCanceledException) when (limit.IsCancellationRequested)
+        {
+            return TrialOutcome.Failed($"timed out after {settings.TrialTimeout!.Value.TotalSeconds:0.###} s");
+        }
+        catch (Exception e)
+        {
+            return TrialOutcome.Failed($"{e.GetType().Name}: {e.Message}");
+        }
+    }
+
+    private PeriodicHeartbeat StartHeartbeat(long experimentId, CancellationToken stop) =>
+        new(() => store.Heartbeat(experimentId), HeartbeatInterval, stop);
+
+    private static TrialView ToView(TrialRecord t) => new(
+        t.Number, t.Architecture, t.CanonicalKey,
+        t.State switch { TrialState.Complete => TrialStatus.Complete, TrialState.Failed => TrialStatus.Failed, _ => TrialStatus.Pending },
+        t.Objective, t.Feasible);
+
+    private static List<TrialRecord> Ordered(Dictionary<long, TrialRecord> trials) => trials.Values.OrderBy(t => t.Number).ToList();
+
+    private sealed record TrialOutcome(IReadOnlyDictionary<string, double>? Metrics, string? Error, bool Interrupted)
+    {
+        public static TrialOutcome Failed(string error, IReadOnlyDictionary<string, double>? metrics = null) => new(metrics, error, false);
+    }
+
+    /// <summary>Keeps the store's heartbeats fresh while the search runs, so another process can tell it is alive.</summary>
+    private sealed class PeriodicHeartbeat : IDisposable
+    {
+        private readonly CancellationTokenSource _stop;
+        private readonly Task _loop;
+
+        public PeriodicHeartbeat(Action beat, TimeSpan interval, CancellationToken stop)
+        {
+            _stop = CancellationTokenSource.CreateLinkedTokenSource(stop);
+            _loop = Task.Run(async () =>
+            {
+                using var timer = new PeriodicTimer(interval);
+                try
+                {
+                    while (await timer.WaitForNextTickAsync(_stop.Token)) beat();
+                }
+                catch (OperationCanceledException)
+                {
+                }
+            });
+        }
+
+        public void Dispose()
+        {
+            _stop.Cancel();
+            _loop.Wait();
+            _stop.Dispose();
+        }
+    }
+}

@@ -1,0 +1,3 @@
+using SemiNas.Host.Cli;
+
+return await SemiNasCommandLine.Build().Parse(args).InvokeAsync();

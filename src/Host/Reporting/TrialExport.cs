@@ -1,0 +1,69 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using SemiNas.Storage;
+
+namespace SemiNas.Host.Reporting;
+
+/// <summary>Writes an experiment's trials as CSV (one row per trial, one column per metric) or JSON.</summary>
+public static class TrialExport
+{
+    private static readonly string[] FixedColumns =
+    [
+        "number", "state", "tokens", "canonical_key", "description", "objective", "feasible", "attempts",
+        "duration_s", "created_at", "started_at", "finished_at", "error",
+    ];
+
+    public static void WriteCsv(TextWriter writer, IReadOnlyList<TrialRecord> trials)
+    {
+        var metricColumns = trials.SelectMany(t => t.CheapMetrics.Keys.Concat(t.Metrics.Keys))
+            .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        writer.WriteLine(string.Join(',', FixedColumns.Concat(metricColumns).Select(Escape)));
+        foreach (var t in trials)
+        {
+            var fields = new List<string?>
+            {
+                Number(t.Number), t.State.ToString().ToUpperInvariant(), t.Architecture.ToString(), t.CanonicalKey, t.Description,
+                Number(t.Objective), t.Feasible ? "true" : "false", Number(t.Attempts), Number(t.DurationSeconds),
+                Time(t.CreatedAt), Time(t.StartedAt), Time(t.FinishedAt), t.Error,
+            };
+            foreach (var metric in metricColumns)
+                fields.Add(t.Metrics.TryGetValue(metric, out var v) || t.CheapMetrics.TryGetValue(metric, out v) ? Number(v) : null);
+            writer.WriteLine(string.Join(',', fields.Select(Escape)));
+        }
+    }
+
+    public static void WriteJson(Stream stream, IReadOnlyList<TrialRecord> trials)
+    {
+        var rows = trials.Select(t => new
+        {
+            number = t.Number,
+            state = t.State.ToString().ToUpperInvariant(),
+            tokens = t.Architecture.ToString(),
+            canonicalKey = t.CanonicalKey,
+            description = t.Description,
+            objective = t.Objective,
+            feasible = t.Feasible,
+            attempts = t.Attempts,
+            durationSeconds = t.DurationSeconds,
+            createdAt = t.CreatedAt,
+            startedAt = t.StartedAt,
+            finishedAt = t.FinishedAt,
+            error = t.Error,
+            metrics = t.Metrics,
+            cheapMetrics = t.CheapMetrics,
+        });
+        JsonSerializer.Serialize(stream, rows, JsonOutput.Options);
+    }
+
+    private static string Number(double? value) => value?.ToString("R", CultureInfo.InvariantCulture) ?? "";
+
+    private static string? Time(DateTimeOffset? value) => value?.ToString("O", CultureInfo.InvariantCulture);
+
+    private static string Escape(string? field)
+    {
+        if (string.IsNullOrEmpty(field)) return "";
+        if (field.IndexOfAny([',', '"', '\n', '\r']) < 0) return field;
+        return new StringBuilder("\"").Append(field.Replace("\"", "\"\"")).Append('"').ToString();
+    }
+}

@@ -1,0 +1,454 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.Data.Sqlite;
+using SemiNas.Contracts;
+
+namespace SemiNas.Storage;
+
+/// <summary>
+/// Experiments, trials and strategy snapshots in one SQLite file (WAL, synchronous FULL). Every change is one
+/// transaction, so a kill at any moment leaves the file consistent: completed trials are never lost, and the
+/// unique (experiment, canonical key) index makes it impossible to record the same architecture twice.
+/// Thread-safe: all access goes through one connection under a lock.
+/// </summary>
+public sealed class ExperimentStore : IDisposable
+{
+    public const int SchemaVersion = 1;
+
+    private static readonly JsonSerializerOptions MetricJson = new()
+    {
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    private readonly SqliteConnection _connection;
+    private readonly Lock _lock = new();
+
+    private ExperimentStore(string path, SqliteConnection connection)
+    {
+        Path = path;
+        _connection = connection;
+    }
+
+    public string Path { get; }
+
+    /// <summary>Opens the store, creating the file and its schema when missing.</summary>
+    /// <param name="mustExist">When true, a missing file is an error instead of a new store.</param>
+    public static ExperimentStore Open(string path, bool mustExist = false)
+    {
+        var fullPath = System.IO.Path.GetFullPath(path);
+        if (mustExist && !File.Exists(fullPath))
+            throw new StoreException($"{path}: no such experiment store.");
+        var directory = System.IO.Path.GetDirectoryName(fullPath);
+        if (!string.IsNullOrEmpty(directory)) Directory.CreateDirectory(directory);
+
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder
+        {
+            DataSource = fullPath,
+            Mode = mustExist ? SqliteOpenMode.ReadWrite : SqliteOpenMode.ReadWriteCreate,
+            Pooling = false,
+        }.ToString());
+        try
+        {
+            connection.Open();
+            Execute(connection, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000;");
+            Migrate(connection, path);
+        }
+        catch (SqliteException e)
+        {
+            connection.Dispose();
+            throw new StoreException($"{path}: cannot open the experiment store: {e.Message}", e);
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+        return new ExperimentStore(fullPath, connection);
+    }
+
+    private static void Migrate(SqliteConnection connection, string path)
+    {
+        var version = Convert.ToInt32(Scalar(connection, "PRAGMA user_version;"), CultureInfo.InvariantCulture);
+        if (version > SchemaVersion)
+            throw new StoreException($"{path}: the store has schema version {version}; this seminas reads up to {SchemaVersion}. Use a newer seminas.");
+        if (version == SchemaVersion) return;
+        using var transaction = connection.BeginTransaction();
+        Execute(connection, """
+            CREATE TABLE experiments (
+                id                INTEGER PRIMARY KEY,
+                name              TEXT NOT NULL UNIQUE,
+                plugin            TEXT NOT NULL,
+                strategy          TEXT NOT NULL,
+                budget            INTEGER NOT NULL,
+                objective_metric  TEXT NOT NULL,
+                objective_goal    TEXT NOT NULL,
+                config_text       TEXT NOT NULL,
+                config_json       TEXT NOT NULL,
+                fingerprint       TEXT NOT NULL,
+                parent_id         INTEGER REFERENCES experiments(id),
+                created_at        TEXT NOT NULL,
+                finished_at       TEXT,
+                owner             TEXT,
+                owner_heartbeat   TEXT
+            );
+            CREATE TABLE trials (
+                id                 INTEGER PRIMARY KEY,
+                experiment_id      INTEGER NOT NULL REFERENCES experiments(id),
+                number             INTEGER NOT NULL,
+                tokens             TEXT NOT NULL,
+                canonical_key      TEXT NOT NULL,
+                description        TEXT NOT NULL,
+                state              TEXT NOT NULL CHECK (state IN ('WAITING', 'RUNNING', 'COMPLETE', 'FAILED')),
+                objective          REAL,
+                feasible           INTEGER NOT NULL DEFAULT 1,
+                cheap_metrics_json TEXT NOT NULL,
+                metrics_json       TEXT NOT NULL DEFAULT '{}',
+                error              TEXT,
+                attempts           INTEGER NOT NULL DEFAULT 0,
+                created_at         TEXT NOT NULL,
+                started_at         TEXT,
+                finished_at        TEXT,
+                heartbeat          TEXT,
+                UNIQUE (experiment_id, number),
+                UNIQUE (experiment_id, canonical_key)
+            );
+            CREATE INDEX trials_by_state ON trials(experiment_id, state);
+            CREATE TABLE strategy_snapshots (
+                experiment_id  INTEGER PRIMARY KEY REFERENCES experiments(id),
+                trial_count    INTEGER NOT NULL,
+                created_at     TEXT NOT NULL,
+                state          BLOB NOT NULL
+            );
+            PRAGMA user_version = 1;
+            """);
+        transaction.Commit();
+    }
+
+    public IReadOnlyList<ExperimentRecord> ListExperiments()
+    {
+        lock (_lock)
+        {
+            using var command = Command("SELECT * FROM experiments ORDER BY id;");
+            return ReadAll(command, ReadExperiment);
+        }
+    }
+
+    public ExperimentRecord? FindExperiment(string name)
+    {
+        lock (_lock)
+        {
+            using var command = Command("SELECT * FROM experiments WHERE name = $name;", ("$name", name));
+            return ReadAll(command, ReadExperiment).FirstOrDefault();
+        }
+    }
+
+    public ExperimentRecord CreateExperiment(NewExperiment experiment)
+    {
+        lock (_lock)
+        {
+            using var command = Command("""
+                INSERT INTO experiments (name, plugin, strategy, budget, objective_metric, objective_goal,
+                                         config_text, config_json, fingerprint, parent_id, created_at)
+                VALUES ($name, $plugin, $strategy, $budget, $metric, $goal, $text, $json, $fingerprint, $parent, $now)
+                RETURNING *;
+                """,
+                ("$name", experiment.Name), ("$plugin", experiment.Plugin), ("$strategy", experiment.Strategy),
+                ("$budget", experiment.Budget), ("$metric", experiment.Objective.Metric),
+                ("$goal", experiment.Objective.Goal.ToString()), ("$text", experiment.ConfigText),
+                ("$json", experiment.ConfigJson), ("$fingerprint", experiment.Fingerprint),
+                ("$parent", experiment.ParentId), ("$now", Now()));
+            return ReadAll(command, ReadExperiment).Single();
+        }
+    }
+
+    /// <summary>
+    /// Claims the experiment for this process. Refused while another live process holds it: on this machine,
+    /// a holder whose process is gone is taken over at once; elsewhere, after <paramref name="staleAfter"/>
+    /// without a heartbeat.
+    /// </summary>
+    public void AcquireOwnership(long experimentId, TimeSpan staleAfter)
+    {
+        lock (_lock)
+        {
+            using var transaction = _connection.BeginTransaction();
+            using (var read = Command("SELECT owner, owner_heartbeat FROM experiments WHERE id = $id;", ("$id", experimentId)))
+            using (var reader = read.ExecuteReader())
+            {
+                if (reader.Read() && !reader.IsDBNull(0))
+                {
+                    var owner = OwnerId.Parse(reader.GetString(0));
+                    var heartbeat = ParseTime(reader.GetString(1));
+                    if (owner != OwnerId.Current && owner.IsAlive(heartbeat, staleAfter))
+                        throw new StoreException(
+                            $"{Path}: the experiment is being run by process {owner.ProcessId} on {owner.Machine} " +
+                            $"(last heartbeat {heartbeat:u}). Stop it first, or wait {staleAfter.TotalSeconds:0} s after it died.");
+                }
+            }
+            using (var write = Command("UPDATE experiments SET owner = $owner, owner_heartbeat = $now WHERE id = $id;",
+                       ("$owner", OwnerId.Current.ToString()), ("$now", Now()), ("$id", experimentId)))
+                write.ExecuteNonQuery();
+            transaction.Commit();
+        }
+    }
+
+    public void ReleaseOwnership(long experimentId)
+    {
+        lock (_lock)
+        {
+            using var command = Command("UPDATE experiments SET owner = NULL, owner_heartbeat = NULL WHERE id = $id AND owner = $owner;",
+                ("$id", experimentId), ("$owner", OwnerId.Current.ToString()));
+            command.ExecuteNonQuery();
+        }
+    }
+
+    /// <summary>Refreshes the experiment's and the running trials' heartbeats.</summary>
+    public void Heartbeat(long experimentId)
+    {
+        lock (_lock)
+        {
+            using var transaction = _connection.BeginTransaction();
+            var now = Now();
+            using (var experiment = Command("UPDATE experiments SET owner_heartbeat = $now WHERE id = $id;", ("$now", now), ("$id", experimentId)))
+                experiment.ExecuteNonQuery();
+            using (var trials = Command("UPDATE trials SET heartbeat = $now WHERE experiment_id = $id AND state = 'RUNNING';", ("$now", now), ("$id", experimentId)))
+                trials.ExecuteNonQuery();
+            transaction.Commit();
+        }
+    }
+
+    public void MarkFinished(long experimentId)
+    {
+        lock (_lock)
+        {
+            using var command = Command("UPDATE experiments SET finished_at = $now WHERE id = $id;", ("$now", Now()), ("$id", experimentId));
+            command.ExecuteNonQuery();
+        }
+    }
+
+    public IReadOnlyList<TrialRecord> LoadTrials(long experimentId)
+    {
+        lock (_lock)
+        {
+            using var command = Command("SELECT * FROM trials WHERE experiment_id = $id ORDER BY number;", ("$id", experimentId));
+            return ReadAll(command, ReadTrial);
+        }
+    }
+
+    public TrialRecord LoadTrial(long trialId)
+    {
+        lock (_lock)
+        {
+            using var command = Command("SELECT * FROM trials WHERE id = $id;", ("$id", trialId));
+            return ReadAll(command, ReadTrial).SingleOrDefault() ?? throw new StoreException($"{Path}: no trial with id {trialId}.");
+        }
+    }
+
+    /// <summary>
+    /// Records new WAITING trials and the strategy state that proposed them, atomically: after a crash the
+    /// store never holds proposals that the saved strategy state does not know about, or the reverse.
+    /// </summary>
+    public IReadOnlyList<TrialRecord> AddTrials(long experimentId, IReadOnlyList<NewTrial> trials, byte[] strategyState)
+    {
+        lock (_lock)
+        {
+            using var transaction = _connection.BeginTransaction();
+            var next = Convert.ToInt32(Scalar(_connection, "SELECT COALESCE(MAX(number), 0) + 1 FROM trials WHERE experiment_id = $id;", ("$id", experimentId)), CultureInfo.InvariantCulture);
+            var added = new List<TrialRecord>(trials.Count);
+            foreach (var trial in trials)
+            {
+                using var insert = Command("""
+                    INSERT INTO trials (experiment_id, number, tokens, canonical_key, description, state, cheap_metrics_json, created_at)
+                    VALUES ($experiment, $number, $tokens, $key, $description, 'WAITING', $cheap, $now)
+                    RETURNING *;
+                    """,
+                    ("$experiment", experimentId), ("$number", next++), ("$tokens", trial.Architecture.ToString()),
+                    ("$key", trial.CanonicalKey), ("$description", trial.Description),
+                    ("$cheap", JsonSerializer.Serialize(trial.CheapMetrics, MetricJson)), ("$now", Now()));
+                try
+                {
+                    added.Add(ReadAll(insert, ReadTrial).Single());
+                }
+                catch (SqliteException e) when (e.SqliteErrorCode == 19)
+                {
+                    throw new StoreException($"{Path}: architecture '{trial.Architecture}' (key {trial.CanonicalKey}) is already a trial of this experiment.", e);
+                }
+            }
+            using (var snapshot = Command("""
+                       INSERT INTO strategy_snapshots (experiment_id, trial_count, created_at, state)
+                       VALUES ($id, $count, $now, $state)
+                       ON CONFLICT (experiment_id) DO UPDATE SET trial_count = excluded.trial_count,
+                           created_at = excluded.created_at, state = excluded.state;
+                       """, ("$id", experimentId), ("$count", next - 1), ("$now", Now()), ("$state", strategyState)))
+                snapshot.ExecuteNonQuery();
+            transaction.Commit();
+            return added;
+        }
+    }
+
+    public byte[]? LoadStrategyState(long experimentId)
+    {
+        lock (_lock)
+        {
+            return Scalar(_connection, "SELECT state FROM strategy_snapshots WHERE experiment_id = $id;", ("$id", experimentId)) as byte[];
+        }
+    }
+
+    public void MarkRunning(long trialId)
+    {
+        lock (_lock)
+        {
+            var now = Now();
+            Update(trialId, "state = 'RUNNING', started_at = $now, heartbeat = $now, attempts = attempts + 1, error = NULL",
+                "state = 'WAITING'", ("$now", now));
+        }
+    }
+
+    public void MarkComplete(long trialId, IReadOnlyDictionary<string, double> metrics, double objective, bool feasible)
+    {
+        lock (_lock)
+        {
+            Update(trialId, "state = 'COMPLETE', objective = $objective, feasible = $feasible, metrics_json = $metrics, finished_at = $now",
+                "state = 'RUNNING'", ("$objective", objective), ("$feasible", feasible ? 1 : 0),
+                ("$metrics", JsonSerializer.Serialize(metrics, MetricJson)), ("$now", Now()));
+        }
+    }
+
+    public void MarkFailed(long trialId, string error, IReadOnlyDictionary<string, double>? metrics = null)
+    {
+        lock (_lock)
+        {
+            Update(trialId, "state = 'FAILED', error = $error, metrics_json = $metrics, finished_at = $now", "state = 'RUNNING'",
+                ("$error", error), ("$metrics", JsonSerializer.Serialize(metrics ?? new Dictionary<string, double>(), MetricJson)), ("$now", Now()));
+        }
+    }
+
+    /// <summary>Puts trials that were started but never finished (crash, kill, Ctrl-C) back to WAITING.</summary>
+    public int RequeueUnfinished(long experimentId)
+    {
+        lock (_lock)
+        {
+            using var command = Command("UPDATE trials SET state = 'WAITING', heartbeat = NULL WHERE experiment_id = $id AND state = 'RUNNING';", ("$id", experimentId));
+            return command.ExecuteNonQuery();
+        }
+    }
+
+    public void Dispose()
+    {
+        _connection.Dispose();
+    }
+
+    private void Update(long trialId, string set, string expectedState, params (string Name, object? Value)[] parameters)
+    {
+        using var command = Command($"UPDATE trials SET {set} WHERE id = $trial AND {expectedState};", [.. parameters, ("$trial", trialId)]);
+        if (command.ExecuteNonQuery() != 1)
+            throw new StoreException($"{Path}: trial {trialId} is not in the expected state ({expectedState}).");
+    }
+
+    private SqliteCommand Command(string sql, params (string Name, object? Value)[] parameters) => Command(_connection, sql, parameters);
+
+    private static SqliteCommand Command(SqliteConnection connection, string sql, params (string Name, object? Value)[] parameters)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        return command;
+    }
+
+    private static void Execute(SqliteConnection connection, string sql)
+    {
+        using var command = Command(connection, sql);
+        command.ExecuteNonQuery();
+    }
+
+    private static object? Scalar(SqliteConnection connection, string sql, params (string Name, object? Value)[] parameters)
+    {
+        using var command = Command(connection, sql, parameters);
+        var value = command.ExecuteScalar();
+        return value is DBNull ? null : value;
+    }
+
+    private static List<T> ReadAll<T>(SqliteCommand command, Func<SqliteDataReader, T> read)
+    {
+        using var reader = command.ExecuteReader();
+        var result = new List<T>();
+        while (reader.Read()) result.Add(read(reader));
+        return result;
+    }
+
+    private static ExperimentRecord ReadExperiment(SqliteDataReader r) => new(
+        Id: r.GetInt64(r.GetOrdinal("id")),
+        Name: r.GetString(r.GetOrdinal("name")),
+        Plugin: r.GetString(r.GetOrdinal("plugin")),
+        Strategy: r.GetString(r.GetOrdinal("strategy")),
+        Budget: r.GetInt32(r.GetOrdinal("budget")),
+        Objective: new Objective(r.GetString(r.GetOrdinal("objective_metric")), Enum.Parse<MetricGoal>(r.GetString(r.GetOrdinal("objective_goal")))),
+        ConfigText: r.GetString(r.GetOrdinal("config_text")),
+        ConfigJson: r.GetString(r.GetOrdinal("config_json")),
+        Fingerprint: r.GetString(r.GetOrdinal("fingerprint")),
+        ParentId: NullableInt64(r, "parent_id"),
+        CreatedAt: ParseTime(r.GetString(r.GetOrdinal("created_at"))),
+        FinishedAt: NullableTime(r, "finished_at"));
+
+    private static TrialRecord ReadTrial(SqliteDataReader r) => new(
+        Id: r.GetInt64(r.GetOrdinal("id")),
+        ExperimentId: r.GetInt64(r.GetOrdinal("experiment_id")),
+        Number: r.GetInt32(r.GetOrdinal("number")),
+        Architecture: Architecture.Parse(r.GetString(r.GetOrdinal("tokens"))),
+        CanonicalKey: r.GetString(r.GetOrdinal("canonical_key")),
+        Description: r.GetString(r.GetOrdinal("description")),
+        State: Enum.Parse<TrialState>(r.GetString(r.GetOrdinal("state")), ignoreCase: true),
+        Objective: r.IsDBNull(r.GetOrdinal("objective")) ? null : r.GetDouble(r.GetOrdinal("objective")),
+        Feasible: r.GetInt32(r.GetOrdinal("feasible")) != 0,
+        CheapMetrics: ReadMetrics(r.GetString(r.GetOrdinal("cheap_metrics_json"))),
+        Metrics: ReadMetrics(r.GetString(r.GetOrdinal("metrics_json"))),
+        Error: r.IsDBNull(r.GetOrdinal("error")) ? null : r.GetString(r.GetOrdinal("error")),
+        Attempts: r.GetInt32(r.GetOrdinal("attempts")),
+        CreatedAt: ParseTime(r.GetString(r.GetOrdinal("created_at"))),
+        StartedAt: NullableTime(r, "started_at"),
+        FinishedAt: NullableTime(r, "finished_at"),
+        Heartbeat: NullableTime(r, "heartbeat"));
+
+    private static IReadOnlyDictionary<string, double> ReadMetrics(string json) =>
+        JsonSerializer.Deserialize<Dictionary<string, double>>(json, MetricJson) ?? [];
+
+    private static long? NullableInt64(SqliteDataReader r, string column) =>
+        r.IsDBNull(r.GetOrdinal(column)) ? null : r.GetInt64(r.GetOrdinal(column));
+
+    private static DateTimeOffset? NullableTime(SqliteDataReader r, string column) =>
+        r.IsDBNull(r.GetOrdinal(column)) ? null : ParseTime(r.GetString(r.GetOrdinal(column)));
+
+    private static string Now() => DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture);
+
+    private static DateTimeOffset ParseTime(string text) => DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
+
+    /// <summary>Which process runs an experiment: machine and process id.</summary>
+    private readonly record struct OwnerId(string Machine, int ProcessId)
+    {
+        public static OwnerId Current { get; } = new(Environment.MachineName, Environment.ProcessId);
+
+        public static OwnerId Parse(string text)
+        {
+            var at = text.LastIndexOf('@');
+            return new OwnerId(text[(at + 1)..], int.Parse(text[..at], CultureInfo.InvariantCulture));
+        }
+
+        public bool IsAlive(DateTimeOffset heartbeat, TimeSpan staleAfter)
+        {
+            if (Machine != Environment.MachineName) return DateTimeOffset.UtcNow - heartbeat < staleAfter;
+            try
+            {
+                using var process = System.Diagnostics.Process.GetProcessById(ProcessId);
+                return !process.HasExited && DateTimeOffset.UtcNow - heartbeat < staleAfter;
+            }
+            catch (ArgumentException)
+            {
+                return false; // no such process
+            }
+        }
+
+        public override string ToString() => $"{ProcessId}@{Machine}";
+    }
+}
+
+public sealed class StoreException(string message, Exception? inner = null) : Exception(message, inner);

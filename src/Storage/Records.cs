@@ -1,0 +1,71 @@
+using SemiNas.Contracts;
+
+namespace SemiNas.Storage;
+
+/// <summary>
+/// A trial's lifecycle: WAITING (proposed, not started, or interrupted and due to re-run) → RUNNING →
+/// COMPLETE or FAILED. Only COMPLETE and FAILED are final.
+/// </summary>
+public enum TrialState
+{
+    Waiting,
+    Running,
+    Complete,
+    Failed,
+}
+
+public sealed record NewExperiment(
+    string Name,
+    string Plugin,
+    string Strategy,
+    int Budget,
+    Objective Objective,
+    string ConfigText,
+    string ConfigJson,
+    string Fingerprint,
+    long? ParentId = null);
+
+public sealed record ExperimentRecord(
+    long Id,
+    string Name,
+    string Plugin,
+    string Strategy,
+    int Budget,
+    Objective Objective,
+    string ConfigText,
+    string ConfigJson,
+    string Fingerprint,
+    long? ParentId,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? FinishedAt);
+
+public sealed record NewTrial(
+    Architecture Architecture,
+    string CanonicalKey,
+    string Description,
+    IReadOnlyDictionary<string, double> CheapMetrics);
+
+public sealed record TrialRecord(
+    long Id,
+    long ExperimentId,
+    int Number,
+    Architecture Architecture,
+    string CanonicalKey,
+    string Description,
+    TrialState State,
+    double? Objective,
+    bool Feasible,
+    IReadOnlyDictionary<string, double> CheapMetrics,
+    IReadOnlyDictionary<string, double> Metrics,
+    string? Error,
+    int Attempts,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? FinishedAt,
+    DateTimeOffset? Heartbeat)
+{
+    public bool IsFinished => State is TrialState.Complete or TrialState.Failed;
+
+    /// <summary>Seconds between start and finish of the last attempt.</summary>
+    public double? DurationSeconds => StartedAt is { } s && FinishedAt is { } f ? (f - s).TotalSeconds : null;
+}

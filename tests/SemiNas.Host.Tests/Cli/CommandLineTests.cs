@@ -1,0 +1,137 @@
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+
+namespace SemiNas.Host.Tests.Cli;
+
+public class CommandLineTests
+{
+    [Fact]
+    public async Task Killing_a_search_with_SIGKILL_and_running_it_again_ends_with_exactly_the_budget()
+    {
+        using var folder = new TempFolder();
+        folder.Write("c.yaml", Configs.NasBench201(name: "killed", budget: 100, simulatedSeconds: 0.05, workers: 4));
+        var store = folder.File("experiments/killed.sqlite");
+
+        using (var process = SeminasProcess.Start(folder.Path, "search", "c.yaml"))
+        {
+            _ = process.StandardOutput.ReadToEndAsync();
+            _ = process.StandardError.ReadToEndAsync();
+            var deadline = DateTime.UtcNow.AddMinutes(2);
+            while (CompleteTrials(store) < 30)
+            {
+                Assert.True(DateTime.UtcNow < deadline, "the search made no progress");
+                Assert.False(process.HasExited, "the search ended before it was killed");
+                await Task.Delay(50);
+            }
+            process.Kill(entireProcessTree: true); // SIGKILL: no cleanup runs
+            await process.WaitForExitAsync();
+        }
+        var beforeResume = CompleteTrials(store);
+        Assert.InRange(beforeResume, 30, 99);
+
+        var (exitCode, output, error) = await SeminasProcess.RunAsync(folder.Path, "search", "c.yaml");
+        Assert.True(exitCode == 0, error);
+        Assert.Contains("resuming", output);
+
+        var (statusCode, statusJson, _) = await SeminasProcess.RunAsync(folder.Path, "status", store, "--json");
+        Assert.Equal(0, statusCode);
+        using var status = JsonDocument.Parse(statusJson);
+        Assert.Equal(100, status.RootElement.GetProperty("trials").GetProperty("complete").GetInt32());
+        Assert.Equal(0, status.RootElement.GetProperty("trials").GetProperty("failed").GetInt32());
+        Assert.Equal(100, DistinctKeys(store));
+    }
+
+    [Fact]
+    public async Task A_misspelt_key_is_reported_with_line_and_column_and_a_non_zero_exit()
+    {
+        using var folder = new TempFolder();
+        folder.Write("bad.yaml", """
+            schemaVersion: 1
+            name: bad
+            task:
+              plugin: nasbench201
+            search:
+              strategy: random
+              budjet: 100
+            """);
+        var (exitCode, _, error) = await SeminasProcess.RunAsync(folder.Path, "validate", "bad.yaml");
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("bad.yaml:7:3", error);
+        Assert.Contains("budget", error);
+    }
+
+    [Fact]
+    public async Task Search_prints_the_best_architecture_and_export_writes_every_trial()
+    {
+        using var folder = new TempFolder();
+        folder.Write("c.yaml", Configs.NasBench201(name: "small", budget: 15));
+        var (exitCode, output, error) = await SeminasProcess.RunAsync(folder.Path, "search", "c.yaml");
+        Assert.True(exitCode == 0, error);
+        Assert.Contains("Best trial", output);
+        Assert.Contains("test_accuracy", output);
+
+        var (csvCode, _, csvError) = await SeminasProcess.RunAsync(folder.Path, "export", "experiments/small.sqlite", "--format", "csv", "--output", "t.csv");
+        Assert.True(csvCode == 0, csvError);
+        var lines = File.ReadAllLines(folder.File("t.csv"));
+        Assert.Equal(16, lines.Length);
+        Assert.StartsWith("number,state,tokens,canonical_key", lines[0]);
+        Assert.Contains("valid_accuracy", lines[0]);
+
+        var (jsonCode, json, _) = await SeminasProcess.RunAsync(folder.Path, "export", "experiments/small.sqlite", "--format", "json");
+        Assert.Equal(0, jsonCode);
+        using var document = JsonDocument.Parse(json);
+        Assert.Equal(15, document.RootElement.GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Describe_shows_the_canonical_key_readable_form_and_cheap_metrics()
+    {
+        using var folder = new TempFolder();
+        folder.Write("c.yaml", Configs.NasBench201());
+        // The ResNet cell of NAS-Bench-201 (index 11472).
+        var (exitCode, json, error) = await SeminasProcess.RunAsync(folder.Path, "describe", "c.yaml", "--arch", "4 1 4 2 1 2", "--json");
+        Assert.True(exitCode == 0, error);
+        using var document = JsonDocument.Parse(json);
+        var root = document.RootElement;
+        Assert.True(root.GetProperty("valid").GetBoolean());
+        Assert.Equal("|nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|skip_connect~2|", root.GetProperty("description").GetString());
+        Assert.True(root.GetProperty("cheapMetrics").GetProperty("flops").GetDouble() > 0);
+
+        var (invalidCode, invalidOutput, _) = await SeminasProcess.RunAsync(folder.Path, "describe", "c.yaml", "--arch", "9 1 4 2 1 2");
+        Assert.NotEqual(0, invalidCode);
+        Assert.Contains("not valid", invalidOutput);
+    }
+
+    [Fact]
+    public async Task Plugins_lists_the_bundled_plugin_with_its_options()
+    {
+        using var folder = new TempFolder();
+        var (exitCode, json, error) = await SeminasProcess.RunAsync(folder.Path, "plugins", "--json");
+        Assert.True(exitCode == 0, error);
+        using var document = JsonDocument.Parse(json);
+        var plugin = document.RootElement.GetProperty("plugins").EnumerateArray().Single(p => p.GetProperty("name").GetString() == "nasbench201");
+        Assert.Contains(plugin.GetProperty("options").EnumerateArray(), o => o.GetProperty("keyPath").GetString() == "dataset");
+    }
+
+    private static int CompleteTrials(string store) =>
+        File.Exists(store) ? Query(store, "SELECT COUNT(*) FROM trials WHERE state = 'COMPLETE'") : 0;
+
+    private static int DistinctKeys(string store) =>
+        Query(store, "SELECT COUNT(DISTINCT canonical_key) FROM trials WHERE state = 'COMPLETE'");
+
+    private static int Query(string store, string sql)
+    {
+        try
+        {
+            using var connection = new SqliteConnection($"Data Source={store};Mode=ReadOnly;Pooling=False");
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            return Convert.ToInt32(command.ExecuteScalar());
+        }
+        catch (SqliteException)
+        {
+            return 0; // the file exists before its tables do
+        }
+    }
+}

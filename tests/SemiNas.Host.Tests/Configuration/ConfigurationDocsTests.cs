@@ -1,0 +1,50 @@
+using SemiNas.Host.Configuration;
+
+namespace SemiNas.Host.Tests.Configuration;
+
+public sealed class ConfigurationDocsTests
+{
+    private static string RepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "SemiNas.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException($"No SemiNas.sln above {AppContext.BaseDirectory}.");
+    }
+
+    private static string Docs() => File.ReadAllText(Path.Combine(RepoRoot(), "docs", "configuration.md"));
+
+    [Fact]
+    public void Every_experiment_key_is_documented()
+    {
+        var docs = Docs();
+
+        var missing = OptionsDocumentation.Describe(typeof(ExperimentConfig))
+            .Select(e => e.KeyPath)
+            .Where(path => !docs.Contains($"`{path}`", StringComparison.Ordinal))
+            .ToList();
+
+        Assert.True(missing.Count == 0, $"docs/configuration.md does not mention: {string.Join(", ", missing)}");
+    }
+
+    [Fact]
+    public void The_complete_example_in_the_docs_loads()
+    {
+        var docs = Docs();
+        const string start = "<!-- complete-example -->\n```yaml\n";
+        var from = docs.ReplaceLineEndings("\n").IndexOf(start, StringComparison.Ordinal);
+        Assert.True(from >= 0, "docs/configuration.md has no marked complete example");
+        var text = docs.ReplaceLineEndings("\n")[(from + start.Length)..];
+        var yaml = text[..text.IndexOf("```", StringComparison.Ordinal)];
+
+        var config = ConfigLoader.Parse(yaml, "configuration.md");
+
+        Assert.Equal("nasbench201", config.Task.Plugin);
+        Assert.NotNull(config.Task.Options);
+    }
+}

@@ -1,0 +1,56 @@
+namespace SemiNas.Host.Tests;
+
+/// <summary>A temporary folder for one test, deleted afterwards.</summary>
+public sealed class TempFolder : IDisposable
+{
+    public TempFolder()
+    {
+        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "seminas-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(Path);
+    }
+
+    public string Path { get; }
+
+    public string File(string name) => System.IO.Path.Combine(Path, name);
+
+    public string Write(string name, string text)
+    {
+        var path = File(name);
+        System.IO.File.WriteAllText(path, text);
+        return path;
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(Path, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
+
+public static class Configs
+{
+    /// <summary>A NAS-Bench-201 experiment; <paramref name="extra"/> adds top-level sections.</summary>
+    public static string NasBench201(string name = "nb201", int budget = 100, int seed = 1, double simulatedSeconds = 0,
+        int workers = 1, string strategy = "random", string dataset = "cifar10-valid", string extra = "") => $"""
+        schemaVersion: 1
+        name: {name}
+        seed: {seed}
+        task:
+          plugin: nasbench201
+          options:
+            dataset: {dataset}
+            simulatedSeconds: {simulatedSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}
+        search:
+          strategy: {strategy}
+          budget: {budget}
+        execution:
+          workers: {workers}
+          device: cpu
+        {extra}
+        """;
+}
