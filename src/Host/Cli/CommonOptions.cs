@@ -48,7 +48,7 @@ internal static class CommonOptions
         }
         catch (ConfigException e)
         {
-            Console.Error.WriteLine($"error: {e.Message}");
+            foreach (var error in e.Errors) Console.Error.WriteLine($"error: {error}");
             return ExitConfigError;
         }
         catch (Exception e)

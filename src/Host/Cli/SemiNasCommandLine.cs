@@ -14,6 +14,7 @@ public static class SemiNasCommandLine
         root.Subcommands.Add(StatusCommand.Create());
         root.Subcommands.Add(ExportCommand.Create());
         root.Subcommands.Add(DescribeCommand.Create());
+        root.Subcommands.Add(PlotCommand.Create());
         return root;
     }
 }

@@ -81,6 +81,22 @@ public class CommandLineTests
         Assert.Equal(0, jsonCode);
         using var document = JsonDocument.Parse(json);
         Assert.Equal(15, document.RootElement.GetArrayLength());
+
+        var (plotCode, _, plotError) = await SeminasProcess.RunAsync(folder.Path, "plot", "experiments/small.sqlite", "--output", "p.png");
+        Assert.True(plotCode == 0, plotError);
+        var png = File.ReadAllBytes(folder.File("p.png"));
+        Assert.True(png.Length > 10_000);
+        Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], png[..4]);
+    }
+
+    [Fact]
+    public void The_host_carries_one_libtorch_and_its_plugins_carry_none()
+    {
+        var output = AppContext.BaseDirectory;
+        Assert.Single(Directory.GetFiles(output, "libtorch_cpu.so", SearchOption.AllDirectories));
+        var plugins = Path.Combine(output, "plugins");
+        Assert.Empty(Directory.GetFiles(plugins, "libtorch*", SearchOption.AllDirectories));
+        Assert.Empty(Directory.GetFiles(plugins, "SemiNas.Contracts.dll", SearchOption.AllDirectories));
     }
 
     [Fact]
