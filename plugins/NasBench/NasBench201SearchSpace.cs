@@ -6,7 +6,7 @@ namespace SemiNas.Plugins.NasBench;
 /// The NAS-Bench-201 cell as 6 tokens, one per edge in architecture-string order (0→1, 0→2, 1→2, 0→3, 1→3, 2→3);
 /// token = op digit + 1: 1 none, 2 skip_connect, 3 nor_conv_1x1, 4 nor_conv_3x3, 5 avg_pool_3x3.
 /// </summary>
-public sealed class NasBench201SearchSpace(NasBench201Table table) : ISearchSpace
+public sealed class NasBench201SearchSpace(NasBench201Table table) : IEnumerableSearchSpace
 {
     private static readonly IReadOnlyList<int> AnyOperation =
         Enumerable.Range(NasBench201Cell.FirstToken, NasBench201Cell.OperationCount).ToArray();
@@ -32,6 +32,9 @@ public sealed class NasBench201SearchSpace(NasBench201Table table) : ISearchSpac
             tokens[edge] = random.Next(NasBench201Cell.FirstToken, NasBench201Cell.LastToken + 1);
         return new Architecture(tokens);
     }
+
+    /// <summary>All 15,625 cells in official index order.</summary>
+    public IEnumerable<Architecture> EnumerateAll() => table.Rows.Select(row => row.ToArchitecture());
 
     public bool IsValid(Architecture architecture, out string? reason) =>
         NasBench201Cell.IsValid(architecture, out reason);

@@ -29,3 +29,12 @@ public interface ISearchSpace
     /// <summary>A human-readable form, e.g. the benchmark's own architecture string.</summary>
     string Describe(Architecture architecture);
 }
+
+/// <summary>
+/// Optional, for spaces small enough to list (tabular benchmarks): every architecture, each canonical class once
+/// or more. Benchmarks use it to know the optimum a search could have found.
+/// </summary>
+public interface IEnumerableSearchSpace : ISearchSpace
+{
+    IEnumerable<Architecture> EnumerateAll();
+}

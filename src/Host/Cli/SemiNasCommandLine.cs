@@ -15,6 +15,8 @@ public static class SemiNasCommandLine
         root.Subcommands.Add(ExportCommand.Create());
         root.Subcommands.Add(DescribeCommand.Create());
         root.Subcommands.Add(PlotCommand.Create());
+        root.Subcommands.Add(BenchmarkCommand.Create());
+        root.Subcommands.Add(BenchCommand.Create());
         return root;
     }
 }

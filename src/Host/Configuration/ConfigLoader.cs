@@ -31,27 +31,36 @@ public static class ConfigLoader
     /// <exception cref="ConfigException">With every problem found in the file.</exception>
     public static LoadedConfig Load(string path)
     {
-        var fullPath = Path.GetFullPath(path);
-        if (!File.Exists(fullPath))
-        {
-            var what = Directory.Exists(fullPath) ? "is a folder, not an experiment file" : "experiment file not found";
-            throw new ConfigException(path, 0, 0, "", $"{what} ({fullPath})");
-        }
-
-        var text = File.ReadAllText(fullPath);
+        var (fullPath, text) = ReadFile(path);
         return new LoadedConfig
         {
             Config = Parse(text, path),
             FullPath = fullPath,
-            Directory = Path.GetDirectoryName(fullPath)!,
+            Directory = System.IO.Path.GetDirectoryName(fullPath)!,
             Text = text,
             DisplayPath = path,
         };
     }
 
+    /// <summary>The full path and text of a configuration file, or a <see cref="ConfigException"/> naming it.</summary>
+    public static (string FullPath, string Text) ReadFile(string path)
+    {
+        var fullPath = Path.GetFullPath(path);
+        if (!File.Exists(fullPath))
+        {
+            var what = Directory.Exists(fullPath) ? "is a folder, not a configuration file" : "configuration file not found";
+            throw new ConfigException(path, 0, 0, "", $"{what} ({fullPath})");
+        }
+        return (fullPath, File.ReadAllText(fullPath));
+    }
+
     /// <summary>Binds and validates experiment text; <paramref name="file"/> only names it in errors.</summary>
     /// <exception cref="ConfigException">With every problem found.</exception>
-    public static ExperimentConfig Parse(string text, string file)
+    public static ExperimentConfig Parse(string text, string file) => Parse<ExperimentConfig>(text, file);
+
+    /// <summary>Binds and validates any configuration class that has a <c>schemaVersion</c> (experiments, benchmarks).</summary>
+    /// <exception cref="ConfigException">With every problem found.</exception>
+    public static T Parse<T>(string text, string file) where T : class, new()
     {
         var stream = new YamlStream();
         var filter = new DuplicateKeyFilter(new Parser(new StringReader(text)), file);
@@ -73,14 +82,14 @@ public static class ConfigLoader
         if (stream.Documents.Count == 0 || ConfigNames.IsNull(stream.Documents[0].RootNode))
         {
             throw new ConfigException(file, 1, 1, "",
-                "the file is empty; an experiment needs at least schemaVersion, name, task and search (see docs/configuration.md)");
+                "the file is empty; see docs/configuration.md for what it needs");
         }
 
         if (stream.Documents.Count > 1)
         {
             var second = stream.Documents[1].RootNode.Start;
             throw new ConfigException(file, (int)second.Line, (int)second.Column, "",
-                "the file holds more than one YAML document (separated by '---'); put one experiment in each file");
+                "the file holds more than one YAML document (separated by '---'); put one in each file");
         }
 
         if (stream.Documents[0].RootNode is not YamlMappingNode root)
@@ -93,7 +102,7 @@ public static class ConfigLoader
         CheckSchemaVersion(root, file);
 
         var errors = new List<ConfigError>(filter.Errors);
-        var config = (ExperimentConfig)YamlBinder.Bind(typeof(ExperimentConfig), root, file, "", errors);
+        var config = (T)YamlBinder.Bind(typeof(T), root, file, "", errors);
         if (errors.Count > 0)
         {
             throw ConfigException.FromUnsorted(errors);

@@ -94,6 +94,7 @@ public sealed class ExperimentRunner(ExperimentPlan plan, ExperimentStore store,
             Seed = plan.Config.Seed,
             IsAdmissible = plan.IsAdmissible,
         });
+        using var disposeStrategy = strategy as IDisposable;
         if (store.LoadStrategyState(experiment.Id) is { } state) strategy.RestoreState(state);
 
         var waiting = new Queue<TrialRecord>(trials.Values.Where(t => t.State == TrialState.Waiting).OrderBy(t => t.Number));

@@ -316,7 +316,7 @@ public sealed class ConfigLoaderTests : IDisposable
 
         Assert.Equal(path, e.File);
         Assert.Equal(0, e.Line);
-        Assert.Equal($"{path}: experiment file not found ({path})", e.Message);
+        Assert.Equal($"{path}: configuration file not found ({path})", e.Message);
     }
 
     [Theory]

@@ -1,0 +1,345 @@
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
+using SemiNas.Contracts;
+using SemiNas.Controller.Nao;
+
+namespace SemiNas.Controller.Strategies;
+
+public enum TargetNormalization
+{
+    /// <summary>(y − mean) / std of the labelled set, with a linear predictor output (NAS-Bench-101 code [A]).</summary>
+    ZScore,
+    /// <summary>(y − min) / (max − min) into [0, 1], usually with a sigmoid output (ImageNet and TTS code).</summary>
+    MinMax,
+}
+
+public enum SeedSelection
+{
+    /// <summary>The K architectures with the highest (true or pseudo) targets: what the paper describes.</summary>
+    Best,
+    /// <summary>The K lowest, as the ImageNet/TTS scripts do by an ascending sort (kept to reproduce them).</summary>
+    Lowest,
+}
+
+/// <summary>
+/// Options of the <c>seminas</c> and <c>nao</c> strategies. Defaults are the paper's NAS-Bench-101 NeurIPS setting
+/// (seminas-method.md §2.4, code [A]) except where the description says otherwise.
+/// </summary>
+public class SemiNasOptions
+{
+    [Range(1, 1_000_000), Description("N: random architectures evaluated before the controller is first trained.")]
+    public int InitialSamples { get; set; } = 1100;
+
+    [Range(0, 10_000_000), Description("M: fresh unevaluated architectures pseudo-labelled by the predictor in each iteration (0 = NAO).")]
+    public int PseudoLabeled { get; set; } = 10_000;
+
+    [Range(1, 10_000), Description("r: how many times the labelled set is repeated next to the pseudo-labelled one.")]
+    public int UpSample { get; set; } = 10;
+
+    [Range(1, 1_000_000), Description("K: architectures (labelled or pseudo-labelled, best first) the generator starts from.")]
+    public int Seeds { get; set; } = 100;
+
+    [Range(1, 1_000_000), Description("New architectures generated and evaluated per iteration. Iterations go on until the budget is spent.")]
+    public int NewPerIteration { get; set; } = 300;
+
+    [Range(1, 4096), Description("H: embedding and LSTM size of the controller.")]
+    public int Hidden { get; set; } = 64;
+
+    [Range(0, 64), Description("Layers of the predictor's MLP.")]
+    public int MlpLayers { get; set; } = 2;
+
+    [Range(1, 4096), Description("Hidden size of the predictor's MLP.")]
+    public int MlpHidden { get; set; } = 16;
+
+    [Range(0.0, 0.99), Description("Dropout of the controller.")]
+    public double Dropout { get; set; } = 0.1;
+
+    [Range(0.0, 1.0), Description("λ: weight of the predictor's MSE against the decoder's NLL in the loss.")]
+    public double Lambda { get; set; } = 0.8;
+
+    [Range(0, 1_000_000), Description("Epochs on the labelled set alone (pre-training) in each iteration.")]
+    public int PretrainEpochs { get; set; } = 1000;
+
+    [Range(0, 1_000_000), Description("Epochs on the up-sampled labelled plus the pseudo-labelled set in each iteration.")]
+    public int TrainEpochs { get; set; } = 500;
+
+    [Range(1, 100_000), Description("Batch size of controller training.")]
+    public int BatchSize { get; set; } = 100;
+
+    [Range(1e-7, 1.0), Description("Adam learning rate.")]
+    public double LearningRate { get; set; } = 1e-3;
+
+    [Range(0.0, 1.0), Description("Adam L2 weight decay.")]
+    public double WeightDecay { get; set; } = 1e-4;
+
+    [Description("How targets are normalised: zscore or minmax.")]
+    public TargetNormalization Normalization { get; set; } = TargetNormalization.ZScore;
+
+    [Description("Predictor output: none (linear) or sigmoid.")]
+    public PredictorActivation OutputActivation { get; set; } = PredictorActivation.None;
+
+    [Range(1e-6, 1e6), Description("η0: the generator's first step size; later steps are 2η0, 3η0, ...")]
+    public double StepSize { get; set; } = 1.0;
+
+    [Range(1e-6, 1e9), Description("Largest step size before the generator gives up on an iteration.")]
+    public double MaxStepSize { get; set; } = 100;
+
+    [Description("Which seeds the generator starts from: best (the paper) or lowest (the ImageNet/TTS scripts' ascending sort).")]
+    public SeedSelection SeedSelection { get; set; } = SeedSelection.Best;
+}
+
+/// <summary>Options of the <c>nao</c> strategy: those of SemiNAS with no pseudo-labels.</summary>
+public sealed class NaoOptions : SemiNasOptions
+{
+    public NaoOptions() => PseudoLabeled = 0;
+}
+
+/// <summary>
+/// SemiNAS (Luo et al. 2020): NAO's encoder–predictor–decoder trained on the evaluated architectures and on many
+/// pseudo-labelled ones, then gradient steps in its embedding space to generate better architectures.
+/// With <see cref="SemiNasOptions.PseudoLabeled"/> = 0 it is NAO.
+/// </summary>
+/// <remarks>
+/// Deliberate differences from the official code, each because our host knows more than its benchmark loop:
+/// duplicates are found by canonical key rather than raw token sequence (isomorphic cells are one architecture);
+/// generated candidates must satisfy the constraints on cheap metrics; when the generator cannot fill an iteration
+/// before the largest step size, the rest is filled with random admissible architectures instead of ending the
+/// search; targets are normalised with the statistics of the current labelled set.
+/// </remarks>
+public sealed class SemiNasStrategy : ISearchStrategy, IDisposable
+{
+    private const int MaxSampleAttempts = 100_000;
+    private const int StateVersion = 1;
+
+    private readonly StrategyContext _context;
+    private readonly SemiNasOptions _options;
+    private readonly SeededRandom _random;
+    private readonly Queue<Architecture> _queue = new();
+    private int _initialProposed;
+    private int _iteration;
+    private EpdModel? _model;
+
+    public SemiNasStrategy(SemiNasOptions options, StrategyContext context)
+    {
+        _options = options;
+        _context = context;
+        _random = new SeededRandom(context.Seed);
+    }
+
+    /// <summary>Completed controller iterations (train, pseudo-label, generate).</summary>
+    public int Iteration => _iteration;
+
+    public IReadOnlyList<Architecture> Propose(int maxCount, SearchHistory history)
+    {
+        var batch = new List<Architecture>(maxCount);
+        var keys = new HashSet<string>(StringComparer.Ordinal);
+        Drain(batch, keys, maxCount, history);
+        if (batch.Count > 0 || history.PendingCount > 0) return batch;
+
+        if (_initialProposed < _options.InitialSamples)
+        {
+            var count = Math.Min(maxCount, _options.InitialSamples - _initialProposed);
+            batch.AddRange(SampleUnseen(count, history, keys));
+            _initialProposed += batch.Count;
+            return batch;
+        }
+
+        // Every proposal so far has a result: one controller iteration produces the next generation.
+        RunIteration(history);
+        Drain(batch, keys, maxCount, history);
+        return batch;
+    }
+
+    private void Drain(List<Architecture> batch, HashSet<string> keys, int maxCount, SearchHistory history)
+    {
+        while (batch.Count < maxCount && _queue.Count > 0)
+        {
+            var next = _queue.Dequeue();
+            if (IsNew(next, history, keys)) batch.Add(next);
+        }
+    }
+
+    private void RunIteration(SearchHistory history)
+    {
+        var labelled = history.Scored.ToList();
+        if (labelled.Count == 0)
+        {
+            // Nothing to learn from (every initial trial failed): keep exploring at random.
+            foreach (var a in SampleUnseen(_options.NewPerIteration, history, new HashSet<string>(StringComparer.Ordinal))) _queue.Enqueue(a);
+            return;
+        }
+
+        var model = _model ??= CreateModel();
+        var sign = _context.Objective.Goal == MetricGoal.Maximize ? 1.0 : -1.0;
+        var raw = labelled.Select(t => sign * t.Objective!.Value).ToArray();
+        var normalise = Normaliser(raw);
+        var labelledTokens = labelled.Select(t => t.Architecture.Tokens).ToList();
+        var labelledTargets = raw.Select(v => (float)normalise(v)).ToList();
+        var trainer = new EpdTrainer(model, new EpdTrainingSettings
+        {
+            BatchSize = _options.BatchSize,
+            LearningRate = _options.LearningRate,
+            WeightDecay = _options.WeightDecay,
+        });
+
+        trainer.Train(labelledTokens, labelledTargets, _options.PretrainEpochs, _random);
+
+        var pool = labelledTokens.Select((tokens, i) => (Tokens: tokens, Target: labelledTargets[i])).ToList();
+        if (_options.PseudoLabeled > 0)
+        {
+            var unlabelled = SampleUnseen(_options.PseudoLabeled, history, new HashSet<string>(StringComparer.Ordinal))
+                .Select(a => a.Tokens).ToList();
+            var pseudo = unlabelled.Count > 0 ? model.Predict(unlabelled) : [];
+            var trainTokens = Enumerable.Repeat(labelledTokens, _options.UpSample).SelectMany(x => x).Concat(unlabelled).ToList();
+            var trainTargets = Enumerable.Repeat(labelledTargets, _options.UpSample).SelectMany(x => x).Concat(pseudo).ToList();
+            trainer.Train(trainTokens, trainTargets, _options.TrainEpochs, _random);
+            pool.AddRange(unlabelled.Select((tokens, i) => (tokens, pseudo[i])));
+        }
+
+        var ordered = _options.SeedSelection == SeedSelection.Best ? pool.OrderByDescending(p => p.Target) : pool.OrderBy(p => p.Target);
+        var seeds = ordered.Take(_options.Seeds).Select(p => p.Tokens).ToList();
+        var allowed = _context.Space.AllowedTokens.Select(t => (IReadOnlyCollection<int>)t.ToList()).ToList();
+        var keys = new HashSet<string>(StringComparer.Ordinal);
+        var generated = new List<Architecture>();
+        for (var step = 1; generated.Count < _options.NewPerIteration; step++)
+        {
+            var eta = _options.StepSize * step;
+            if (eta > _options.MaxStepSize) break;
+            foreach (var tokens in model.Generate(seeds, eta, allowed))
+            {
+                var candidate = new Architecture(tokens);
+                if (generated.Count < _options.NewPerIteration && IsNew(candidate, history, keys)) generated.Add(candidate);
+            }
+        }
+        if (generated.Count < _options.NewPerIteration)
+            generated.AddRange(SampleUnseen(_options.NewPerIteration - generated.Count, history, keys));
+        foreach (var a in generated) _queue.Enqueue(a);
+        _iteration++;
+    }
+
+    private Func<double, double> Normaliser(double[] values)
+    {
+        if (_options.Normalization == TargetNormalization.MinMax)
+        {
+            double min = values.Min(), max = values.Max();
+            var range = max - min;
+            return v => range > 0 ? (v - min) / range : 0.5;
+        }
+        var mean = values.Average();
+        var std = Math.Sqrt(values.Select(v => (v - mean) * (v - mean)).Average());
+        return v => std > 0 ? (v - mean) / std : 0;
+    }
+
+    private EpdModel CreateModel() => new(
+        new EpdSettings(_context.Space.VocabularySize, _context.Space.Length, _options.Hidden, _options.MlpLayers, _options.MlpHidden)
+        {
+            Dropout = _options.Dropout,
+            Lambda = _options.Lambda,
+            OutputActivation = _options.OutputActivation,
+        },
+        seed: _context.Seed);
+
+    /// <summary>True when the architecture is valid, admissible and neither evaluated, pending nor already chosen.</summary>
+    private bool IsNew(Architecture candidate, SearchHistory history, HashSet<string> keys)
+    {
+        if (!_context.Space.IsValid(candidate, out _)) return false;
+        var key = _context.Space.CanonicalKey(candidate);
+        if (history.ContainsKey(key) || keys.Contains(key) || !_context.IsAdmissible(candidate)) return false;
+        keys.Add(key);
+        return true;
+    }
+
+    private List<Architecture> SampleUnseen(int count, SearchHistory history, HashSet<string> keys)
+    {
+        var result = new List<Architecture>(count);
+        var failures = 0;
+        while (result.Count < count && failures < MaxSampleAttempts)
+        {
+            var candidate = _context.Space.Sample(_random);
+            if (IsNew(candidate, history, keys))
+            {
+                result.Add(candidate);
+                failures = 0;
+            }
+            else
+            {
+                failures++;
+            }
+        }
+        return result;
+    }
+
+    public byte[] SaveState()
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new BinaryWriter(stream))
+        {
+            writer.Write(StateVersion);
+            writer.Write(_random.SaveState());
+            writer.Write(_initialProposed);
+            writer.Write(_iteration);
+            writer.Write(_queue.Count);
+            foreach (var a in _queue) writer.Write(a.ToString());
+            var hasModel = _model is not null;
+            writer.Write(hasModel);
+            if (hasModel)
+            {
+                WriteBlob(writer, _model!.SaveWeights());
+                WriteBlob(writer, _model.SaveRandomState());
+            }
+        }
+        return stream.ToArray();
+    }
+
+    public void RestoreState(ReadOnlySpan<byte> state)
+    {
+        using var reader = new BinaryReader(new MemoryStream(state.ToArray()));
+        var version = reader.ReadInt32();
+        if (version != StateVersion) throw new InvalidDataException($"SemiNAS state version {version} is not {StateVersion}.");
+        _random.Restore(reader.ReadBytes(SeededRandom.StateSize));
+        _initialProposed = reader.ReadInt32();
+        _iteration = reader.ReadInt32();
+        _queue.Clear();
+        for (var i = reader.ReadInt32(); i > 0; i--) _queue.Enqueue(Architecture.Parse(reader.ReadString()));
+        if (reader.ReadBoolean())
+        {
+            var model = _model ??= CreateModel();
+            model.LoadWeights(ReadBlob(reader));
+            model.RestoreRandomState(ReadBlob(reader));
+        }
+    }
+
+    public void Dispose() => _model?.Dispose();
+
+    private static void WriteBlob(BinaryWriter writer, byte[] blob)
+    {
+        writer.Write(blob.Length);
+        writer.Write(blob);
+    }
+
+    private static byte[] ReadBlob(BinaryReader reader) => reader.ReadBytes(reader.ReadInt32());
+
+    /// <summary>The semi-supervised controller.</summary>
+    public sealed class Factory : IStrategyFactory
+    {
+        public string Name => "seminas";
+
+        public string Description => "SemiNAS: NAO's encoder-predictor-decoder trained on evaluated and pseudo-labelled architectures.";
+
+        public Type OptionsType => typeof(SemiNasOptions);
+
+        public ISearchStrategy Create(object options, StrategyContext context) => new SemiNasStrategy((SemiNasOptions)options, context);
+    }
+
+    /// <summary>The same controller without pseudo-labels (M = 0 unless set).</summary>
+    public sealed class NaoFactory : IStrategyFactory
+    {
+        public string Name => "nao";
+
+        public string Description => "NAO: the SemiNAS controller trained on evaluated architectures only (pseudoLabeled 0).";
+
+        public Type OptionsType => typeof(NaoOptions);
+
+        public ISearchStrategy Create(object options, StrategyContext context) => new SemiNasStrategy((NaoOptions)options, context);
+    }
+}

@@ -1,0 +1,56 @@
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
+using SemiNas.Host.Configuration;
+using YamlDotNet.RepresentationModel;
+
+namespace SemiNas.Host.Benchmarks;
+
+// The shape of a benchmark YAML file: one task, several strategies, many seeds. See docs/benchmarks.md.
+
+public sealed class BenchmarkConfig
+{
+    [Required, Range(1, 1), Description("Version of this file format. Must be 1.")]
+    public int SchemaVersion { get; set; }
+
+    [Required, RegularExpression("^[A-Za-z0-9][A-Za-z0-9._-]*$"), Description("Name of the benchmark; names its output folder.")]
+    public string Name { get; set; } = "";
+
+    [Description("Free text copied into the summary.")]
+    public string? Description { get; set; }
+
+    [Required, Description("The task every run searches: a tabular plugin, so that evaluations are cheap and exact.")]
+    public TaskConfig Task { get; set; } = new();
+
+    [Description("Metric reported for the best architecture by the objective (e.g. test_accuracy while searching on valid_accuracy).")]
+    public string ReportMetric { get; set; } = "test_accuracy";
+
+    [Range(1, 100_000), Description("Seeds per run; seed s of a run is seedOffset + s.")]
+    public int Seeds { get; set; } = 50;
+
+    [Range(0, int.MaxValue), Description("First seed minus one.")]
+    public int SeedOffset { get; set; }
+
+    [Range(0, 1024), Description("Runs that go at once; 0 means one per CPU core.")]
+    public int Parallelism { get; set; }
+
+    [Required, MinLength(1), Description("The strategies to compare, each at one or more budgets.")]
+    public List<BenchmarkRunConfig> Runs { get; set; } = new();
+
+    [Description("Extra folders to search for plugins, relative to this file.")]
+    public List<string> PluginPaths { get; set; } = new();
+}
+
+public sealed class BenchmarkRunConfig
+{
+    [Description("Name in tables and plots; defaults to the strategy's name.")]
+    public string? Label { get; set; }
+
+    [Required, Description("Search strategy, as in search.strategy.")]
+    public string Strategy { get; set; } = "";
+
+    [Required, MinLength(1), Description("Budgets (evaluations per run) at which the strategy runs.")]
+    public List<int> Budgets { get; set; } = new();
+
+    [Description("The strategy's options, as in search.options.")]
+    public YamlMappingNode? Options { get; set; }
+}

@@ -1,0 +1,43 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using SemiNas.Host.Benchmarks;
+using SemiNas.Host.Reporting;
+
+namespace SemiNas.Host.Cli;
+
+/// <summary>`seminas bench controller`: speed of the SemiNAS controller against the official code's figures.</summary>
+internal static class BenchCommand
+{
+    public static Command Create()
+    {
+        var json = CommonOptions.Json();
+        var threads = new Option<int>("--threads") { Description = "libtorch threads (the reference used 2).", DefaultValueFactory = _ => 2 };
+        var repetitions = new Option<int>("--repetitions") { Description = "Timed repetitions after one warm-up; the median is reported.", DefaultValueFactory = _ => 3 };
+        var controller = new Command("controller", "Times one training epoch, pseudo-labelling and one generation sweep of the NAS-Bench-101 controller.")
+        {
+            json, threads, repetitions,
+        };
+        controller.SetAction(result => CommonOptions.Guard(() =>
+        {
+            TorchSharp.torch.set_num_threads(result.GetValue(threads));
+            var timings = ControllerBench.Run(result.GetValue(repetitions));
+            if (result.GetValue(json))
+            {
+                Console.WriteLine(JsonSerializer.Serialize(timings.Select(t => new
+                {
+                    name = t.Name, medianSeconds = t.MedianSeconds, samples = t.Samples, referenceSeconds = t.ReferenceSeconds, speedup = t.Speedup,
+                }), JsonOutput.Options));
+            }
+            else
+            {
+                Console.WriteLine($"SemiNAS controller, NAS-Bench-101 setting (V 7, L 27, H 64, MLP 2x16), {result.GetValue(threads)} thread(s), median of {result.GetValue(repetitions)}:");
+                foreach (var t in timings)
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"  {t.Name,-32} {t.MedianSeconds,8:0.000} s   official PyTorch code {t.ReferenceSeconds,7:0.000} s   {t.Speedup,5:0.0}x"));
+            }
+            return CommonOptions.ExitOk;
+        }));
+        return new Command("bench", "Micro-benchmarks of SemiNas's own components.") { controller };
+    }
+}

@@ -1,0 +1,112 @@
+using SemiNas.Contracts;
+using SemiNas.Controller.Strategies;
+
+namespace SemiNas.Controller.Tests;
+
+public class SemiNasStrategyTests
+{
+    /// <summary>6 positions of tokens 1..5; the score rewards token 4 and punishes token 1, with one interaction.</summary>
+    private sealed class ToySpace : ISearchSpace
+    {
+        public int Length => 6;
+
+        public int VocabularySize => 6;
+
+        public IReadOnlyList<IReadOnlyList<int>> AllowedTokens { get; } = Enumerable.Repeat<IReadOnlyList<int>>([1, 2, 3, 4, 5], 6).ToList();
+
+        public Architecture Sample(Random random) => new(Enumerable.Range(0, 6).Select(_ => random.Next(1, 6)));
+
+        public bool IsValid(Architecture a, out string? reason)
+        {
+            reason = a.Length == 6 && a.Tokens.All(t => t is >= 1 and <= 5) ? null : "6 tokens of 1..5";
+            return reason is null;
+        }
+
+        public string CanonicalKey(Architecture a) => a.ToString();
+
+        public string Describe(Architecture a) => a.ToString();
+
+        public static double Score(Architecture a) =>
+            a.Tokens.Sum(t => t == 4 ? 2.0 : t == 1 ? -2.0 : 0.0) + (a[0] == a[5] ? 1 : 0);
+    }
+
+    private static SemiNasOptions Tiny(int pseudoLabeled = 200) => new()
+    {
+        InitialSamples = 20,
+        PseudoLabeled = pseudoLabeled,
+        UpSample = 5,
+        Seeds = 20,
+        NewPerIteration = 5,
+        Hidden = 16,
+        MlpHidden = 16,
+        PretrainEpochs = 300,
+        TrainEpochs = 5,
+    };
+
+    private static StrategyContext Context(int seed) => new()
+    {
+        Space = new ToySpace(),
+        Objective = new Objective("score"),
+        Budget = 40,
+        Seed = seed,
+        IsAdmissible = a => a[2] != 5, // a constraint: position 2 never takes token 5
+    };
+
+    /// <summary>Plays the host: propose, evaluate at once, record; optionally saves and restores the strategy midway.</summary>
+    private static List<Architecture> Drive(SemiNasOptions options, int seed, int budget, int? restartAt = null)
+    {
+        var history = new SearchHistory();
+        var strategy = new SemiNasStrategy(options, Context(seed));
+        var proposed = new List<Architecture>();
+        while (proposed.Count < budget)
+        {
+            if (restartAt is { } at && proposed.Count >= at)
+            {
+                var state = strategy.SaveState();
+                strategy.Dispose();
+                strategy = new SemiNasStrategy(options, Context(seed));
+                strategy.RestoreState(state);
+                restartAt = null;
+            }
+            var batch = strategy.Propose(Math.Min(3, budget - proposed.Count), history);
+            Assert.NotEmpty(batch);
+            foreach (var a in batch)
+            {
+                var number = proposed.Count + 1;
+                proposed.Add(a);
+                history.Add(new TrialView(number, a, a.ToString(), TrialStatus.Complete, ToySpace.Score(a), true));
+            }
+        }
+        strategy.Dispose();
+        return proposed;
+    }
+
+    [Fact]
+    public void Generated_architectures_are_new_admissible_and_better_than_the_random_start()
+    {
+        var proposed = Drive(Tiny(), seed: 3, budget: 40);
+        Assert.Equal(40, proposed.Select(a => a.ToString()).Distinct().Count());
+        Assert.All(proposed, a => Assert.NotEqual(5, a[2]));
+        var initial = proposed.Take(20).Average(ToySpace.Score);
+        var generated = proposed.Skip(20).Average(ToySpace.Score);
+        Assert.True(generated > initial + 0.5, $"generated {generated:F2} vs random {initial:F2}");
+    }
+
+    [Fact]
+    public void The_same_seed_proposes_the_same_architectures_even_across_a_restart()
+    {
+        var uninterrupted = Drive(Tiny(), seed: 5, budget: 35);
+        var again = Drive(Tiny(), seed: 5, budget: 35);
+        var restarted = Drive(Tiny(), seed: 5, budget: 35, restartAt: 27);
+        Assert.Equal(uninterrupted, again);
+        Assert.Equal(uninterrupted, restarted);
+    }
+
+    [Fact]
+    public void Nao_is_the_same_controller_without_pseudo_labels()
+    {
+        Assert.Equal(0, new NaoOptions().PseudoLabeled);
+        var nao = Drive(Tiny(pseudoLabeled: 0), seed: 3, budget: 30);
+        Assert.Equal(30, nao.Select(a => a.ToString()).Distinct().Count());
+    }
+}
