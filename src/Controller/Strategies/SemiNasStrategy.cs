@@ -13,6 +13,24 @@ public enum TargetNormalization
     MinMax,
 }
 
+/// <summary>Which generated candidates an iteration evaluates.</summary>
+public enum CandidateSelection
+{
+    /// <summary>The first new ones found, in seed order, from the smallest step up: the official code.</summary>
+    FirstFound,
+    /// <summary>Collect a larger pool (every step size, plus one-token neighbours of the seeds when asked) and take the best predicted.</summary>
+    BestPredicted,
+}
+
+/// <summary>Where the generator's seeds come from.</summary>
+public enum SeedSource
+{
+    /// <summary>Labelled and pseudo-labelled architectures together, by target: the paper.</summary>
+    All,
+    /// <summary>Only evaluated architectures, by their true score: generation starts from what is known to be good.</summary>
+    Labelled,
+}
+
 public enum SeedSelection
 {
     /// <summary>The K architectures with the highest (true or pseudo) targets: what the paper describes.</summary>
@@ -86,6 +104,18 @@ public class SemiNasOptions
 
     [Description("Which seeds the generator starts from: best (the paper) or lowest (the ImageNet/TTS scripts' ascending sort).")]
     public SeedSelection SeedSelection { get; set; } = SeedSelection.Best;
+
+    [Description("Seeds from all (labelled and pseudo-labelled, the paper) or labelled only.")]
+    public SeedSource SeedSource { get; set; } = SeedSource.All;
+
+    [Description("firstFound (the official code) or bestPredicted: gather a larger pool of candidates and evaluate those the predictor rates best.")]
+    public CandidateSelection CandidateSelection { get; set; } = CandidateSelection.FirstFound;
+
+    [Range(1, 1_000_000), Description("With bestPredicted: how many generated candidates to gather before ranking them.")]
+    public int CandidatePool { get; set; } = 1000;
+
+    [Description("With bestPredicted: add every one-token change of each seed to the pool (a local search the predictor guides).")]
+    public bool MutationNeighbours { get; set; }
 }
 
 /// <summary>Options of the <c>nao</c> strategy: those of SemiNAS with no pseudo-labels.</summary>
@@ -118,6 +148,7 @@ public sealed class SemiNasStrategy : ISearchStrategy, IDisposable
     private int _initialProposed;
     private int _iteration;
     private EpdModel? _model;
+    private IReadOnlyList<IReadOnlyCollection<int>>? _allowedTokens;
 
     public SemiNasStrategy(SemiNasOptions options, StrategyContext context)
     {
@@ -196,26 +227,74 @@ public sealed class SemiNasStrategy : ISearchStrategy, IDisposable
             pool.AddRange(unlabelled.Select((tokens, i) => (tokens, pseudo[i])));
         }
 
-        var ordered = _options.SeedSelection == SeedSelection.Best ? pool.OrderByDescending(p => p.Target) : pool.OrderBy(p => p.Target);
+        var seedPool = _options.SeedSource == SeedSource.All ? pool : pool.Take(labelledTokens.Count).ToList();
+        var ordered = _options.SeedSelection == SeedSelection.Best ? seedPool.OrderByDescending(p => p.Target) : seedPool.OrderBy(p => p.Target);
         var seeds = ordered.Take(_options.Seeds).Select(p => p.Tokens).ToList();
-        var allowed = _context.Space.AllowedTokens.Select(t => (IReadOnlyCollection<int>)t.ToList()).ToList();
         var keys = new HashSet<string>(StringComparer.Ordinal);
-        var generated = new List<Architecture>();
-        for (var step = 1; generated.Count < _options.NewPerIteration; step++)
-        {
-            var eta = _options.StepSize * step;
-            if (eta > _options.MaxStepSize) break;
-            foreach (var tokens in model.Generate(seeds, eta, allowed))
-            {
-                var candidate = new Architecture(tokens);
-                if (generated.Count < _options.NewPerIteration && IsNew(candidate, history, keys)) generated.Add(candidate);
-            }
-        }
+        var generated = _options.CandidateSelection == CandidateSelection.FirstFound
+            ? FirstFound(model, seeds, history, keys)
+            : BestPredicted(model, seeds, history, keys);
         if (generated.Count < _options.NewPerIteration)
             generated.AddRange(SampleUnseen(_options.NewPerIteration - generated.Count, history, keys));
         foreach (var a in generated) _queue.Enqueue(a);
         _iteration++;
     }
+
+    // The official generator: step sizes η0, 2η0, ... and the first new candidates in seed order.
+    private List<Architecture> FirstFound(EpdModel model, List<IReadOnlyList<int>> seeds, SearchHistory history, HashSet<string> keys)
+    {
+        var generated = new List<Architecture>();
+        for (var step = 1; generated.Count < _options.NewPerIteration; step++)
+        {
+            var eta = _options.StepSize * step;
+            if (eta > _options.MaxStepSize) break;
+            foreach (var tokens in model.Generate(seeds, eta, AllowedTokens))
+            {
+                var candidate = new Architecture(tokens);
+                if (generated.Count < _options.NewPerIteration && IsNew(candidate, history, keys)) generated.Add(candidate);
+            }
+        }
+        return generated;
+    }
+
+    // A pool of new candidates from every step size (and one-token neighbours of the seeds), best predicted first.
+    private List<Architecture> BestPredicted(EpdModel model, List<IReadOnlyList<int>> seeds, SearchHistory history, HashSet<string> keys)
+    {
+        var pool = new List<Architecture>();
+        var poolKeys = new HashSet<string>(StringComparer.Ordinal);
+        for (var step = 1; pool.Count < _options.CandidatePool; step++)
+        {
+            var eta = _options.StepSize * step;
+            if (eta > _options.MaxStepSize) break;
+            foreach (var tokens in model.Generate(seeds, eta, AllowedTokens))
+            {
+                var candidate = new Architecture(tokens);
+                if (IsNew(candidate, history, poolKeys)) pool.Add(candidate);
+            }
+        }
+        if (_options.MutationNeighbours)
+        {
+            foreach (var seed in seeds)
+                for (var position = 0; position < seed.Count; position++)
+                    foreach (var token in _context.Space.AllowedTokens[position])
+                    {
+                        if (token == seed[position]) continue;
+                        var tokens = seed.ToArray();
+                        tokens[position] = token;
+                        var neighbour = new Architecture(tokens);
+                        if (IsNew(neighbour, history, poolKeys)) pool.Add(neighbour);
+                    }
+        }
+        if (pool.Count == 0) return [];
+        var predicted = model.Predict(pool.Select(a => a.Tokens).ToList());
+        var chosen = pool.Select((a, i) => (Architecture: a, Score: predicted[i])).OrderByDescending(c => c.Score)
+            .Take(_options.NewPerIteration).Select(c => c.Architecture).ToList();
+        foreach (var a in chosen) keys.Add(_context.Space.CanonicalKey(a));
+        return chosen;
+    }
+
+    private IReadOnlyList<IReadOnlyCollection<int>> AllowedTokens =>
+        _allowedTokens ??= _context.Space.AllowedTokens.Select(t => (IReadOnlyCollection<int>)t.ToList()).ToList();
 
     private Func<double, double> Normaliser(double[] values)
     {

@@ -35,6 +35,7 @@ internal static class SearchCommand
             var catalog = CommonOptions.LoadPlugins(result.GetValue(plugins) ?? [], loaded);
             using var plan = ExperimentPlan.Create(loaded, catalog, result.GetValue(storage));
             var execution = plan.Config.Execution;
+            if (execution.Threads is { } threads) TorchSharp.torch.set_num_threads(threads);
             var settings = new RunSettings(
                 execution.Workers,
                 DeviceResolver.Resolve(execution.Device),

@@ -86,6 +86,9 @@ public sealed class ExecutionConfig
     [Description("Device for evaluations: cpu, cuda, or auto (cuda when available, else cpu).")]
     public DeviceKind Device { get; set; } = DeviceKind.Auto;
 
+    [Range(1, 1024), Description("CPU threads of libtorch (the controller and plugins that train on the CPU). Default: libtorch's own choice, one per core. The SemiNAS controller's small models run fastest on 1.")]
+    public int? Threads { get; set; }
+
     [Range(0.001, double.MaxValue), Description("Seconds after which a running evaluation is cancelled and its trial FAILED. No limit when absent.")]
     public double? TrialTimeoutSeconds { get; set; }
 }

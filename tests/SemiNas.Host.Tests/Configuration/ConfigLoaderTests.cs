@@ -154,7 +154,7 @@ public sealed class ConfigLoaderTests : IDisposable
     {
         var e = LoadFails(Minimal + "\nexecution:\n  colour: blue\n");
 
-        Assert.Equal("unknown key; valid keys here: workers, device, trialTimeoutSeconds", ErrorAt(e, "execution.colour").Message);
+        Assert.Equal("unknown key; valid keys here: workers, device, threads, trialTimeoutSeconds", ErrorAt(e, "execution.colour").Message);
     }
 
     [Fact]
