@@ -90,6 +90,25 @@ public class CommandLineTests
     }
 
     [Fact]
+    public async Task Every_shipped_experiment_config_validates()
+    {
+        var configs = Directory.GetFiles(Path.Combine(RepositoryRoot(), "configs"), "*.yaml");
+        Assert.Contains(configs, c => c.EndsWith("quickstart.yaml"));
+        foreach (var config in configs)
+        {
+            var (exitCode, _, error) = await SeminasProcess.RunAsync(Path.GetTempPath(), "validate", config);
+            Assert.True(exitCode == 0, $"{config}: {error}");
+        }
+    }
+
+    private static string RepositoryRoot()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "SemiNas.sln"))) directory = directory.Parent;
+        return directory?.FullName ?? throw new InvalidOperationException("SemiNas.sln not found above the test output");
+    }
+
+    [Fact]
     public void The_host_carries_one_libtorch_and_its_plugins_carry_none()
     {
         var output = AppContext.BaseDirectory;
