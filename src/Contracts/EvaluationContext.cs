@@ -15,7 +15,10 @@ public sealed class EvaluationContext
     /// <summary>A seed derived from the experiment seed and the trial, for reproducible evaluations.</summary>
     public required int Seed { get; init; }
 
-    /// <summary>A folder owned by this trial for checkpoints and artefacts; it survives a restart of the search.</summary>
+    /// <summary>
+    /// A folder owned by this trial for checkpoints and artefacts, beside the experiment's store; it survives a
+    /// restart of the search, so a resumed evaluation can pick up its checkpoint. Created by the plugin when needed.
+    /// </summary>
     public required string WorkingDirectory { get; init; }
 
     public ILogger Logger { get; init; } = NullLogger.Instance;

@@ -146,7 +146,6 @@ public sealed class SemiNasStrategy : ISearchStrategy, IDisposable
     private readonly SeededRandom _random;
     private readonly Queue<Architecture> _queue = new();
     private int _initialProposed;
-    private int _iteration;
     private EpdModel? _model;
     private IReadOnlyList<IReadOnlyCollection<int>>? _allowedTokens;
 
@@ -157,15 +156,12 @@ public sealed class SemiNasStrategy : ISearchStrategy, IDisposable
         _random = new SeededRandom(context.Seed);
     }
 
-    /// <summary>Completed controller iterations (train, pseudo-label, generate).</summary>
-    public int Iteration => _iteration;
-
     public IReadOnlyList<Architecture> Propose(int maxCount, SearchHistory history)
     {
         var batch = new List<Architecture>(maxCount);
         var keys = new HashSet<string>(StringComparer.Ordinal);
         Drain(batch, keys, maxCount, history);
-        if (batch.Count > 0 || history.PendingCount > 0) return batch;
+        if (batch.Count > 0) return batch;
 
         if (_initialProposed < _options.InitialSamples)
         {
@@ -175,7 +171,8 @@ public sealed class SemiNasStrategy : ISearchStrategy, IDisposable
             return batch;
         }
 
-        // Every proposal so far has a result: one controller iteration produces the next generation.
+        // The controller learns from every result of the previous generation, so it waits for all of them.
+        if (history.PendingCount > 0) return batch;
         RunIteration(history);
         Drain(batch, keys, maxCount, history);
         return batch;
@@ -237,7 +234,6 @@ public sealed class SemiNasStrategy : ISearchStrategy, IDisposable
         if (generated.Count < _options.NewPerIteration)
             generated.AddRange(SampleUnseen(_options.NewPerIteration - generated.Count, history, keys));
         foreach (var a in generated) _queue.Enqueue(a);
-        _iteration++;
     }
 
     // The official generator: step sizes η0, 2η0, ... and the first new candidates in seed order.
@@ -356,7 +352,6 @@ public sealed class SemiNasStrategy : ISearchStrategy, IDisposable
             writer.Write(StateVersion);
             writer.Write(_random.SaveState());
             writer.Write(_initialProposed);
-            writer.Write(_iteration);
             writer.Write(_queue.Count);
             foreach (var a in _queue) writer.Write(a.ToString());
             var hasModel = _model is not null;
@@ -377,7 +372,6 @@ public sealed class SemiNasStrategy : ISearchStrategy, IDisposable
         if (version != StateVersion) throw new InvalidDataException($"SemiNAS state version {version} is not {StateVersion}.");
         _random.Restore(reader.ReadBytes(SeededRandom.StateSize));
         _initialProposed = reader.ReadInt32();
-        _iteration = reader.ReadInt32();
         _queue.Clear();
         for (var i = reader.ReadInt32(); i > 0; i--) _queue.Enqueue(Architecture.Parse(reader.ReadString()));
         if (reader.ReadBoolean())
