@@ -5,6 +5,9 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$root"
 
+# The tts plugin's tests run flite and pocketsphinx: install them when missing (fails loudly when it cannot).
+build/install-debian-packages.sh
+
 dotnet build SemiNas.sln -c Release -nologo -v minimal
 
 log="$(mktemp)"

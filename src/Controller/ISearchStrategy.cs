@@ -22,15 +22,15 @@ public interface ISearchStrategy
     void RestoreState(ReadOnlySpan<byte> state);
 }
 
-/// <summary>Everything a strategy is built from.</summary>
+/// <summary>
+/// Everything a strategy is built from. Deliberately without the budget: a strategy that cannot see it proposes
+/// the same first B architectures whatever the budget, so one long benchmark run also answers every shorter budget.
+/// </summary>
 public sealed class StrategyContext
 {
     public required ISearchSpace Space { get; init; }
 
     public required Objective Objective { get; init; }
-
-    /// <summary>Number of trials the search may evaluate.</summary>
-    public required int Budget { get; init; }
 
     public required int Seed { get; init; }
 

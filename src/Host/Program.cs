@@ -1,3 +1,6 @@
 using SemiNas.Host.Cli;
 
-return await SemiNasCommandLine.Build().Parse(args).InvokeAsync();
+var root = SemiNasCommandLine.Build();
+if (PluginCommandDispatch.Find(root, args) is { } pluginCommand)
+    return await PluginCommandDispatch.RunAsync(pluginCommand, args[1..]);
+return await root.Parse(args).InvokeAsync();

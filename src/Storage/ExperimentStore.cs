@@ -14,7 +14,7 @@ namespace SemiNas.Storage;
 /// </summary>
 public sealed class ExperimentStore : IDisposable
 {
-    public const int SchemaVersion = 1;
+    public const int SchemaVersion = 2;
 
     private static readonly JsonSerializerOptions MetricJson = new()
     {
@@ -74,6 +74,16 @@ public sealed class ExperimentStore : IDisposable
             throw new StoreException($"{path}: the store has schema version {version}; this seminas reads up to {SchemaVersion}. Use a newer seminas.");
         if (version == SchemaVersion) return;
         using var transaction = connection.BeginTransaction();
+        if (version < 1) CreateVersion1(connection);
+        // Version 2: where the configuration file was, so that its relative paths still resolve for `seminas train`.
+        Execute(connection, """
+            ALTER TABLE experiments ADD COLUMN config_path TEXT;
+            PRAGMA user_version = 2;
+            """);
+        transaction.Commit();
+    }
+
+    private static void CreateVersion1(SqliteConnection connection) =>
         Execute(connection, """
             CREATE TABLE experiments (
                 id                INTEGER PRIMARY KEY,
@@ -122,8 +132,6 @@ public sealed class ExperimentStore : IDisposable
             );
             PRAGMA user_version = 1;
             """);
-        transaction.Commit();
-    }
 
     public IReadOnlyList<ExperimentRecord> ListExperiments()
     {
@@ -149,14 +157,14 @@ public sealed class ExperimentStore : IDisposable
         {
             using var command = Command("""
                 INSERT INTO experiments (name, plugin, strategy, budget, objective_metric, objective_goal,
-                                         config_text, config_json, fingerprint, parent_id, created_at)
-                VALUES ($name, $plugin, $strategy, $budget, $metric, $goal, $text, $json, $fingerprint, $parent, $now)
+                                         config_text, config_json, config_path, fingerprint, parent_id, created_at)
+                VALUES ($name, $plugin, $strategy, $budget, $metric, $goal, $text, $json, $path, $fingerprint, $parent, $now)
                 RETURNING *;
                 """,
                 ("$name", experiment.Name), ("$plugin", experiment.Plugin), ("$strategy", experiment.Strategy),
                 ("$budget", experiment.Budget), ("$metric", experiment.Objective.Metric),
                 ("$goal", experiment.Objective.Goal.ToString()), ("$text", experiment.ConfigText),
-                ("$json", experiment.ConfigJson), ("$fingerprint", experiment.Fingerprint),
+                ("$json", experiment.ConfigJson), ("$path", experiment.ConfigPath), ("$fingerprint", experiment.Fingerprint),
                 ("$parent", experiment.ParentId), ("$now", Now()));
             return ReadAll(command, ReadExperiment).Single();
         }
@@ -385,6 +393,7 @@ public sealed class ExperimentStore : IDisposable
         Objective: new Objective(r.GetString(r.GetOrdinal("objective_metric")), Enum.Parse<MetricGoal>(r.GetString(r.GetOrdinal("objective_goal")))),
         ConfigText: r.GetString(r.GetOrdinal("config_text")),
         ConfigJson: r.GetString(r.GetOrdinal("config_json")),
+        ConfigPath: r.IsDBNull(r.GetOrdinal("config_path")) ? null : r.GetString(r.GetOrdinal("config_path")),
         Fingerprint: r.GetString(r.GetOrdinal("fingerprint")),
         ParentId: NullableInt64(r, "parent_id"),
         CreatedAt: ParseTime(r.GetString(r.GetOrdinal("created_at"))),

@@ -23,7 +23,8 @@ public sealed record NewExperiment(
     string ConfigText,
     string ConfigJson,
     string Fingerprint,
-    long? ParentId = null);
+    long? ParentId = null,
+    string? ConfigPath = null);
 
 public sealed record ExperimentRecord(
     long Id,
@@ -34,6 +35,7 @@ public sealed record ExperimentRecord(
     Objective Objective,
     string ConfigText,
     string ConfigJson,
+    string? ConfigPath,
     string Fingerprint,
     long? ParentId,
     DateTimeOffset CreatedAt,

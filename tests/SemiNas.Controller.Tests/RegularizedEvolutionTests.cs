@@ -234,7 +234,6 @@ public class RegularizedEvolutionTests
     {
         Space = space,
         Objective = new Objective("score", goal),
-        Budget = 100,
         Seed = seed,
         IsAdmissible = a => space.IsValid(a, out _) && (admissible?.Invoke(a) ?? true),
     };

@@ -47,7 +47,6 @@ public class SemiNasStrategyTests
     {
         Space = new ToySpace(),
         Objective = new Objective("score"),
-        Budget = 40,
         Seed = seed,
         IsAdmissible = a => a[2] != 5, // a constraint: position 2 never takes token 5
     };
@@ -110,6 +109,47 @@ public class SemiNasStrategyTests
         var restarted = Drive(Tiny(), seed: 5, budget: 35, restartAt: 27);
         Assert.Equal(uninterrupted, again);
         Assert.Equal(uninterrupted, restarted);
+    }
+
+    [Theory]
+    [InlineData(SemiNasPreset.Nb101Neurips, 7, 27, 123_928)] // the controller sizes of seminas-method.md §2.4
+    [InlineData(SemiNasPreset.Nb101V1, 7, 27, 10_312)]
+    [InlineData(SemiNasPreset.ImageNet, 8, 21, 10_361)]
+    [InlineData(SemiNasPreset.Tts, 12, 12, 10_557)]
+    public void A_preset_builds_the_papers_controller(SemiNasPreset preset, int vocabulary, int length, long parameters)
+    {
+        var options = new SemiNasOptions { Hidden = 3, UpSample = 7, Preset = preset };
+        using var model = new Nao.EpdModel(new Nao.EpdSettings(vocabulary, length, options.Hidden, options.MlpLayers, options.MlpHidden), seed: 1);
+        Assert.Equal(parameters, model.ParameterCount);
+        Assert.Equal(100, options.Seeds);
+        Assert.NotEqual(7, options.UpSample);
+        Assert.Equal(0, new NaoOptions { Preset = preset }.PseudoLabeled);
+    }
+
+    [Fact]
+    public void Initial_samples_worse_than_the_threshold_are_replaced_and_still_spent()
+    {
+        var options = Tiny();
+        options.DiscardInitialWorseThan = 0; // keep initial samples scoring 0 or more
+        var history = new SearchHistory();
+        using var strategy = new SemiNasStrategy(options, Context(seed: 4));
+        var proposed = new List<Architecture>();
+        // Until the first generated architecture: the initial phase is what this test is about.
+        while (proposed.Count == strategy.InitialProposed)
+        {
+            var batch = strategy.Propose(4, history);
+            Assert.NotEmpty(batch);
+            foreach (var a in batch)
+            {
+                proposed.Add(a);
+                history.Add(new TrialView(proposed.Count, a, a.ToString(), TrialStatus.Complete, ToySpace.Score(a), true));
+            }
+        }
+        // The initial phase lasts until 20 random samples scoring >= 0 are in: the discarded ones cost queries.
+        var keptPositions = proposed.Select((a, i) => (a, i)).Where(p => ToySpace.Score(p.a) >= 0).Select(p => p.i + 1).ToList();
+        Assert.True(strategy.InitialProposed > 20, $"only {strategy.InitialProposed} initial samples");
+        Assert.Equal(20, proposed.Take(strategy.InitialProposed).Count(a => ToySpace.Score(a) >= 0));
+        Assert.Equal(keptPositions[19], strategy.InitialProposed);
     }
 
     [Fact]

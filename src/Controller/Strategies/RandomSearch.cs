@@ -5,9 +5,6 @@ namespace SemiNas.Controller.Strategies;
 /// <summary>Uniform random search without repetition: the baseline every other strategy must beat.</summary>
 public sealed class RandomSearch : ISearchStrategy
 {
-    // Consecutive draws that may fail (already seen, or inadmissible) before the space counts as exhausted.
-    private const int MaxFailedDraws = 100_000;
-
     private readonly StrategyContext _context;
     private readonly SeededRandom _random;
 
@@ -19,23 +16,12 @@ public sealed class RandomSearch : ISearchStrategy
 
     public IReadOnlyList<Architecture> Propose(int maxCount, SearchHistory history)
     {
-        var batch = new List<Architecture>(maxCount);
         var batchKeys = new HashSet<string>(StringComparer.Ordinal);
-        var failures = 0;
-        while (batch.Count < maxCount && failures < MaxFailedDraws)
+        return SpaceSampling.Draw(_context.Space, _random, maxCount, candidate =>
         {
-            var candidate = _context.Space.Sample(_random);
             var key = _context.Space.CanonicalKey(candidate);
-            if (history.ContainsKey(key) || batchKeys.Contains(key) || !_context.IsAdmissible(candidate))
-            {
-                failures++;
-                continue;
-            }
-            failures = 0;
-            batchKeys.Add(key);
-            batch.Add(candidate);
-        }
-        return batch;
+            return !history.ContainsKey(key) && _context.IsAdmissible(candidate) && batchKeys.Add(key);
+        });
     }
 
     public byte[] SaveState() => _random.SaveState();

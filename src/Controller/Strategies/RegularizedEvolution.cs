@@ -27,9 +27,6 @@ public sealed class RegularizedEvolution : ISearchStrategy
     // what a space with room left needs, and it keeps a fully explored neighbourhood from looping forever.
     private const int MaxMutationAttempts = 1_000;
 
-    // Consecutive random draws that may fail (seen, or inadmissible) before the space counts as exhausted.
-    private const int MaxFailedDraws = 100_000;
-
     private const int StateFormat = 1;
 
     private readonly StrategyContext _context;
@@ -270,7 +267,7 @@ public sealed class RegularizedEvolution : ISearchStrategy
 
     private bool TryDrawRandom(SearchHistory history, HashSet<string> batchKeys, out Architecture architecture, out string key)
     {
-        for (var failures = 0; failures < MaxFailedDraws; failures++)
+        for (var failures = 0; failures < SpaceSampling.MaxFailedDraws; failures++)
         {
             architecture = _context.Space.Sample(_random);
             key = _context.Space.CanonicalKey(architecture);

@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using SemiNas.Contracts;
 using SemiNas.Controller.Nao;
+using SemiNas.Controller.Predictors;
 
 namespace SemiNas.Controller.Strategies;
 
@@ -45,6 +46,19 @@ public enum SeedSelection
 /// </summary>
 public class SemiNasOptions
 {
+    private SemiNasPreset _preset;
+
+    [Description("A setting of the paper by name (nb101-neurips, nb101-v1, imagenet, tts, nb201), applied before the other keys, which override it.")]
+    public SemiNasPreset Preset
+    {
+        get => _preset;
+        set
+        {
+            _preset = value;
+            SemiNasPresets.Apply(this, value);
+        }
+    }
+
     [Range(1, 1_000_000), Description("N: random architectures evaluated before the controller is first trained.")]
     public int InitialSamples { get; set; } = 1100;
 
@@ -93,6 +107,15 @@ public class SemiNasOptions
     [Description("How targets are normalised: zscore or minmax.")]
     public TargetNormalization Normalization { get; set; } = TargetNormalization.ZScore;
 
+    [Description("With zscore: a fixed mean instead of the labelled set's (the NAS-Bench-101 code uses 0.908192301 on accuracies in [0, 1]).")]
+    public double? ZScoreMean { get; set; }
+
+    [Range(1e-12, double.MaxValue), Description("With zscore: a fixed standard deviation instead of the labelled set's (the NAS-Bench-101 code uses 0.023961).")]
+    public double? ZScoreStd { get; set; }
+
+    [Description("The NAS-Bench-101 code's quirk: initial random samples worse than this objective value are evaluated (and count against the budget) but left out of the labelled set, and sampling goes on until N are kept (the code uses 0.90 validation accuracy). Off when absent.")]
+    public double? DiscardInitialWorseThan { get; set; }
+
     [Description("Predictor output: none (linear) or sigmoid.")]
     public PredictorActivation OutputActivation { get; set; } = PredictorActivation.None;
 
@@ -138,7 +161,6 @@ public sealed class NaoOptions : SemiNasOptions
 /// </remarks>
 public sealed class SemiNasStrategy : ISearchStrategy, IDisposable
 {
-    private const int MaxSampleAttempts = 100_000;
     private const int StateVersion = 1;
 
     private readonly StrategyContext _context;
@@ -156,6 +178,9 @@ public sealed class SemiNasStrategy : ISearchStrategy, IDisposable
         _random = new SeededRandom(context.Seed);
     }
 
+    /// <summary>How many initial random samples were proposed (more than N when some were discarded).</summary>
+    internal int InitialProposed => _initialProposed;
+
     public IReadOnlyList<Architecture> Propose(int maxCount, SearchHistory history)
     {
         var batch = new List<Architecture>(maxCount);
@@ -163,10 +188,12 @@ public sealed class SemiNasStrategy : ISearchStrategy, IDisposable
         Drain(batch, keys, maxCount, history);
         if (batch.Count > 0) return batch;
 
-        if (_initialProposed < _options.InitialSamples)
+        var wanted = _options.DiscardInitialWorseThan is null
+            ? _options.InitialSamples - _initialProposed
+            : _options.InitialSamples - InitialTrials(history).Count(t => t.Status == TrialStatus.Pending || (IsScored(t) && !IsDiscarded(t)));
+        if (wanted > 0)
         {
-            var count = Math.Min(maxCount, _options.InitialSamples - _initialProposed);
-            batch.AddRange(SampleUnseen(count, history, keys));
+            batch.AddRange(SampleUnseen(Math.Min(maxCount, wanted), history, keys));
             _initialProposed += batch.Count;
             return batch;
         }
@@ -189,7 +216,8 @@ public sealed class SemiNasStrategy : ISearchStrategy, IDisposable
 
     private void RunIteration(SearchHistory history)
     {
-        var labelled = history.Scored.ToList();
+        var discarded = InitialTrials(history).Where(t => IsScored(t) && IsDiscarded(t)).ToHashSet();
+        var labelled = history.Scored.Where(t => !discarded.Contains(t)).ToList();
         if (labelled.Count == 0)
         {
             // Nothing to learn from (every initial trial failed): keep exploring at random.
@@ -197,32 +225,16 @@ public sealed class SemiNasStrategy : ISearchStrategy, IDisposable
             return;
         }
 
-        var model = _model ??= CreateModel();
-        var sign = _context.Objective.Goal == MetricGoal.Maximize ? 1.0 : -1.0;
-        var raw = labelled.Select(t => sign * t.Objective!.Value).ToArray();
-        var normalise = Normaliser(raw);
+        var model = _model ??= CreateModel(_options, _context.Space, _context.Seed);
         var labelledTokens = labelled.Select(t => t.Architecture.Tokens).ToList();
-        var labelledTargets = raw.Select(v => (float)normalise(v)).ToList();
-        var trainer = new EpdTrainer(model, new EpdTrainingSettings
-        {
-            BatchSize = _options.BatchSize,
-            LearningRate = _options.LearningRate,
-            WeightDecay = _options.WeightDecay,
-        });
-
-        trainer.Train(labelledTokens, labelledTargets, _options.PretrainEpochs, _random);
+        var labelledTargets = Targets(_options, _context.Objective, labelled.Select(t => t.Objective!.Value).ToArray());
+        Func<IReadOnlyList<IReadOnlyList<int>>>? sampleUnlabelled = _options.PseudoLabeled > 0
+            ? () => SampleUnseen(_options.PseudoLabeled, history, new HashSet<string>(StringComparer.Ordinal)).Select(a => a.Tokens).ToList()
+            : null;
+        var (unlabelled, pseudo) = new EpdPredictor(model, _options).Fit(labelledTokens, labelledTargets, sampleUnlabelled, _random);
 
         var pool = labelledTokens.Select((tokens, i) => (Tokens: tokens, Target: labelledTargets[i])).ToList();
-        if (_options.PseudoLabeled > 0)
-        {
-            var unlabelled = SampleUnseen(_options.PseudoLabeled, history, new HashSet<string>(StringComparer.Ordinal))
-                .Select(a => a.Tokens).ToList();
-            var pseudo = unlabelled.Count > 0 ? model.Predict(unlabelled) : [];
-            var trainTokens = Enumerable.Repeat(labelledTokens, _options.UpSample).SelectMany(x => x).Concat(unlabelled).ToList();
-            var trainTargets = Enumerable.Repeat(labelledTargets, _options.UpSample).SelectMany(x => x).Concat(pseudo).ToList();
-            trainer.Train(trainTokens, trainTargets, _options.TrainEpochs, _random);
-            pool.AddRange(unlabelled.Select((tokens, i) => (tokens, pseudo[i])));
-        }
+        pool.AddRange(unlabelled.Select((tokens, i) => (tokens, pseudo[i])));
 
         var seedPool = _options.SeedSource == SeedSource.All ? pool : pool.Take(labelledTokens.Count).ToList();
         var ordered = _options.SeedSelection == SeedSelection.Best ? seedPool.OrderByDescending(p => p.Target) : seedPool.OrderBy(p => p.Target);
@@ -289,30 +301,41 @@ public sealed class SemiNasStrategy : ISearchStrategy, IDisposable
         return chosen;
     }
 
+    // The initial random samples are the first proposals, and the history keeps proposal order.
+    private IEnumerable<TrialView> InitialTrials(SearchHistory history) => history.Trials.Take(_initialProposed);
+
+    private static bool IsScored(TrialView t) => t is { Status: TrialStatus.Complete, Feasible: true, Objective: not null };
+
+    private bool IsDiscarded(TrialView t) =>
+        _options.DiscardInitialWorseThan is { } threshold && _context.Objective.IsBetter(threshold, t.Objective!.Value);
+
     private IReadOnlyList<IReadOnlyCollection<int>> AllowedTokens =>
         _allowedTokens ??= _context.Space.AllowedTokens.Select(t => (IReadOnlyCollection<int>)t.ToList()).ToList();
 
-    private Func<double, double> Normaliser(double[] values)
+    /// <summary>The predictor's targets: objective values turned so that higher is better, then normalised.</summary>
+    internal static float[] Targets(SemiNasOptions options, Objective objective, double[] values)
     {
-        if (_options.Normalization == TargetNormalization.MinMax)
+        var sign = objective.Goal == MetricGoal.Maximize ? 1.0 : -1.0;
+        var raw = values.Select(v => sign * v).ToArray();
+        if (options.Normalization == TargetNormalization.MinMax)
         {
-            double min = values.Min(), max = values.Max();
+            double min = raw.Min(), max = raw.Max();
             var range = max - min;
-            return v => range > 0 ? (v - min) / range : 0.5;
+            return raw.Select(v => (float)(range > 0 ? (v - min) / range : 0.5)).ToArray();
         }
-        var mean = values.Average();
-        var std = Math.Sqrt(values.Select(v => (v - mean) * (v - mean)).Average());
-        return v => std > 0 ? (v - mean) / std : 0;
+        var mean = options.ZScoreMean is { } fixedMean ? sign * fixedMean : raw.Average();
+        var std = options.ZScoreStd ?? Math.Sqrt(raw.Select(v => (v - mean) * (v - mean)).Average());
+        return raw.Select(v => (float)(std > 0 ? (v - mean) / std : 0)).ToArray();
     }
 
-    private EpdModel CreateModel() => new(
-        new EpdSettings(_context.Space.VocabularySize, _context.Space.Length, _options.Hidden, _options.MlpLayers, _options.MlpHidden)
+    internal static EpdModel CreateModel(SemiNasOptions options, ISearchSpace space, int seed) => new(
+        new EpdSettings(space.VocabularySize, space.Length, options.Hidden, options.MlpLayers, options.MlpHidden)
         {
-            Dropout = _options.Dropout,
-            Lambda = _options.Lambda,
-            OutputActivation = _options.OutputActivation,
+            Dropout = options.Dropout,
+            Lambda = options.Lambda,
+            OutputActivation = options.OutputActivation,
         },
-        seed: _context.Seed);
+        seed: seed);
 
     /// <summary>True when the architecture is valid, admissible and neither evaluated, pending nor already chosen.</summary>
     private bool IsNew(Architecture candidate, SearchHistory history, HashSet<string> keys)
@@ -324,25 +347,8 @@ public sealed class SemiNasStrategy : ISearchStrategy, IDisposable
         return true;
     }
 
-    private List<Architecture> SampleUnseen(int count, SearchHistory history, HashSet<string> keys)
-    {
-        var result = new List<Architecture>(count);
-        var failures = 0;
-        while (result.Count < count && failures < MaxSampleAttempts)
-        {
-            var candidate = _context.Space.Sample(_random);
-            if (IsNew(candidate, history, keys))
-            {
-                result.Add(candidate);
-                failures = 0;
-            }
-            else
-            {
-                failures++;
-            }
-        }
-        return result;
-    }
+    private List<Architecture> SampleUnseen(int count, SearchHistory history, HashSet<string> keys) =>
+        SpaceSampling.Draw(_context.Space, _random, count, candidate => IsNew(candidate, history, keys));
 
     public byte[] SaveState()
     {
@@ -376,7 +382,7 @@ public sealed class SemiNasStrategy : ISearchStrategy, IDisposable
         for (var i = reader.ReadInt32(); i > 0; i--) _queue.Enqueue(Architecture.Parse(reader.ReadString()));
         if (reader.ReadBoolean())
         {
-            var model = _model ??= CreateModel();
+            var model = _model ??= CreateModel(_options, _context.Space, _context.Seed);
             model.LoadWeights(ReadBlob(reader));
             model.RestoreRandomState(ReadBlob(reader));
         }

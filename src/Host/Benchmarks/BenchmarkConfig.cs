@@ -7,7 +7,7 @@ namespace SemiNas.Host.Benchmarks;
 
 // The shape of a benchmark YAML file: one task, several strategies, many seeds. See docs/benchmarks.md.
 
-public sealed class BenchmarkConfig
+public sealed class BenchmarkConfig : IValidatableObject
 {
     [Required, Range(1, 1), Description("Version of this file format. Must be 1.")]
     public int SchemaVersion { get; set; }
@@ -33,11 +33,51 @@ public sealed class BenchmarkConfig
     [Range(0, 1024), Description("Runs that go at once; 0 means one per CPU core.")]
     public int Parallelism { get; set; }
 
-    [Required, MinLength(1), Description("The strategies to compare, each at one or more budgets.")]
+    [Description("The strategies to compare, each at one or more budgets (a search benchmark).")]
     public List<BenchmarkRunConfig> Runs { get; set; } = new();
+
+    [Description("A predictor-quality study instead of searches: rank correlation of the predictor on held-out architectures.")]
+    public PredictorStudyConfig? Predictor { get; set; }
 
     [Description("Extra folders to search for plugins, relative to this file.")]
     public List<string> PluginPaths { get; set; } = new();
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (Runs.Count == 0 && Predictor is null)
+            yield return new ValidationResult("give the strategies to compare under runs, or a predictor study under predictor", [nameof(Runs)]);
+        if (Runs.Count > 0 && Predictor is not null)
+            yield return new ValidationResult("a benchmark is either runs or a predictor study, not both", [nameof(Predictor)]);
+    }
+}
+
+/// <summary>
+/// The predictor-quality mode: for each labelled-set size N and seed, N architectures are drawn at random and
+/// evaluated, the predictor of each variant is trained on them (with or without pseudo-labels), and it ranks
+/// held-out architectures; Kendall's τ and Spearman's ρ against their true objective are reported.
+/// </summary>
+public sealed class PredictorStudyConfig
+{
+    [Required, MinLength(1), Description("Sizes N of the labelled set.")]
+    public List<int> Labelled { get; set; } = new();
+
+    [Range(0, int.MaxValue), Description("Held-out architectures to rank, drawn from the rest of the space; 0 means all of them (the space must be enumerable).")]
+    public int HeldOut { get; set; } = 1000;
+
+    [Required, MinLength(1), Description("Predictor variants: a label, strategy seminas or nao, and its options (pseudoLabeled, epochs, sizes).")]
+    public List<PredictorVariantConfig> Variants { get; set; } = new();
+}
+
+public sealed class PredictorVariantConfig
+{
+    [Required, Description("Name in tables.")]
+    public string Label { get; set; } = "";
+
+    [Description("seminas (with pseudo-labels) or nao (without); picks the options' defaults.")]
+    public string Strategy { get; set; } = "seminas";
+
+    [Description("The controller options, as in search.options of the strategy.")]
+    public YamlMappingNode? Options { get; set; }
 }
 
 public sealed class BenchmarkRunConfig

@@ -23,21 +23,24 @@ public sealed record BenchmarkGroup(
             // A run that ended early (exhausted space) keeps its last value.
             var values = runs.Select(r => r.Curve.Length == 0 ? double.NaN : r.Curve[Math.Min(q, r.Curve.Length - 1)]).ToArray();
             curveMean[q] = values.Average();
-            curveStd[q] = SampleStd(values);
+            curveStd[q] = Statistics.SampleStd(values);
         }
-        return new BenchmarkGroup(first.Label, first.Strategy, first.Budget, runs.Count, finals.Average(), SampleStd(finals),
-            finals[0], MedianOf(finals), finals[^1], runs.Count(r => r.FoundOptimum) / (double)runs.Count,
+        return new BenchmarkGroup(first.Label, first.Strategy, first.Budget, runs.Count, finals.Average(), Statistics.SampleStd(finals),
+            finals[0], Statistics.Median(finals), finals[^1], runs.Count(r => r.FoundOptimum) / (double)runs.Count,
             reached.Count > 0 ? reached.Average() : null, runs.Average(r => r.Seconds), curveMean, curveStd);
     }
+}
 
-    private static double SampleStd(double[] values)
+internal static class Statistics
+{
+    public static double SampleStd(double[] values)
     {
         if (values.Length < 2) return 0;
         var mean = values.Average();
         return Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (values.Length - 1));
     }
 
-    private static double MedianOf(double[] sorted) =>
+    public static double Median(double[] sorted) =>
         sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
 }
 

@@ -1,18 +1,21 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Globalization;
 using SemiNas.Contracts;
 using SemiNas.Controller;
+using SemiNas.Controller.Strategies;
 using SemiNas.Host.Benchmarks;
 using SemiNas.Host.Configuration;
 using SemiNas.Host.Experiments;
-using System.Text.Json;
+using YamlDotNet.RepresentationModel;
 
 namespace SemiNas.Host.Cli;
 
 internal static class BenchmarkCommand
 {
-    private sealed record Job(string Label, IStrategyFactory Factory, object Options, int Budget, int Seed);
+    private sealed record Job(int Entry, string Label, IStrategyFactory Factory, object Options, int[] Budgets, int Seed)
+    {
+        public int Budget => Budgets.Max();
+    }
 
     public static Command Create()
     {
@@ -22,10 +25,10 @@ internal static class BenchmarkCommand
         var output = new Option<string?>("--output") { Description = "Output folder (default benchmarks/<name>)." };
         var parallel = new Option<int?>("--parallel") { Description = "Overrides parallelism (runs at once)." };
         var plugins = CommonOptions.PluginPaths();
-        var worker = new Option<string?>("--worker") { Description = "Internal: run share INDEX/COUNT of the runs and write them to --results.", Hidden = true };
+        var worker = new Option<string?>("--worker") { Description = "Internal: run the jobs listed in this file and write them to --results.", Hidden = true };
         var resultsFile = new Option<string?>("--results") { Description = "Internal: where a worker writes its runs (JSON lines).", Hidden = true };
         var command = new Command("benchmark",
-            "Runs strategies x seeds x budgets on a tabular task and writes summary.json, table.md, runs.csv and curve plots.")
+            "Runs strategies x seeds x budgets on a tabular task, or a predictor-quality study, and writes summary.json, table.md, runs.csv and plots.")
         {
             config, seeds, seedOffset, output, parallel, plugins, worker, resultsFile,
         };
@@ -56,6 +59,36 @@ internal static class BenchmarkCommand
                 throw ConfigErrors.At(text, path, "reportMetric",
                     $"the task has no metric '{benchmark.ReportMetric}'; its metrics are {string.Join(", ", task.Metrics.Select(m => m.Name))}.");
 
+            // One libtorch thread per run, in process or in a worker: results depend on the thread count (float
+            // summation order), so a run gives the same numbers however the benchmark is spread over cores.
+            TorchSharp.torch.set_num_threads(1);
+            var seedList = Enumerable.Range(benchmark.SeedOffset + 1, benchmark.Seeds).ToList();
+            var outputDirectory = result.GetValue(output) ?? Path.Combine("benchmarks", benchmark.Name);
+            var runner = new JobRunner(result.GetValue(worker), result.GetValue(resultsFile),
+                Math.Max(1, benchmark.Parallelism > 0 ? benchmark.Parallelism : Environment.ProcessorCount),
+                WorkerArguments(result.Tokens.Select(t => t.Value)));
+
+            if (benchmark.Predictor is { } study)
+            {
+                var variants = study.Variants.Select((v, i) => new PredictorBenchmark.Variant(v.Label,
+                    BindSemiNasOptions(v.Strategy, v.Options, text, path, $"predictor.variants[{i}]"))).ToList();
+                var studyJobs = (from n in study.Labelled from seed in seedList from variant in variants select (variant, n, seed)).ToList();
+                if (!runner.IsWorker)
+                    Console.WriteLine($"Predictor study '{benchmark.Name}': {studyJobs.Count} trainings on {plugin.Name}, {Math.Min(runner.Parallelism, studyJobs.Count)} at a time.");
+                var studyFingerprint = Fingerprint(benchmark.Task.Plugin, taskOptions, study.HeldOut, variants.Select(v => new { v.Label, v.Options }));
+                var studyResults = await runner.RunAsync(studyJobs.Select(j => $"{variants.IndexOf(j.variant)}|{j.variant.Label}|{j.n}|{j.seed}").ToList(), outputDirectory, studyFingerprint,
+                    (i, token) => PredictorBenchmark.RunAsync(studyJobs[i].variant, study, task, studyJobs[i].n, studyJobs[i].seed, token),
+                    r => $"{r.Label} N {r.Labelled} seed {r.Seed}: tau {r.KendallTau.ToString("0.###", CultureInfo.InvariantCulture)}",
+                    cancellationToken);
+                if (runner.IsWorker) return CommonOptions.ExitOk;
+                var studyGroups = PredictorBenchmark.Summarise(studyResults);
+                PredictorBenchmark.Write(outputDirectory, benchmark, task.Objective.Metric, studyGroups, studyResults);
+                Console.WriteLine();
+                Console.Write(PredictorBenchmark.Table(benchmark, task.Objective.Metric, studyGroups));
+                Console.WriteLine($"\nWrote summary.json, table.md, runs.csv and predictor.png to {outputDirectory}.");
+                return CommonOptions.ExitOk;
+            }
+
             var jobs = new List<Job>();
             for (var i = 0; i < benchmark.Runs.Count; i++)
             {
@@ -70,28 +103,26 @@ internal static class BenchmarkCommand
                     throw ConfigErrors.At(text, path, $"runs[{i}].strategy", e.Message);
                 }
                 var options = YamlBinder.Bind(factory.OptionsType, run.Options, path, $"runs[{i}].options");
-                foreach (var budget in run.Budgets)
-                    for (var seed = benchmark.SeedOffset + 1; seed <= benchmark.SeedOffset + benchmark.Seeds; seed++)
-                        jobs.Add(new Job(run.Label ?? factory.Name, factory, options, budget, seed));
+                // One run per seed at the largest budget; the smaller budgets are its prefixes (BenchmarkRunResult.AtBudget).
+                jobs.AddRange(seedList.Select(seed => new Job(i, run.Label ?? factory.Name, factory, options, run.Budgets.ToArray(), seed)));
             }
 
             var optimum = await BenchmarkRun.FindOptimumAsync(task, benchmark.ReportMetric, cancellationToken);
-            if (result.GetValue(worker) is { } share)
-            {
-                await RunShareAsync(share, result.GetValue(resultsFile)!, jobs, task, benchmark.ReportMetric, optimum, cancellationToken);
-                return CommonOptions.ExitOk;
-            }
+            if (!runner.IsWorker)
+                Console.WriteLine($"Benchmark '{benchmark.Name}': {jobs.Count} runs on {plugin.Name}, {Math.Min(runner.Parallelism, jobs.Count)} at a time" +
+                    (optimum is { } opt ? $"; optimum {benchmark.ReportMetric} {opt.ToString("0.####", CultureInfo.InvariantCulture)}." : "."));
+            var fingerprint = Fingerprint(benchmark.Task.Plugin, taskOptions, benchmark.ReportMetric,
+                benchmark.Runs.Select((r, i) => new { r.Label, r.Strategy, r.Budgets, Options = jobs.First(j => j.Entry == i).Options }));
+            var results = await runner.RunAsync(jobs.Select(j => $"{j.Entry}|{j.Label}|{j.Budget}|{j.Seed}").ToList(), outputDirectory, fingerprint,
+                (i, token) => BenchmarkRun.RunAsync(jobs[i].Label, jobs[i].Factory, jobs[i].Options, task, jobs[i].Budget, jobs[i].Seed,
+                    benchmark.ReportMetric, optimum, token),
+                r => $"{r.Label} budget {r.Budget} seed {r.Seed}: {r.FinalReport.ToString("0.###", CultureInfo.InvariantCulture)}",
+                cancellationToken);
+            if (runner.IsWorker) return CommonOptions.ExitOk;
 
-            var parallelism = Math.Min(jobs.Count, benchmark.Parallelism > 0 ? benchmark.Parallelism : Environment.ProcessorCount);
-            Console.WriteLine($"Benchmark '{benchmark.Name}': {jobs.Count} runs on {plugin.Name}, {parallelism} at a time" +
-                (optimum is { } opt ? $"; optimum {benchmark.ReportMetric} {opt.ToString("0.####", CultureInfo.InvariantCulture)}." : "."));
-            var results = parallelism == 1
-                ? await RunInProcessAsync(jobs, task, benchmark.ReportMetric, optimum, cancellationToken)
-                : await RunInWorkersAsync(WorkerArguments(result.Tokens.Select(t => t.Value)), parallelism, jobs.Count, cancellationToken);
-
+            results = results.SelectMany((r, i) => jobs[i].Budgets.Distinct().Select(r.AtBudget)).ToArray();
             var groups = results.GroupBy(r => (r.Label, r.Budget)).Select(g => BenchmarkGroup.Of(g.ToList()))
                 .OrderBy(g => g.Budget).ThenByDescending(g => g.Mean).ToList();
-            var outputDirectory = result.GetValue(output) ?? Path.Combine("benchmarks", benchmark.Name);
             BenchmarkReport.Write(outputDirectory, benchmark, task.Objective.Metric, optimum, groups, results);
             Console.WriteLine();
             Console.Write(BenchmarkReport.Table(benchmark, optimum, groups));
@@ -101,83 +132,25 @@ internal static class BenchmarkCommand
         return command;
     }
 
-    // Runs share "INDEX/COUNT" of the jobs one after the other, appending each result as a JSON line.
-    private static async Task RunShareAsync(string share, string path, List<Job> jobs, ISearchTask task, string reportMetric,
-        double? optimum, CancellationToken cancellationToken)
-    {
-        var parts = share.Split('/');
-        var (index, count) = (int.Parse(parts[0], CultureInfo.InvariantCulture), int.Parse(parts[1], CultureInfo.InvariantCulture));
-        TorchSharp.torch.set_num_threads(1);
-        await using var writer = new StreamWriter(path, append: false) { AutoFlush = true };
-        for (var i = index; i < jobs.Count; i += count)
-        {
-            var job = jobs[i];
-            var run = await BenchmarkRun.RunAsync(job.Label, job.Factory, job.Options, task, job.Budget, job.Seed, reportMetric, optimum, cancellationToken);
-            await writer.WriteLineAsync(JsonSerializer.Serialize(new IndexedResult(i, run)));
-        }
-    }
+    /// <summary>What the journal's results depend on: a new fingerprint means the runs so far no longer apply.</summary>
+    private static string Fingerprint(params object[] parts) =>
+        Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(
+            System.Text.Encoding.UTF8.GetBytes(System.Text.Json.JsonSerializer.Serialize(parts.Select(p => (object?)p).ToArray()))))[..16];
 
-    private static async Task<BenchmarkRunResult[]> RunInProcessAsync(List<Job> jobs, ISearchTask task, string reportMetric,
-        double? optimum, CancellationToken cancellationToken)
+    private static SemiNasOptions BindSemiNasOptions(string strategy, YamlMappingNode? options, string text, string path, string keyPath)
     {
-        var results = new BenchmarkRunResult[jobs.Count];
-        var progress = new Progress(jobs.Count);
-        for (var i = 0; i < jobs.Count; i++)
-        {
-            var job = jobs[i];
-            results[i] = await BenchmarkRun.RunAsync(job.Label, job.Factory, job.Options, task, job.Budget, job.Seed, reportMetric, optimum, cancellationToken);
-            progress.Report(i + 1, results[i]);
-        }
-        return results;
-    }
-
-    /// <summary>
-    /// Seeds run in parallel in separate processes, each on one thread: libtorch is not reliably reentrant across
-    /// threads of one process here (an intermittent failure inside Adam was seen), and one process per core
-    /// also makes every run's floating-point arithmetic, and so its result, independent of the others.
-    /// </summary>
-    private static async Task<BenchmarkRunResult[]> RunInWorkersAsync(List<string> arguments, int workers, int jobCount,
-        CancellationToken cancellationToken)
-    {
-        var folder = Directory.CreateTempSubdirectory("seminas-benchmark-");
+        IStrategyFactory factory;
         try
         {
-            var files = Enumerable.Range(0, workers).Select(i => Path.Combine(folder.FullName, $"worker-{i}.jsonl")).ToList();
-            var processes = files.Select((file, i) => StartWorker(arguments, $"{i}/{workers}", file)).ToList();
-            var progress = new Progress(jobCount);
-            using var kill = cancellationToken.Register(() => processes.ForEach(p => p.Kill(entireProcessTree: true)));
-            while (processes.Any(p => !p.HasExited))
-            {
-                await Task.Delay(TimeSpan.FromSeconds(2), CancellationToken.None);
-                var lines = files.Sum(f => File.Exists(f) ? ReadLinesShared(f).Count : 0);
-                progress.Report(lines, null);
-            }
-            cancellationToken.ThrowIfCancellationRequested();
-            foreach (var p in processes.Where(p => p.ExitCode != 0))
-                throw new InvalidOperationException($"a benchmark worker failed (exit {p.ExitCode}): {await p.StandardError.ReadToEndAsync(CancellationToken.None)}");
-            var results = new BenchmarkRunResult[jobCount];
-            foreach (var line in files.SelectMany(ReadLinesShared))
-            {
-                var indexed = JsonSerializer.Deserialize<IndexedResult>(line)!;
-                results[indexed.Index] = indexed.Run;
-            }
-            if (results.Any(r => r is null)) throw new InvalidOperationException("a benchmark worker ended without all its runs.");
-            return results;
+            factory = StrategyRegistry.Get(strategy);
         }
-        finally
+        catch (KeyNotFoundException e)
         {
-            folder.Delete(recursive: true);
+            throw ConfigErrors.At(text, path, $"{keyPath}.strategy", e.Message);
         }
-    }
-
-    private static List<string> ReadLinesShared(string path)
-    {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        using var reader = new StreamReader(stream);
-        var lines = new List<string>();
-        while (reader.ReadLine() is { } line)
-            if (line.EndsWith('}')) lines.Add(line);
-        return lines;
+        if (!typeof(SemiNasOptions).IsAssignableFrom(factory.OptionsType))
+            throw ConfigErrors.At(text, path, $"{keyPath}.strategy", $"'{strategy}' has no predictor; use seminas or nao.");
+        return (SemiNasOptions)YamlBinder.Bind(factory.OptionsType, options, path, $"{keyPath}.options");
     }
 
     // The command line of this benchmark without the options a worker must not inherit.
@@ -200,39 +173,5 @@ internal static class BenchmarkCommand
             result.Add(token);
         }
         return result;
-    }
-
-    private static Process StartWorker(List<string> arguments, string share, string resultsFile)
-    {
-        // Started the way this process was: through `dotnet seminas.dll` or the seminas executable.
-        var host = Environment.ProcessPath!;
-        var start = new ProcessStartInfo(host) { UseShellExecute = false, RedirectStandardOutput = false, RedirectStandardError = true };
-        if (Path.GetFileNameWithoutExtension(host) == "dotnet") start.ArgumentList.Add(typeof(BenchmarkCommand).Assembly.Location);
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
-        start.ArgumentList.Add("--worker");
-        start.ArgumentList.Add(share);
-        start.ArgumentList.Add("--results");
-        start.ArgumentList.Add(resultsFile);
-        return Process.Start(start) ?? throw new InvalidOperationException("could not start a benchmark worker");
-    }
-
-    private sealed record IndexedResult(int Index, BenchmarkRunResult Run);
-
-    /// <summary>A line every few seconds: runs done, elapsed time and ETA.</summary>
-    private sealed class Progress(int total)
-    {
-        private readonly Stopwatch _clock = Stopwatch.StartNew();
-        private TimeSpan? _last;
-        private int _reported;
-
-        public void Report(int done, BenchmarkRunResult? last)
-        {
-            if (done == _reported || (_last is { } last0 && _clock.Elapsed - last0 < TimeSpan.FromSeconds(2) && done < total)) return;
-            _reported = done;
-            _last = _clock.Elapsed;
-            var eta = done == 0 ? "?" : TimeSpan.FromSeconds(_clock.Elapsed.TotalSeconds / done * (total - done)).ToString(@"hh\:mm\:ss");
-            var detail = last is null ? "" : $" (last: {last.Label} budget {last.Budget} seed {last.Seed}: {last.FinalReport.ToString("0.###", CultureInfo.InvariantCulture)})";
-            Console.WriteLine($"  {done}/{total} runs done, {_clock.Elapsed:hh\\:mm\\:ss} elapsed, ETA {eta}{detail}");
-        }
     }
 }

@@ -31,6 +31,7 @@ internal static class PluginsCommand
                         contractVersion = p.Plugin.ContractVersion,
                         path = p.SourcePath,
                         options = OptionsDocumentation.Describe(p.Plugin.OptionsType),
+                        commands = PluginCommandDispatch.All(catalog).Where(c => c.Plugin == p).Select(c => new { name = c.Command.Name, description = c.Command.Description }),
                     }),
                     strategies = StrategyRegistry.All.Select(s => new
                     {
@@ -49,6 +50,8 @@ internal static class PluginsCommand
                     Console.WriteLine($"  {p.Name} {p.Version} ({p.SourcePath})");
                     Console.WriteLine($"    {p.Plugin.Description}");
                     PrintOptions("task.options", OptionsDocumentation.Describe(p.Plugin.OptionsType));
+                    foreach (var (_, c) in PluginCommandDispatch.All(catalog).Where(c => c.Plugin == p))
+                        Console.WriteLine($"    command: seminas {c.Name} … — {c.Description}");
                 }
                 Console.WriteLine("Search strategies:");
                 foreach (var s in StrategyRegistry.All)

@@ -2,7 +2,10 @@ using System.CommandLine;
 
 namespace SemiNas.Host.Cli;
 
-/// <summary>The `seminas` command line: one class per command, wired up here.</summary>
+/// <summary>
+/// The `seminas` command line: one class per command, wired up here. Plugins add their own commands
+/// (<see cref="PluginCommandDispatch"/>).
+/// </summary>
 public static class SemiNasCommandLine
 {
     public static RootCommand Build()
@@ -17,6 +20,8 @@ public static class SemiNasCommandLine
         root.Subcommands.Add(PlotCommand.Create());
         root.Subcommands.Add(BenchmarkCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
+        root.Subcommands.Add(TrainCommand.CreateTrain());
+        root.Subcommands.Add(TrainCommand.CreateEval());
         return root;
     }
 }

@@ -90,9 +90,17 @@ public static class OptionsDocumentation
         Enum member => ConfigNames.EnumValueName(member.GetType(), member.ToString()),
         IFormattable number => number.ToString(null, CultureInfo.InvariantCulture),
         IDictionary dictionary => dictionary.Count == 0 ? "{}" : null,
-        IList list => list.Count == 0 ? "[]" : $"[{string.Join(", ", list.Cast<object?>().Select(FormatDefault))}]",
+        IList list => list.Count == 0 ? "[]" : $"[{string.Join(", ", list.Cast<object?>().Select(FormatItem))}]",
         _ => null, // a section: its keys carry their own defaults
     };
+
+    // A list item that is an object reads as a YAML flow mapping of its keys, e.g. {width: 24, layers: 4}.
+    private static string? FormatItem(object? item) =>
+        item is not null && YamlBinder.IsObjectType(item.GetType())
+            ? "{" + string.Join(", ", ConfigNames.BindableProperties(item.GetType())
+                .Select(p => (Key: ConfigNames.KeyOf(p), Value: FormatDefault(p.GetValue(item))))
+                .Where(p => p.Value is not null).Select(p => $"{p.Key}: {p.Value}")) + "}"
+            : FormatDefault(item);
 
     private static string? RangeText(PropertyInfo property)
     {

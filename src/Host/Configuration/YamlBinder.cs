@@ -15,7 +15,7 @@ namespace SemiNas.Host.Configuration;
 /// Dictionary&lt;string, T&gt;, classes with a public parameterless constructor and public settable properties,
 /// and YamlNode / YamlMappingNode / YamlSequenceNode / YamlScalarNode kept as they are.
 /// Keys are the camelCase property names; unknown keys are errors. A key that is absent keeps the default of a
-/// fresh instance. [Required] means "the key must be present"; the other DataAnnotations attributes and
+/// fresh instance; a key named <c>preset</c> is bound before the others whatever its place. [Required] means "the key must be present"; the other DataAnnotations attributes and
 /// IValidatableObject run on the bound values.
 /// </remarks>
 public static class YamlBinder
@@ -73,6 +73,8 @@ public static class YamlBinder
             ? type.GetGenericArguments()[1]
             : null;
 
+    private const string PresetKey = "preset";
+
     private sealed class Binder(string file, List<ConfigError> errors)
     {
         // Not thread-safe, hence one per bind.
@@ -103,7 +105,10 @@ public static class YamlBinder
             var failed = new HashSet<PropertyInfo>();
             var errorsBefore = errors.Count;
 
-            foreach (var (keyNode, valueNode) in mapping?.Children ?? Enumerable.Empty<KeyValuePair<YamlNode, YamlNode>>())
+            // A "preset" key sets several options at once, so it goes first and the file's other keys override it.
+            var children = (mapping?.Children ?? Enumerable.Empty<KeyValuePair<YamlNode, YamlNode>>())
+                .OrderBy(c => c.Key is YamlScalarNode { Value: PresetKey } ? 0 : 1);
+            foreach (var (keyNode, valueNode) in children)
             {
                 if (keyNode is not YamlScalarNode { Value: { } key })
                 {

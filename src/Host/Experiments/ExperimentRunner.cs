@@ -71,7 +71,7 @@ public sealed class ExperimentRunner(ExperimentPlan plan, ExperimentStore store,
 
     private NewExperiment NewExperiment(string name, long? parentId) => new(
         name, plan.Plugin.Name, plan.Strategy.Name, plan.Config.Search.Budget, plan.Task.Objective,
-        plan.Source.Text, plan.ConfigJson, plan.Fingerprint, parentId);
+        plan.Source.Text, plan.ConfigJson, plan.Fingerprint, parentId, plan.Source.FullPath);
 
     private async Task<RunResult> RunOwnedAsync(ExperimentRecord experiment, CancellationToken cancellationToken)
     {
@@ -90,7 +90,6 @@ public sealed class ExperimentRunner(ExperimentPlan plan, ExperimentStore store,
         {
             Space = plan.Task.Space,
             Objective = plan.Task.Objective,
-            Budget = budget,
             Seed = plan.Config.Seed,
             IsAdmissible = plan.IsAdmissible,
         });

@@ -48,6 +48,122 @@ public class BenchmarkCommandTests
     }
 
     [Fact]
+    public async Task A_shorter_budget_read_off_a_longer_run_equals_a_run_at_that_budget()
+    {
+        using var folder = new TempFolder();
+        folder.Write("b.yaml", """
+            schemaVersion: 1
+            name: prefix
+            task: {plugin: nasbench201, options: {dataset: cifar100}}
+            seeds: 4
+            runs:
+              - label: long
+                strategy: evolution
+                budgets: [12, 40]
+                options: {populationSize: 6, tournamentSize: 2}
+              - label: short
+                strategy: evolution
+                budgets: [12]
+                options: {populationSize: 6, tournamentSize: 2}
+            """);
+        var (exitCode, _, error) = await SeminasProcess.RunAsync(folder.Path, "benchmark", "b.yaml", "--output", "out", "--parallel", "1");
+        Assert.True(exitCode == 0, error);
+
+        // label,strategy,budget,seed,queries,final_objective,final_report,found_optimum,queries_to_optimum,seconds
+        var rows = File.ReadAllLines(folder.File("out/runs.csv")).Skip(1).Select(l => l.Split(',')).ToList();
+        Assert.Equal(4 * 3, rows.Count);
+        string[] Row(string label, string budget, string seed) => rows.Single(r => r[0] == label && r[2] == budget && r[3] == seed);
+        foreach (var seed in new[] { "1", "2", "3", "4" })
+        {
+            Assert.Equal(Row("short", "12", seed)[4..9], Row("long", "12", seed)[4..9]);
+            Assert.Equal("12", Row("long", "12", seed)[4]);
+            Assert.Equal("40", Row("long", "40", seed)[4]);
+        }
+        Assert.Contains(new[] { "1", "2", "3", "4" }, seed => Row("long", "40", seed)[6] != Row("long", "12", seed)[6]);
+    }
+
+    [Fact]
+    public async Task A_benchmark_run_again_with_more_seeds_runs_only_the_new_ones_and_a_changed_one_starts_over()
+    {
+        using var folder = new TempFolder();
+        const string config = """
+            schemaVersion: 1
+            name: grow
+            task: {plugin: nasbench201, options: {dataset: cifar10-valid}}
+            runs:
+              - strategy: evolution
+                budgets: [30]
+                options: {populationSize: 8, tournamentSize: 3}
+            """;
+        folder.Write("b.yaml", config);
+        var first = await SeminasProcess.RunAsync(folder.Path, "benchmark", "b.yaml", "--output", "out", "--seeds", "3");
+        Assert.True(first.ExitCode == 0, first.Error);
+        var firstRows = File.ReadAllLines(folder.File("out/runs.csv")).Skip(1).ToList();
+
+        var second = await SeminasProcess.RunAsync(folder.Path, "benchmark", "b.yaml", "--output", "out", "--seeds", "5", "--parallel", "2");
+        Assert.True(second.ExitCode == 0, second.Error);
+        Assert.Contains("3 of 5 runs are already in", second.Output);
+        var secondRows = File.ReadAllLines(folder.File("out/runs.csv")).Skip(1).ToList();
+        Assert.Equal(5, secondRows.Count);
+        // Same results for the seeds that were kept (the seconds column aside).
+        Assert.Equal(firstRows.Select(WithoutSeconds), secondRows.Take(3).Select(WithoutSeconds));
+
+        folder.Write("b.yaml", config.Replace("tournamentSize: 3", "tournamentSize: 4"));
+        var changed = await SeminasProcess.RunAsync(folder.Path, "benchmark", "b.yaml", "--output", "out", "--seeds", "2");
+        Assert.True(changed.ExitCode == 0, changed.Error);
+        Assert.Contains("starting over", changed.Output);
+        Assert.DoesNotContain("already in", changed.Output);
+        static string WithoutSeconds(string row) => row[..row.LastIndexOf(',')];
+    }
+
+    [Fact]
+    public async Task A_predictor_study_reports_rank_correlations_with_and_without_pseudo_labels()
+    {
+        using var folder = new TempFolder();
+        folder.Write("p.yaml", """
+            schemaVersion: 1
+            name: study
+            task: {plugin: nasbench201, options: {dataset: cifar10-valid}}
+            seeds: 2
+            predictor:
+              labelled: [15, 80]
+              heldOut: 400
+              variants:
+                - {label: nao, strategy: nao, options: {hidden: 16, mlpHidden: 16, pretrainEpochs: 60, trainEpochs: 10}}
+                - {label: seminas, strategy: seminas, options: {hidden: 16, mlpHidden: 16, pretrainEpochs: 60, trainEpochs: 10, pseudoLabeled: 300, upSample: 5}}
+            """);
+        var (exitCode, output, error) = await SeminasProcess.RunAsync(folder.Path, "benchmark", "p.yaml", "--output", "out", "--parallel", "2");
+        Assert.True(exitCode == 0, error);
+        Assert.Contains("| seminas | 80 | 300 | 400 | 2 |", output);
+
+        using var summary = JsonDocument.Parse(File.ReadAllText(folder.File("out/summary.json")));
+        var groups = summary.RootElement.GetProperty("groups").EnumerateArray().ToList();
+        Assert.Equal(4, groups.Count);
+        Assert.All(groups, g => Assert.InRange(g.GetProperty("kendallTau").GetDouble(), -1, 1));
+        // With 80 labelled cells the predictor ranks unseen ones clearly better than chance.
+        Assert.All(groups.Where(g => g.GetProperty("labelled").GetInt32() == 80),
+            g => Assert.True(g.GetProperty("kendallTau").GetDouble() > 0.2, g.ToString()));
+        Assert.Equal(1 + 2 * 2 * 2, File.ReadAllLines(folder.File("out/runs.csv")).Length);
+        Assert.True(new FileInfo(folder.File("out/predictor.png")).Length > 5_000);
+    }
+
+    [Fact]
+    public async Task A_benchmark_is_either_runs_or_a_predictor_study()
+    {
+        using var folder = new TempFolder();
+        folder.Write("b.yaml", """
+            schemaVersion: 1
+            name: both
+            task: {plugin: nasbench201}
+            runs: [{strategy: random, budgets: [10]}]
+            predictor: {labelled: [10], variants: [{label: x}]}
+            """);
+        var (exitCode, _, error) = await SeminasProcess.RunAsync(folder.Path, "benchmark", "b.yaml");
+        Assert.Equal(2, exitCode);
+        Assert.Contains("not both", error);
+    }
+
+    [Fact]
     public async Task An_unknown_strategy_in_a_benchmark_names_its_line()
     {
         using var folder = new TempFolder();

@@ -85,6 +85,31 @@ public class ExperimentStoreTests
     }
 
     [Fact]
+    public void A_store_of_schema_1_is_upgraded_in_place_and_keeps_its_experiments()
+    {
+        using var folder = new TempFolder();
+        var path = folder.File("s.sqlite");
+        using (var store = ExperimentStore.Open(path))
+            store.AddTrials(store.CreateExperiment(Experiment("old")).Id, [Trial("1 2", "a")], [1]);
+        using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            // Turn it back into what version 1 wrote.
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "ALTER TABLE experiments DROP COLUMN config_path; PRAGMA user_version = 1;";
+            command.ExecuteNonQuery();
+        }
+        using (var store = ExperimentStore.Open(path, mustExist: true))
+        {
+            var old = Assert.Single(store.ListExperiments());
+            Assert.Null(old.ConfigPath);
+            Assert.Single(store.LoadTrials(old.Id));
+            store.CreateExperiment(Experiment("new") with { ConfigPath = "/configs/new.yaml" });
+            Assert.Equal("/configs/new.yaml", store.FindExperiment("new")!.ConfigPath);
+        }
+    }
+
+    [Fact]
     public void A_missing_store_is_an_error_for_commands_that_read_one()
     {
         using var folder = new TempFolder();

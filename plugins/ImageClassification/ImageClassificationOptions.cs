@@ -1,0 +1,300 @@
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
+
+namespace SemiNas.ImageClassification;
+
+/// <summary><c>task.options</c> of the image-classification plugin.</summary>
+public sealed class ImageClassificationOptions : IValidatableObject
+{
+    [Description("The search space: the MobileNetV2/ProxylessNAS chain (defaults: the SemiNAS ImageNet space).")]
+    public SpaceOptions Space { get; set; } = new();
+
+    [Description("Where the images come from.")]
+    public DatasetOptions Dataset { get; set; } = new();
+
+    [Description("How a candidate is scored during the search.")]
+    public SearchEvaluationOptions Evaluation { get; set; } = new();
+
+    [Description("The final training of a chosen architecture (seminas train / seminas eval).")]
+    public FinalTrainingOptions Final { get; set; } = new();
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (Dataset.Kind == DatasetKind.Cifar10 && Space.Classes != 10)
+            yield return new ValidationResult(
+                $"space.classes is {Space.Classes}, but CIFAR-10 has 10 classes; set space.classes: 10.", [nameof(Space)]);
+        if (Dataset.Kind == DatasetKind.Synthetic && Space.Classes > 1000)
+            yield return new ValidationResult("space.classes must be at most 1000 for the synthetic data set.", [nameof(Space)]);
+        if (Dataset.Kind != DatasetKind.Synthetic && string.IsNullOrWhiteSpace(Dataset.Path))
+            yield return new ValidationResult($"dataset.path is required for dataset.kind {Dataset.Kind.ToString().ToLowerInvariant()}.", [nameof(Dataset)]);
+    }
+}
+
+/// <summary>The chain of layers, its widths and its candidate operations.</summary>
+public sealed class SpaceOptions : IValidatableObject
+{
+    [Description("Input resolution (square), pixels."), Range(8, 1024)]
+    public int Resolution { get; set; } = 224;
+
+    [Description("Number of classes of the classifier."), Range(2, 100_000)]
+    public int Classes { get; set; } = 1000;
+
+    [Description("Multiplies every width (stem, first block, stages, head), rounded to a multiple of 8 as MobileNetV2 " +
+                 "does; 1.35 turns the search widths into the paper's final 600M-FLOPs widths."), Range(0.05, 8.0)]
+    public double WidthMultiplier { get; set; } = 1.0;
+
+    [Description("Output channels of the stem (conv 3x3, stride 2)."), Range(1, 4096)]
+    public int Stem { get; set; } = 32;
+
+    [Description("Output channels of the first block (MBConv k3 e1, stride 1)."), Range(1, 4096)]
+    public int FirstBlock { get; set; } = 16;
+
+    [Description("The searchable stages: width, number of layers and the stride of the stage's first layer.")]
+    public List<StageOptions> Stages { get; set; } =
+    [
+        new() { Width = 24, Layers = 4, Stride = 2 },
+        new() { Width = 40, Layers = 4, Stride = 2 },
+        new() { Width = 80, Layers = 4, Stride = 2 },
+        new() { Width = 96, Layers = 4, Stride = 1 },
+        new() { Width = 192, Layers = 4, Stride = 2 },
+        new() { Width = 320, Layers = 1, Stride = 1 },
+    ];
+
+    [Description("Output channels of the head's 1x1 convolution, before pooling and the classifier."), Range(1, 16384)]
+    public int Head { get; set; } = 1280;
+
+    [Description("Dropout before the classifier."), Range(0.0, 0.99)]
+    public double Dropout { get; set; }
+
+    [Description("Candidate operations of a searchable layer, token 1 first: kKeE is an MBConv with a KxK depthwise " +
+                 "kernel and expansion E; 'zero' skips the layer (never allowed on a stage's first layer).")]
+    public List<string> Operations { get; set; } = ["k3e3", "k3e6", "k5e3", "k5e6", "k7e3", "k7e6", "zero"];
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (Stages.Count == 0)
+            yield return new ValidationResult("stages needs at least one stage.", [nameof(Stages)]);
+        for (var i = 0; i < Stages.Count; i++)
+        {
+            var s = Stages[i];
+            if (s.Width < 1 || s.Layers < 1 || s.Stride is not (1 or 2))
+                yield return new ValidationResult(
+                    $"stages[{i}]: width and layers must be at least 1 and stride 1 or 2 (got width {s.Width}, layers {s.Layers}, stride {s.Stride}).",
+                    [nameof(Stages)]);
+        }
+        string? problem = null;
+        try
+        {
+            var ops = Operations.Select(OperationSpec.Parse).ToList();
+            if (ops.Count(o => !o.IsZero) == 0) problem = "operations needs at least one MBConv operation (kKeE).";
+            else if (ops.Select(o => o.Name).Distinct().Count() != ops.Count) problem = "operations lists an operation twice.";
+        }
+        catch (FormatException e)
+        {
+            problem = e.Message;
+        }
+        if (problem is not null) yield return new ValidationResult(problem, [nameof(Operations)]);
+    }
+}
+
+public sealed class StageOptions
+{
+    [Description("Output channels of every layer of the stage."), Range(1, 16384)]
+    public int Width { get; set; } = 24;
+
+    [Description("Number of searchable layers."), Range(1, 64)]
+    public int Layers { get; set; } = 1;
+
+    [Description("Stride of the stage's first layer: 1 or 2."), Range(1, 2)]
+    public int Stride { get; set; } = 1;
+}
+
+public enum DatasetKind
+{
+    [Description("Generated images: each class is a seeded colour pattern plus noise; for tests and demos.")]
+    Synthetic,
+
+    [Description("The CIFAR-10 binary format: a folder with data_batch_1..5.bin and test_batch.bin.")]
+    Cifar10,
+
+    [Description("An ImageNet-style folder: train/<class>/*.JPEG and val/<class>/*.JPEG (JPEG, PNG, WebP, ...).")]
+    Folder,
+}
+
+public sealed class DatasetOptions
+{
+    [Description("synthetic, cifar10 or folder.")]
+    public DatasetKind Kind { get; set; } = DatasetKind.Synthetic;
+
+    [Description("Folder of the data (cifar10, folder), relative to the experiment file.")]
+    public string? Path { get; set; }
+
+    [Description("Use at most this many training images (a fixed, seeded subset); 0 for all."), Range(0, int.MaxValue)]
+    public int TrainLimit { get; set; }
+
+    [Description("Use at most this many validation images for final evaluation; 0 for all."), Range(0, int.MaxValue)]
+    public int ValidLimit { get; set; }
+
+    [Description("Images carved out of the training set to score candidates during the search (the paper: 5000)."),
+     Range(1, int.MaxValue)]
+    public int HeldOut { get; set; } = 5000;
+
+    [Description("Synthetic data set: training images."), Range(1, 10_000_000)]
+    public int SyntheticTrain { get; set; } = 2000;
+
+    [Description("Synthetic data set: validation images."), Range(1, 10_000_000)]
+    public int SyntheticValid { get; set; } = 500;
+
+    [Description("Synthetic data set: image size (square), pixels."), Range(4, 1024)]
+    public int SyntheticSize { get; set; } = 32;
+
+    [Description("Seed of the synthetic images (independent of the experiment seed, so every search sees the same data).")]
+    public int SyntheticSeed { get; set; } = 7;
+
+    [Description("Folder data set: threads that decode images (each is resized so that its shorter side is " +
+                 "resolution/0.875, then centre-cropped to a square)."), Range(1, 256)]
+    public int DecodeThreads { get; set; } = 4;
+
+    [Description("Random-resized-crop: smallest area fraction of the crop (the paper: 0.08); 1 for flip only."),
+     Range(0.01, 1.0)]
+    public double MinCropScale { get; set; } = 0.08;
+
+    [Description("Normalisation mean per channel (R, G, B), on the 0..1 scale.")]
+    public List<double> Mean { get; set; } = [0.485, 0.456, 0.406];
+
+    [Description("Normalisation standard deviation per channel (R, G, B), on the 0..1 scale.")]
+    public List<double> Std { get; set; } = [0.229, 0.224, 0.225];
+}
+
+public enum EvaluationMode
+{
+    [Description("The paper's weight-sharing supernet: single-path training on the pool, candidates scored on held-out images.")]
+    Supernet,
+
+    [Description("Each candidate is trained from scratch for a short schedule and scored on held-out images.")]
+    Standalone,
+}
+
+public enum LearningRateSchedule
+{
+    [Description("Per-step cosine decay to 0.")]
+    Cosine,
+
+    [Description("Multiply by gamma every stepEvery steps.")]
+    Step,
+}
+
+/// <summary>The SGD recipe shared by the supernet, standalone and final trainings.</summary>
+public sealed class OptimizerOptions
+{
+    [Description("Images per step."), Range(1, 65536)]
+    public int BatchSize { get; set; } = 64;
+
+    [Description("Initial learning rate."), Range(0.0, 100.0)]
+    public double LearningRate { get; set; } = 0.05;
+
+    [Description("Nesterov momentum."), Range(0.0, 0.9999)]
+    public double Momentum { get; set; } = 0.9;
+
+    [Description("Weight decay on convolution and linear weights (none on batch-norm and biases)."), Range(0.0, 1.0)]
+    public double WeightDecay { get; set; } = 4e-5;
+
+    [Description("Label smoothing of the cross-entropy."), Range(0.0, 0.99)]
+    public double LabelSmoothing { get; set; } = 0.1;
+
+    [Description("cosine or step.")]
+    public LearningRateSchedule Schedule { get; set; } = LearningRateSchedule.Cosine;
+
+    [Description("Step schedule: multiply the rate by gamma every this many steps."), Range(1, int.MaxValue)]
+    public int StepEvery { get; set; } = 1000;
+
+    [Description("Step schedule: the factor."), Range(0.0, 1.0)]
+    public double Gamma { get; set; } = 0.97;
+}
+
+public sealed class SearchEvaluationOptions
+{
+    [Description("supernet (weight sharing, the paper) or standalone (short training of each candidate).")]
+    public EvaluationMode Mode { get; set; } = EvaluationMode.Supernet;
+
+    [Description("Held-out images each candidate is scored on (at most dataset.heldOut); the paper scores one batch of 512."),
+     Range(1, int.MaxValue)]
+    public int ScoreImages { get; set; } = 512;
+
+    [Description("Supernet mode settings.")]
+    public SupernetOptions Supernet { get; set; } = new();
+
+    [Description("Standalone mode settings.")]
+    public StandaloneOptions Standalone { get; set; } = new();
+}
+
+public sealed class SupernetOptions
+{
+    [Description("Random architectures in the first pool, the one the warm-up trains on (the paper: its 100 initial " +
+                 "random architectures)."), Range(1, 100_000)]
+    public int PoolSize { get; set; } = 100;
+
+    [Description("Candidates per later round: once this many have been scored, they are the pool the supernet trains on " +
+                 "before the next score (the paper: the 100 architectures each controller iteration generates)."), Range(1, 100_000)]
+    public int RoundSize { get; set; } = 100;
+
+    [Description("Single-path steps on the first, random pool before any candidate is scored (the paper: 20000)."),
+     Range(0, int.MaxValue)]
+    public int WarmupSteps { get; set; } = 20_000;
+
+    [Description("Single-path steps on each later pool of candidates (the paper: 20000); 0 keeps the warmed-up weights."),
+     Range(0, int.MaxValue)]
+    public int RoundSteps { get; set; } = 20_000;
+
+    [Description("Maximum FLOPs of the random architectures in the first pool (0: no limit). Set it to the search's " +
+                 "flops constraint so that the supernet trains on the paths the search may visit."), Range(0.0, double.MaxValue)]
+    public double PoolMaxFlops { get; set; }
+
+    [Description("Training batches (without augmentation, the same for every candidate) that re-estimate the batch-norm " +
+                 "statistics of a candidate's path before it is scored; 0 scores with the running statistics, as the paper " +
+                 "does. Short warm-ups need it: an operation drawn a few times still has nearly its initial statistics."),
+     Range(0, 10_000)]
+    public int RecalibrationBatches { get; set; }
+
+    [Description("Steps between two checkpoints of the supernet."), Range(1, int.MaxValue)]
+    public int CheckpointEvery { get; set; } = 500;
+
+    [Description("The SGD recipe (the paper: lr 0.4, batch 512, step schedule, gamma 0.97).")]
+    public OptimizerOptions Optimizer { get; set; } = new()
+    {
+        LearningRate = 0.4, BatchSize = 512, Schedule = LearningRateSchedule.Step, StepEvery = 2500, Gamma = 0.97,
+    };
+}
+
+public sealed class StandaloneOptions
+{
+    [Description("Training steps of each candidate."), Range(1, int.MaxValue)]
+    public int Steps { get; set; } = 1000;
+
+    [Description("Steps between two checkpoints of a candidate's training."), Range(1, int.MaxValue)]
+    public int CheckpointEvery { get; set; } = 200;
+
+    [Description("The SGD recipe.")]
+    public OptimizerOptions Optimizer { get; set; } = new() { LearningRate = 0.1, BatchSize = 128 };
+}
+
+public sealed class FinalTrainingOptions
+{
+    [Description("Width multiplier of the final network (1.35: the paper's widened 600M network).") , Range(0.05, 8.0)]
+    public double WidthMultiplier { get; set; } = 1.35;
+
+    [Description("Resolution of the final network; 0 keeps space.resolution."), Range(0, 1024)]
+    public int Resolution { get; set; }
+
+    [Description("Dropout before the classifier (the paper: 0.3)."), Range(0.0, 0.99)]
+    public double Dropout { get; set; } = 0.3;
+
+    [Description("Training epochs (the paper: 300)."), Range(1, 100_000)]
+    public int Epochs { get; set; } = 300;
+
+    [Description("Steps between two checkpoints."), Range(1, int.MaxValue)]
+    public int CheckpointEvery { get; set; } = 1000;
+
+    [Description("The SGD recipe (the paper: lr 0.05, batch 256, per-step cosine).")]
+    public OptimizerOptions Optimizer { get; set; } = new() { LearningRate = 0.05, BatchSize = 256 };
+}

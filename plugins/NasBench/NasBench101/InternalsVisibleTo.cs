@@ -1,0 +1,4 @@
+using System.Runtime.CompilerServices;
+
+// The tests check the encoding and hash helpers directly.
+[assembly: InternalsVisibleTo("SemiNas.NasBench.Tests")]

@@ -1,0 +1,227 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace SemiNas.Tts.Model;
+
+/// <summary>
+/// Runs an LSTM through libtorch's training kernel even without gradients: in libtorch 2.10 the oneDNN kernel that
+/// torch picks under no_grad returns wrong outputs for some hidden sizes (found and measured in
+/// src/Controller/Nao/LstmCalls.cs, whose fix this repeats; a plugin cannot reference the controller).
+/// </summary>
+internal static class LstmCalls
+{
+    public static Tensor Run(LSTM lstm, Tensor input)
+    {
+        if (is_grad_enabled()) return lstm.call(input).Item1;
+        using var scope = NewDisposeScope();
+        using (enable_grad())
+        {
+            var (output, _, _) = lstm.call(input);
+            return output.detach().MoveToOuterDisposeScope();
+        }
+    }
+}
+
+/// <summary>Multi-head attention, batch first, returning each head's weights (the attention metrics need them).</summary>
+internal sealed class Attention : nn.Module
+{
+    private readonly Linear _query;
+    private readonly Linear _key;
+    private readonly Linear _value;
+    private readonly Linear _output;
+    private readonly int _heads;
+    private readonly double _dropout;
+
+    public Attention(string name, int hidden, int heads, double dropout) : base(name)
+    {
+        if (hidden % heads != 0) throw new ArgumentException($"hidden size {hidden} is not divisible by {heads} heads.");
+        _heads = heads;
+        _dropout = dropout;
+        _query = nn.Linear(hidden, hidden);
+        _key = nn.Linear(hidden, hidden);
+        _value = nn.Linear(hidden, hidden);
+        _output = nn.Linear(hidden, hidden);
+        RegisterComponents();
+    }
+
+    /// <param name="query">[B, T, H]</param>
+    /// <param name="memory">[B, S, H]</param>
+    /// <param name="keyPadding">[B, S] true on padding, or null.</param>
+    /// <param name="causal">Mask future positions (self-attention in the decoder).</param>
+    /// <returns>The output [B, T, H] and the weights [B, heads, T, S].</returns>
+    public (Tensor Output, Tensor Weights) Forward(Tensor query, Tensor memory, Tensor? keyPadding, bool causal)
+    {
+        var (b, t, h) = (query.shape[0], query.shape[1], query.shape[2]);
+        var s = memory.shape[1];
+        var d = h / _heads;
+        var q = _query.call(query).view(b, t, _heads, d).transpose(1, 2);
+        var k = _key.call(memory).view(b, s, _heads, d).transpose(1, 2);
+        var v = _value.call(memory).view(b, s, _heads, d).transpose(1, 2);
+        var scores = matmul(q, k.transpose(-1, -2)) / Math.Sqrt(d);
+        if (keyPadding is not null) scores = scores.masked_fill(keyPadding.view(b, 1, 1, s), float.NegativeInfinity);
+        if (causal)
+        {
+            using var future = ones(t, s, ScalarType.Bool, query.device).triu(1);
+            scores = scores.masked_fill(future, float.NegativeInfinity);
+        }
+        var weights = softmax(scores, -1);
+        var mixed = matmul(nn.functional.dropout(weights, _dropout, training), v).transpose(1, 2).reshape(b, t, h);
+        return (_output.call(mixed), weights);
+    }
+}
+
+/// <summary>One candidate operation of a layer: pre-LayerNorm, the operation, dropout, residual.</summary>
+internal abstract class LayerOp(string name) : nn.Module(name)
+{
+    /// <param name="x">[B, T, H]</param>
+    /// <param name="padding">[B, T] true on padding.</param>
+    public abstract Tensor Forward(Tensor x, Tensor padding);
+
+    public static LayerOp Create(int op, int hidden, double dropout, bool decoder) => op switch
+    {
+        _ when TtsOperations.IsConv(op) => new ConvOp(hidden, TtsOperations.Kernel(op), dropout, causal: decoder),
+        _ when TtsOperations.IsAttention(op) => new TransformerOp(hidden, TtsOperations.Heads(op), dropout, causal: decoder),
+        TtsOperations.Lstm => new LstmOp(hidden, dropout, bidirectional: !decoder),
+        _ => throw new ArgumentOutOfRangeException(nameof(op), op, "operations are 1..11"),
+    };
+
+    protected static Tensor ZeroPadding(Tensor x, Tensor padding) => x.masked_fill(padding.unsqueeze(-1), 0);
+}
+
+/// <summary>LN → convolution (centred in the encoder, causal in the decoder) → ReLU → dropout → residual (EncConvLayer).</summary>
+internal sealed class ConvOp : LayerOp
+{
+    private readonly LayerNorm _norm;
+    private readonly Conv1d _conv;
+    private readonly int _kernel;
+    private readonly bool _causal;
+    private readonly double _dropout;
+
+    public ConvOp(int hidden, int kernel, double dropout, bool causal) : base($"conv{kernel}")
+    {
+        _kernel = kernel;
+        _causal = causal;
+        _dropout = dropout;
+        _norm = nn.LayerNorm(hidden);
+        _conv = nn.Conv1d(hidden, hidden, kernel, padding: causal ? 0 : kernel / 2);
+        RegisterComponents();
+    }
+
+    public override Tensor Forward(Tensor x, Tensor padding)
+    {
+        var y = _norm.call(ZeroPadding(x, padding)).transpose(1, 2);           // [B, H, T]
+        if (_causal && _kernel > 1) y = nn.functional.pad(y, [_kernel - 1, 0]);
+        y = nn.functional.relu(_conv.call(y)).transpose(1, 2);
+        return x + nn.functional.dropout(y, _dropout, training);
+    }
+}
+
+/// <summary>A Transformer layer: LN → self-attention → residual, LN → conv(kernel 9, 4×) → ReLU → linear → residual.</summary>
+internal sealed class TransformerOp : LayerOp
+{
+    private const int FeedForwardKernel = 9;
+
+    private readonly LayerNorm _attentionNorm;
+    private readonly Attention _attention;
+    private readonly LayerNorm _feedForwardNorm;
+    private readonly Conv1d _expand;
+    private readonly Linear _contract;
+    private readonly bool _causal;
+    private readonly double _dropout;
+
+    public TransformerOp(int hidden, int heads, double dropout, bool causal) : base($"attn{heads}")
+    {
+        _causal = causal;
+        _dropout = dropout;
+        _attentionNorm = nn.LayerNorm(hidden);
+        _attention = new Attention("self_attention", hidden, heads, dropout);
+        _feedForwardNorm = nn.LayerNorm(hidden);
+        _expand = nn.Conv1d(hidden, 4 * hidden, FeedForwardKernel, padding: causal ? 0 : FeedForwardKernel / 2);
+        _contract = nn.Linear(4 * hidden, hidden);
+        RegisterComponents();
+    }
+
+    public override Tensor Forward(Tensor x, Tensor padding)
+    {
+        var normed = _attentionNorm.call(x);
+        var (attended, _) = _attention.Forward(normed, normed, padding, _causal);
+        x = x + nn.functional.dropout(attended, _dropout, training);
+        var y = _feedForwardNorm.call(ZeroPadding(x, padding)).transpose(1, 2);
+        if (_causal) y = nn.functional.pad(y, [FeedForwardKernel - 1, 0]);
+        y = nn.functional.relu(_expand.call(y)).transpose(1, 2);
+        y = _contract.call(nn.functional.dropout(y, _dropout, training));
+        return x + nn.functional.dropout(y, _dropout, training);
+    }
+}
+
+/// <summary>LN → LSTM (encoder: bidirectional, then a projection back to the hidden size) → dropout → residual.</summary>
+internal sealed class LstmOp : LayerOp
+{
+    private readonly LayerNorm _norm;
+    private readonly LSTM _lstm;
+    private readonly Linear? _projection;
+    private readonly double _dropout;
+
+    public LstmOp(int hidden, double dropout, bool bidirectional) : base("lstm")
+    {
+        _dropout = dropout;
+        _norm = nn.LayerNorm(hidden);
+        _lstm = nn.LSTM(hidden, hidden, batchFirst: true, bidirectional: bidirectional);
+        _projection = bidirectional ? nn.Linear(2 * hidden, hidden) : null;
+        RegisterComponents();
+    }
+
+    public override Tensor Forward(Tensor x, Tensor padding)
+    {
+        var y = LstmCalls.Run(_lstm, _norm.call(ZeroPadding(x, padding)));
+        if (_projection is not null) y = _projection.call(y);
+        return x + nn.functional.dropout(y, _dropout, training);
+    }
+}
+
+/// <summary>
+/// One searchable position: the candidate operations it holds (all 11 in a supernet, the chosen one in a standalone
+/// model) and, in the decoder, its own encoder–decoder attention for each head count in use.
+/// </summary>
+internal sealed class SearchableLayer : nn.Module
+{
+    private readonly ModuleDict<LayerOp> _ops = new();
+    private readonly ModuleDict<Attention> _crossAttention = new();
+    private readonly ModuleDict<LayerNorm> _crossNorm = new();
+    private readonly double _dropout;
+
+    public SearchableLayer(string name, IEnumerable<int> ops, int hidden, double dropout, bool decoder) : base(name)
+    {
+        _dropout = dropout;
+        foreach (var op in ops.Distinct().Order())
+        {
+            _ops.Add(Key(op), LayerOp.Create(op, hidden, dropout, decoder));
+            if (!decoder) continue;
+            var heads = TtsOperations.Heads(op);
+            if (_crossAttention.ContainsKey(HeadsKey(heads))) continue;
+            _crossAttention.Add(HeadsKey(heads), new Attention("cross_attention", hidden, heads, dropout));
+            _crossNorm.Add(HeadsKey(heads), nn.LayerNorm(hidden));
+        }
+        RegisterComponents();
+    }
+
+    public Tensor Encode(int op, Tensor x, Tensor padding) => Op(op).Forward(x, padding);
+
+    /// <returns>The layer output and its encoder–decoder attention weights [B, heads, T, S].</returns>
+    public (Tensor Output, Tensor Attention) Decode(int op, Tensor x, Tensor padding, Tensor memory, Tensor memoryPadding)
+    {
+        x = Op(op).Forward(x, padding);
+        var key = HeadsKey(TtsOperations.Heads(op));
+        var (attended, weights) = _crossAttention[key].Forward(_crossNorm[key].call(x), memory, memoryPadding, causal: false);
+        return (x + nn.functional.dropout(attended, _dropout, training), weights);
+    }
+
+    private LayerOp Op(int op) =>
+        _ops.TryGetValue(Key(op), out var module) ? module
+            : throw new InvalidOperationException($"{name} has no {TtsOperations.Name(op)} operation (a standalone model only holds its own).");
+
+    private static string Key(int op) => "op" + op;
+
+    private static string HeadsKey(int heads) => "heads" + heads;
+}

@@ -1,0 +1,33 @@
+using SemiNas.Contracts;
+
+namespace SemiNas.Controller;
+
+/// <summary>Drawing architectures the caller has not seen yet, for every strategy that samples.</summary>
+public static class SpaceSampling
+{
+    /// <summary>Consecutive rejected draws after which the space counts as exhausted.</summary>
+    public const int MaxFailedDraws = 100_000;
+
+    /// <summary>
+    /// Up to <paramref name="count"/> draws of <paramref name="space"/> that <paramref name="accept"/> takes (it also
+    /// records what it took, so that nothing comes twice); fewer when <see cref="MaxFailedDraws"/> draws in a row are refused.
+    /// </summary>
+    public static List<Architecture> Draw(ISearchSpace space, Random random, int count, Func<Architecture, bool> accept)
+    {
+        var result = new List<Architecture>(count);
+        for (var failures = 0; result.Count < count && failures < MaxFailedDraws;)
+        {
+            var candidate = space.Sample(random);
+            if (accept(candidate))
+            {
+                result.Add(candidate);
+                failures = 0;
+            }
+            else
+            {
+                failures++;
+            }
+        }
+        return result;
+    }
+}

@@ -1,0 +1,149 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using SemiNas.Contracts;
+using SemiNas.Host.Configuration;
+using SemiNas.Host.Experiments;
+using SemiNas.Host.Reporting;
+using SemiNas.Storage;
+
+namespace SemiNas.Host.Cli;
+
+/// <summary>
+/// `seminas train` and `seminas eval`: the final training of a searched architecture with the task's final
+/// recipe, and the scoring of the trained model. Both need a task that implements <see cref="ITrainableTask"/>.
+/// </summary>
+internal static class TrainCommand
+{
+    public static Command CreateTrain() => Create("train",
+        "Trains a trial's architecture with the task's final recipe (widths and epochs from task.options) and saves the model; resumes from its checkpoint when run again.",
+        (task, architecture, context, token) => task.TrainAsync(architecture, context, token));
+
+    public static Command CreateEval() => Create("eval",
+        "Scores the model that `seminas train` saved for a trial (e.g. top-1/top-5 accuracy on the validation data).",
+        (task, architecture, context, token) => task.EvaluateTrainedAsync(architecture, context, token));
+
+    private static Command Create(string name, string description,
+        Func<ITrainableTask, Architecture, TrainingContext, CancellationToken, Task<IReadOnlyDictionary<string, double>>> act)
+    {
+        var storeArgument = CommonOptions.Store();
+        var experimentOption = CommonOptions.Experiment();
+        var trialOption = new Option<string>("--trial") { Description = "Trial number, or best (the best feasible trial).", DefaultValueFactory = _ => "best" };
+        var configOption = new Option<string?>("--config")
+        {
+            Description = "Experiment file to take task.options and execution from instead of the stored configuration (e.g. to change the final recipe); must name the same plugin.",
+        };
+        var outputOption = new Option<string?>("--output") { Description = "Model folder (default: <store folder>/<experiment>.final/<trial>)." };
+        var json = CommonOptions.Json();
+        var plugins = CommonOptions.PluginPaths();
+        var command = new Command(name, description) { storeArgument, experimentOption, trialOption, configOption, outputOption, json, plugins };
+        command.SetAction((result, cancellationToken) => CommonOptions.Guard(async () =>
+        {
+            using var store = ExperimentStore.Open(result.GetValue(storeArgument)!, mustExist: true);
+            var experiment = CommonOptions.PickExperiment(store, result.GetValue(experimentOption));
+            var trial = PickTrial(store, experiment, result.GetValue(trialOption)!);
+            var loaded = result.GetValue(configOption) is { } configPath ? ConfigLoader.Load(configPath) : StoredConfig(experiment);
+            if (loaded.Config.Task.Plugin != experiment.Plugin)
+                throw ConfigErrors.At(loaded, "task.plugin", $"the experiment was searched with plugin '{experiment.Plugin}', not '{loaded.Config.Task.Plugin}'.");
+
+            var catalog = CommonOptions.LoadPlugins(result.GetValue(plugins) ?? [], loaded);
+            using var plan = ExperimentPlan.Create(loaded, catalog, store.Path);
+            if (plan.Task is not ITrainableTask trainable)
+                throw new InvalidOperationException($"plugin '{experiment.Plugin}' cannot train a final model (its task does not implement ITrainableTask).");
+            if (plan.Config.Execution.Threads is { } threads) TorchSharp.torch.set_num_threads(threads);
+
+            var output = Path.GetFullPath(result.GetValue(outputOption) ?? Path.Combine(Path.GetDirectoryName(store.Path)!,
+                $"{experiment.Name}.final", trial.Number.ToString(CultureInfo.InvariantCulture)));
+            Directory.CreateDirectory(output);
+            var context = new TrainingContext
+            {
+                Device = DeviceResolver.Resolve(plan.Config.Execution.Device),
+                Seed = unchecked(plan.Config.Seed * 1_000_003 + trial.Number),
+                OutputDirectory = output,
+                Progress = new ConsoleLineProgress(),
+            };
+            var doing = name == "train" ? "Training" : "Evaluating";
+            Console.WriteLine($"{doing} trial {trial.Number} [{trial.Architecture}] {trial.Description} on {context.Device}; model folder {output}.");
+            var clock = Stopwatch.StartNew();
+            IReadOnlyDictionary<string, double> metrics;
+            try
+            {
+                metrics = await act(trainable, trial.Architecture, context, cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                Console.WriteLine($"Interrupted; run the same command to resume from the last checkpoint in {output}.");
+                return CommonOptions.ExitInterrupted;
+            }
+            var file = Path.Combine(output, $"{name}-metrics.json");
+            await File.WriteAllTextAsync(file, JsonSerializer.Serialize(metrics, JsonOutput.Options), CancellationToken.None);
+            if (result.GetValue(json))
+            {
+                Console.WriteLine(JsonSerializer.Serialize(new { trial = trial.Number, architecture = trial.Architecture.ToString(), output, metrics }, JsonOutput.Options));
+            }
+            else
+            {
+                Console.WriteLine($"Done in {clock.Elapsed:hh\\:mm\\:ss}; metrics written to {file}:");
+                foreach (var (key, value) in metrics.OrderBy(m => m.Key, StringComparer.Ordinal))
+                    Console.WriteLine($"  {key} = {value.ToString("0.####", CultureInfo.InvariantCulture)}");
+            }
+            return CommonOptions.ExitOk;
+        }));
+        return command;
+    }
+
+    private static TrialRecord PickTrial(ExperimentStore store, ExperimentRecord experiment, string which)
+    {
+        var trials = store.LoadTrials(experiment.Id);
+        if (which == "best")
+            return TrialSummary.Of(trials, experiment.Objective).Best
+                ?? throw new InvalidOperationException($"experiment '{experiment.Name}' has no complete feasible trial yet.");
+        if (!int.TryParse(which, NumberStyles.None, CultureInfo.InvariantCulture, out var number))
+            throw new FormatException($"--trial must be a trial number or 'best', not '{which}'.");
+        var trial = trials.FirstOrDefault(t => t.Number == number)
+            ?? throw new KeyNotFoundException($"experiment '{experiment.Name}' has no trial {number}; it has 1 to {trials.Count}.");
+        return trial.State == TrialState.Complete ? trial
+            : throw new InvalidOperationException($"trial {number} is {trial.State.ToString().ToUpperInvariant()}, not COMPLETE.");
+    }
+
+    // The configuration as stored with the experiment; relative paths resolve against where its file was.
+    private static LoadedConfig StoredConfig(ExperimentRecord experiment)
+    {
+        var fullPath = experiment.ConfigPath ?? Path.GetFullPath($"{experiment.Name}.yaml");
+        var display = $"{fullPath} (as stored with experiment '{experiment.Name}')";
+        return new LoadedConfig
+        {
+            Config = ConfigLoader.Parse(experiment.ConfigText, display),
+            FullPath = fullPath,
+            Directory = Path.GetDirectoryName(fullPath)!,
+            Text = experiment.ConfigText,
+            DisplayPath = display,
+        };
+    }
+
+    /// <summary>One line per whole percent or changed message, so a long training shows where it is.</summary>
+    private sealed class ConsoleLineProgress : IProgress<EvaluationProgress>
+    {
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+        private readonly Lock _lock = new();
+        private (int Percent, string? Message) _last = (-1, null);
+
+        public void Report(EvaluationProgress value)
+        {
+            lock (_lock)
+            {
+                var percent = (int)Math.Floor(value.Fraction * 100);
+                if (percent == _last.Percent && value.Message == _last.Message) return;
+                _last = (percent, value.Message);
+                var eta = value.Fraction is > 0 and < 1
+                    ? $", ETA {TimeSpan.FromSeconds(_clock.Elapsed.TotalSeconds / value.Fraction * (1 - value.Fraction)):hh\\:mm\\:ss}"
+                    : "";
+                var metrics = value.Metrics is { Count: > 0 } m
+                    ? " " + string.Join(" ", m.Select(kv => $"{kv.Key}={kv.Value.ToString("0.####", CultureInfo.InvariantCulture)}"))
+                    : "";
+                Console.WriteLine($"  {percent,3}% {_clock.Elapsed:hh\\:mm\\:ss}{eta} {value.Message}{metrics}");
+            }
+        }
+    }
+}

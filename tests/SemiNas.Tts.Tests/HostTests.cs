@@ -1,0 +1,104 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace SemiNas.Tts.Tests;
+
+/// <summary>The plugin inside the real host: a small search, final training and scoring, and the tts command.</summary>
+[Collection(FliteCorpusCollection.Name)]
+public class HostTests(FliteCorpusFixture fixture)
+{
+    private static async Task<(int ExitCode, string Output, string Error)> Seminas(string workingDirectory, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "seminas.dll"));
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await output, await error);
+    }
+
+    private string Config(string strategy, int budget) => $$"""
+        schemaVersion: 1
+        name: tts-small
+        seed: 1
+        task:
+          plugin: tts
+          options:
+            corpus: {{fixture.Corpus.Directory}}
+            trainUtterances: 8
+            validUtterances: 2
+            testUtterances: 2
+            hardSentences: hard.txt
+            encoderLayers: 2
+            decoderLayers: 2
+            evaluation: supernet
+            supernetStepsPerCandidate: 10
+            search: {hidden: 16, reductionFactor: 4, steps: 10, warmupSteps: 10, learningRate: 1, maxFramesPerBatch: 1200}
+            final: {hidden: 16, reductionFactor: 4, steps: 15, warmupSteps: 10, learningRate: 1, maxFramesPerBatch: 1200}
+            griffinLimIterations: 8
+        search:
+          strategy: {{strategy}}
+          budget: {{budget}}
+        execution:
+          workers: 1
+          device: cpu
+          threads: 1
+        """;
+
+    [Fact]
+    public async Task A_small_search_trains_the_best_candidate_and_scores_it()
+    {
+        using var folder = new TempFolder();
+        File.WriteAllText(folder.Combine("tts.yaml"), Config("random", 3));
+        File.WriteAllLines(folder.Combine("hard.txt"), ["Buffalo buffalo buffalo buffalo."]);
+
+        var search = await Seminas(folder.Path, "search", "tts.yaml", "--storage", "tts.sqlite");
+        Assert.True(search.ExitCode == 0, search.Output + search.Error);
+
+        var status = await Seminas(folder.Path, "status", "tts.sqlite", "--json");
+        Assert.True(status.ExitCode == 0, status.Error);
+        Assert.Contains("\"dfr\"", status.Output);
+
+        var train = await Seminas(folder.Path, "train", "tts.sqlite", "--trial", "best", "--output", "final", "--json");
+        Assert.True(train.ExitCode == 0, train.Output + train.Error);
+        Assert.True(File.Exists(folder.Combine("final", "model.json")));
+
+        var eval = await Seminas(folder.Path, "eval", "tts.sqlite", "--trial", "best", "--output", "final", "--json");
+        Assert.True(eval.ExitCode == 0, eval.Output + eval.Error);
+        using var metrics = JsonDocument.Parse(File.ReadAllText(folder.Combine("final", "eval-metrics.json")));
+        Assert.InRange(metrics.RootElement.GetProperty("intelligibility_rate").GetDouble(), 0, 1);
+        Assert.InRange(metrics.RootElement.GetProperty("ground_truth_wer").GetDouble(), 0, 0.5);
+
+        // The saved model is what `seminas tts evaluate --model` reads too.
+        var evaluate = await Seminas(folder.Path, "tts", "evaluate", "--corpus", fixture.Corpus.Directory, "--model", "final", "--hard", "none",
+            "--iterations", "8", "--out", "tts-eval", "--json");
+        Assert.True(evaluate.ExitCode == 0, evaluate.Output + evaluate.Error);
+        Assert.Contains("\"intelligibility_rate\"", evaluate.Output);
+    }
+
+    [Fact]
+    public async Task The_host_lists_the_plugin_and_runs_its_command()
+    {
+        using var folder = new TempFolder();
+        var plugins = await Seminas(folder.Path, "plugins", "--json");
+        Assert.True(plugins.ExitCode == 0, plugins.Error);
+        Assert.Contains("\"tts\"", plugins.Output);
+
+        var usage = await Seminas(folder.Path, "tts", "make-corpus", "--out", "x");
+        Assert.Equal(2, usage.ExitCode);
+        Assert.Contains("--sentences is required", usage.Output + usage.Error);
+
+        var plugin = Path.Combine(AppContext.BaseDirectory, "plugins", "SemiNas.Tts");
+        Assert.Empty(Directory.GetFiles(plugin, "libtorch*", SearchOption.AllDirectories));
+        Assert.Empty(Directory.GetFiles(plugin, "TorchSharp.dll", SearchOption.AllDirectories));
+    }
+}
