@@ -72,7 +72,8 @@ internal static class BenchmarkCommand
             {
                 var variants = study.Variants.Select((v, i) => new PredictorBenchmark.Variant(v.Label,
                     BindSemiNasOptions(v.Strategy, v.Options, text, path, $"predictor.variants[{i}]"))).ToList();
-                var studyJobs = (from n in study.Labelled from seed in seedList from variant in variants select (variant, n, seed)).ToList();
+                // Seed innermost: workers take every k-th job, so each gets its share of every (costly or cheap) variant.
+                var studyJobs = (from n in study.Labelled from variant in variants from seed in seedList select (variant, n, seed)).ToList();
                 if (!runner.IsWorker)
                     Console.WriteLine($"Predictor study '{benchmark.Name}': {studyJobs.Count} trainings on {plugin.Name}, {Math.Min(runner.Parallelism, studyJobs.Count)} at a time.");
                 var studyFingerprint = Fingerprint(benchmark.Task.Plugin, taskOptions, study.HeldOut, variants.Select(v => new { v.Label, v.Options }));
