@@ -14,7 +14,11 @@ public enum TrialStatus
 /// <param name="Objective">The objective metric of a complete trial; null otherwise.</param>
 /// <param name="Feasible">False when a constraint on an evaluated metric was violated.</param>
 public sealed record TrialView(
-    int Number, Architecture Architecture, string CanonicalKey, TrialStatus Status, double? Objective, bool Feasible);
+    int Number, Architecture Architecture, string CanonicalKey, TrialStatus Status, double? Objective, bool Feasible)
+{
+    /// <summary>Complete, feasible and with an objective value: labelled data for a learning strategy.</summary>
+    public bool IsScored => this is { Status: TrialStatus.Complete, Feasible: true, Objective: not null };
+}
 
 /// <summary>All trials of an experiment in the order they were proposed.</summary>
 public sealed class SearchHistory
@@ -34,7 +38,7 @@ public sealed class SearchHistory
     public bool ContainsKey(string canonicalKey) => _byKey.ContainsKey(canonicalKey);
 
     /// <summary>Complete, feasible trials with an objective value: the labelled data of a learning strategy.</summary>
-    public IEnumerable<TrialView> Scored => _trials.Where(t => t is { Status: TrialStatus.Complete, Feasible: true, Objective: not null });
+    public IEnumerable<TrialView> Scored => _trials.Where(t => t.IsScored);
 
     public void Add(TrialView trial)
     {

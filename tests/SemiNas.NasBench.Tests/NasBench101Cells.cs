@@ -9,17 +9,19 @@ internal static class NasBench101Cells
     public const int Conv3x3 = 0, Conv1x1 = 1, MaxPool = 2;
 
     /// <summary>The Inception-like cell of the official API's docstring (nasbench/api.py).</summary>
-    public static NasBench101Spec Inception { get; } = FromMatrix(
-        [
-            [0, 1, 1, 1, 0, 1, 0],
-            [0, 0, 0, 0, 0, 0, 1],
-            [0, 0, 0, 0, 0, 0, 1],
-            [0, 0, 0, 0, 1, 0, 0],
-            [0, 0, 0, 0, 0, 0, 1],
-            [0, 0, 0, 0, 0, 0, 1],
-            [0, 0, 0, 0, 0, 0, 0],
-        ],
-        [Conv1x1, Conv3x3, Conv3x3, Conv3x3, MaxPool]);
+    public static NasBench101Spec Inception { get; } = FromMatrix(InceptionMatrix, [Conv1x1, Conv3x3, Conv3x3, Conv3x3, MaxPool]);
+
+    /// <summary>The Inception-like cell's adjacency (upper triangular, input first, output last).</summary>
+    public static int[][] InceptionMatrix =>
+    [
+        [0, 1, 1, 1, 0, 1, 0],
+        [0, 0, 0, 0, 0, 0, 1],
+        [0, 0, 0, 0, 0, 0, 1],
+        [0, 0, 0, 0, 1, 0, 0],
+        [0, 0, 0, 0, 0, 0, 1],
+        [0, 0, 0, 0, 0, 0, 1],
+        [0, 0, 0, 0, 0, 0, 0],
+    ];
 
     /// <summary>The best cell of the slice by its validation accuracy (0.94912), from the data README.</summary>
     public const string BestOfSliceHash = "096f593e0f12d65f6220bf8565b764a9";

@@ -34,15 +34,7 @@ public class NasBench101HashTests
         var inception = NasBench101Cells.Inception;
         // Swap interior vertices 1 and 2 (conv1x1 and conv3x3, both fed by the input and feeding the output)...
         var swappedOps = NasBench101Cells.FromMatrix(
-            [
-                [0, 1, 1, 1, 0, 1, 0],
-                [0, 0, 0, 0, 0, 0, 1],
-                [0, 0, 0, 0, 0, 0, 1],
-                [0, 0, 0, 0, 1, 0, 0],
-                [0, 0, 0, 0, 0, 0, 1],
-                [0, 0, 0, 0, 0, 0, 1],
-                [0, 0, 0, 0, 0, 0, 0],
-            ],
+            NasBench101Cells.InceptionMatrix,
             [NasBench101Cells.Conv3x3, NasBench101Cells.Conv1x1, NasBench101Cells.Conv3x3, NasBench101Cells.Conv3x3, NasBench101Cells.MaxPool]);
         // ... and, separately, renumber the chain 3 -> 4 to come first: the same graph, other vertex order.
         var renumbered = NasBench101Cells.FromMatrix(
@@ -58,15 +50,7 @@ public class NasBench101HashTests
             [NasBench101Cells.Conv3x3, NasBench101Cells.Conv3x3, NasBench101Cells.Conv1x1, NasBench101Cells.Conv3x3, NasBench101Cells.MaxPool]);
         // Changing one operation makes another cell.
         var otherOp = NasBench101Cells.FromMatrix(
-            [
-                [0, 1, 1, 1, 0, 1, 0],
-                [0, 0, 0, 0, 0, 0, 1],
-                [0, 0, 0, 0, 0, 0, 1],
-                [0, 0, 0, 0, 1, 0, 0],
-                [0, 0, 0, 0, 0, 0, 1],
-                [0, 0, 0, 0, 0, 0, 1],
-                [0, 0, 0, 0, 0, 0, 0],
-            ],
+            NasBench101Cells.InceptionMatrix,
             [NasBench101Cells.Conv1x1, NasBench101Cells.Conv3x3, NasBench101Cells.Conv3x3, NasBench101Cells.Conv3x3, NasBench101Cells.Conv3x3]);
 
         Assert.Equal(inception.Hash(), swappedOps.Hash());

@@ -190,7 +190,7 @@ public sealed class SemiNasStrategy : ISearchStrategy, IDisposable
 
         var wanted = _options.DiscardInitialWorseThan is null
             ? _options.InitialSamples - _initialProposed
-            : _options.InitialSamples - InitialTrials(history).Count(t => t.Status == TrialStatus.Pending || (IsScored(t) && !IsDiscarded(t)));
+            : _options.InitialSamples - InitialTrials(history).Count(t => t.Status == TrialStatus.Pending || (t.IsScored && !IsDiscarded(t)));
         if (wanted > 0)
         {
             batch.AddRange(SampleUnseen(Math.Min(maxCount, wanted), history, keys));
@@ -216,7 +216,7 @@ public sealed class SemiNasStrategy : ISearchStrategy, IDisposable
 
     private void RunIteration(SearchHistory history)
     {
-        var discarded = InitialTrials(history).Where(t => IsScored(t) && IsDiscarded(t)).ToHashSet();
+        var discarded = InitialTrials(history).Where(t => t.IsScored && IsDiscarded(t)).ToHashSet();
         var labelled = history.Scored.Where(t => !discarded.Contains(t)).ToList();
         if (labelled.Count == 0)
         {
@@ -303,8 +303,6 @@ public sealed class SemiNasStrategy : ISearchStrategy, IDisposable
 
     // The initial random samples are the first proposals, and the history keeps proposal order.
     private IEnumerable<TrialView> InitialTrials(SearchHistory history) => history.Trials.Take(_initialProposed);
-
-    private static bool IsScored(TrialView t) => t is { Status: TrialStatus.Complete, Feasible: true, Objective: not null };
 
     private bool IsDiscarded(TrialView t) =>
         _options.DiscardInitialWorseThan is { } threshold && _context.Objective.IsBetter(threshold, t.Objective!.Value);

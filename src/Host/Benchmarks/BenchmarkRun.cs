@@ -69,7 +69,7 @@ public static class BenchmarkRun
             var batch = strategy.Propose(1, history);
             if (batch.Count == 0) break;
             var architecture = batch[0];
-            var context = new EvaluationContext { TrialId = curve.Count + 1, Device = "cpu", Seed = seed, WorkingDirectory = Path.GetTempPath() };
+            var context = LookupContext(curve.Count + 1, seed);
             var metrics = await task.EvaluateAsync(architecture, context, cancellationToken);
             var value = metrics[objective.Metric];
             history.Add(new TrialView(curve.Count + 1, architecture, task.Space.CanonicalKey(architecture), TrialStatus.Complete, value, true));
@@ -95,10 +95,14 @@ public static class BenchmarkRun
         var goal = task.Objective;
         foreach (var architecture in space.EnumerateAll())
         {
-            var context = new EvaluationContext { TrialId = 0, Device = "cpu", Seed = 0, WorkingDirectory = Path.GetTempPath() };
+            var context = LookupContext(0, 0);
             var metrics = await task.EvaluateAsync(architecture, context, cancellationToken);
             if (metrics.TryGetValue(reportMetric, out var value) && (best is null || goal.IsBetter(value, best.Value))) best = value;
         }
         return best;
     }
+
+    /// <summary>The context of one evaluation in a benchmark: a tabular task looks up, so nothing is written anywhere.</summary>
+    internal static EvaluationContext LookupContext(long trialId, int seed) =>
+        new() { TrialId = trialId, Device = "cpu", Seed = seed, WorkingDirectory = Path.GetTempPath() };
 }

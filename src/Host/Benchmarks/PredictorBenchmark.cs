@@ -64,8 +64,7 @@ public static class PredictorBenchmark
         var result = new List<(Architecture, double)>();
         foreach (var architecture in architectures)
         {
-            var context = new EvaluationContext { TrialId = 0, Device = "cpu", Seed = 0, WorkingDirectory = Path.GetTempPath() };
-            var metrics = await task.EvaluateAsync(architecture, context, cancellationToken);
+            var metrics = await task.EvaluateAsync(architecture, BenchmarkRun.LookupContext(0, 0), cancellationToken);
             result.Add((architecture, metrics[task.Objective.Metric]));
         }
         return result;
