@@ -38,3 +38,14 @@ public interface IEnumerableSearchSpace : ISearchSpace
 {
     IEnumerable<Architecture> EnumerateAll();
 }
+
+/// <summary>
+/// Optional, for spaces that can evaluate only part of their valid architectures (a benchmark slice that holds some
+/// cells of a larger space). Pseudo-labels need no evaluation, so semi-supervised strategies draw the architectures
+/// the predictor labels from the whole space through this, as the paper does, instead of from <see cref="ISearchSpace.Sample"/>.
+/// </summary>
+public interface IUnlabelledSampler : ISearchSpace
+{
+    /// <summary>Draws one valid architecture of the whole space, evaluable or not. All randomness from <paramref name="random"/>.</summary>
+    Architecture SampleUnlabelled(Random random);
+}

@@ -12,12 +12,23 @@ public static class SpaceSampling
     /// Up to <paramref name="count"/> draws of <paramref name="space"/> that <paramref name="accept"/> takes (it also
     /// records what it took, so that nothing comes twice); fewer when <see cref="MaxFailedDraws"/> draws in a row are refused.
     /// </summary>
-    public static List<Architecture> Draw(ISearchSpace space, Random random, int count, Func<Architecture, bool> accept)
+    public static List<Architecture> Draw(ISearchSpace space, Random random, int count, Func<Architecture, bool> accept) =>
+        Draw(space.Sample, random, count, accept);
+
+    /// <summary>
+    /// Like <see cref="Draw(ISearchSpace, Random, int, Func{Architecture, bool})"/>, for architectures the predictor
+    /// labels and nobody evaluates: from the whole space when the space can evaluate only part of it
+    /// (<see cref="IUnlabelledSampler"/>). What is drawn is valid, so <paramref name="accept"/> need not ask.
+    /// </summary>
+    public static List<Architecture> DrawUnlabelled(ISearchSpace space, Random random, int count, Func<Architecture, bool> accept) =>
+        Draw(space is IUnlabelledSampler wider ? wider.SampleUnlabelled : space.Sample, random, count, accept);
+
+    private static List<Architecture> Draw(Func<Random, Architecture> sample, Random random, int count, Func<Architecture, bool> accept)
     {
         var result = new List<Architecture>(count);
         for (var failures = 0; result.Count < count && failures < MaxFailedDraws;)
         {
-            var candidate = space.Sample(random);
+            var candidate = sample(random);
             if (accept(candidate))
             {
                 result.Add(candidate);

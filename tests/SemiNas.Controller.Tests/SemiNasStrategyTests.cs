@@ -30,6 +30,43 @@ public class SemiNasStrategyTests
             a.Tokens.Sum(t => t == 4 ? 2.0 : t == 1 ? -2.0 : 0.0) + (a[0] == a[5] ? 1 : 0);
     }
 
+    /// <summary>The toy space of which only sequences not starting with 5 can be evaluated; all of it can be pseudo-labelled.</summary>
+    private sealed class SlicedToySpace : IUnlabelledSampler
+    {
+        private readonly ToySpace _whole = new();
+
+        public int UnlabelledDraws { get; private set; }
+
+        public int Length => _whole.Length;
+
+        public int VocabularySize => _whole.VocabularySize;
+
+        public IReadOnlyList<IReadOnlyList<int>> AllowedTokens => _whole.AllowedTokens;
+
+        public Architecture Sample(Random random)
+        {
+            while (true)
+                if (_whole.Sample(random) is var a && a[0] != 5) return a;
+        }
+
+        public Architecture SampleUnlabelled(Random random)
+        {
+            UnlabelledDraws++;
+            return _whole.Sample(random);
+        }
+
+        public bool IsValid(Architecture a, out string? reason)
+        {
+            if (!_whole.IsValid(a, out reason)) return false;
+            reason = a[0] == 5 ? "outside the slice" : null;
+            return reason is null;
+        }
+
+        public string CanonicalKey(Architecture a) => a.ToString();
+
+        public string Describe(Architecture a) => a.ToString();
+    }
+
     private static SemiNasOptions Tiny(int pseudoLabeled = 200) => new()
     {
         InitialSamples = 20,
@@ -43,19 +80,19 @@ public class SemiNasStrategyTests
         TrainEpochs = 5,
     };
 
-    private static StrategyContext Context(int seed) => new()
+    private static StrategyContext Context(int seed, ISearchSpace? space = null) => new()
     {
-        Space = new ToySpace(),
+        Space = space ?? new ToySpace(),
         Objective = new Objective("score"),
         Seed = seed,
         IsAdmissible = a => a[2] != 5, // a constraint: position 2 never takes token 5
     };
 
     /// <summary>Plays the host: propose, evaluate at once, record; optionally saves and restores the strategy midway.</summary>
-    private static List<Architecture> Drive(SemiNasOptions options, int seed, int budget, int? restartAt = null)
+    private static List<Architecture> Drive(SemiNasOptions options, int seed, int budget, int? restartAt = null, ISearchSpace? space = null)
     {
         var history = new SearchHistory();
-        var strategy = new SemiNasStrategy(options, Context(seed));
+        var strategy = new SemiNasStrategy(options, Context(seed, space));
         var proposed = new List<Architecture>();
         while (proposed.Count < budget)
         {
@@ -63,7 +100,7 @@ public class SemiNasStrategyTests
             {
                 var state = strategy.SaveState();
                 strategy.Dispose();
-                strategy = new SemiNasStrategy(options, Context(seed));
+                strategy = new SemiNasStrategy(options, Context(seed, space));
                 strategy.RestoreState(state);
                 restartAt = null;
             }
@@ -158,5 +195,15 @@ public class SemiNasStrategyTests
         Assert.Equal(0, new NaoOptions().PseudoLabeled);
         var nao = Drive(Tiny(pseudoLabeled: 0), seed: 3, budget: 30);
         Assert.Equal(30, nao.Select(a => a.ToString()).Distinct().Count());
+    }
+
+    [Fact]
+    public void Pseudo_labels_come_from_the_whole_space_and_only_evaluable_architectures_are_proposed()
+    {
+        var space = new SlicedToySpace();
+        var proposed = Drive(Tiny(pseudoLabeled: 200), seed: 3, budget: 30, space: space);
+
+        Assert.All(proposed, a => Assert.True(space.IsValid(a, out _), $"{a} was proposed but cannot be evaluated"));
+        Assert.True(space.UnlabelledDraws >= 200, $"only {space.UnlabelledDraws} draws for the pseudo-labelled pool");
     }
 }

@@ -95,6 +95,34 @@ public class NasBench101TaskTests
     }
 
     [Fact]
+    public void On_the_slice_draws_cells_to_pseudo_label_from_the_whole_space()
+    {
+        using var task = CreateSliceTask();
+        var space = (NasBench101SearchSpace)task.Space;
+
+        List<Architecture> DrawUnlabelled(int seed)
+        {
+            var random = new Random(seed);
+            return Enumerable.Range(0, 1_000).Select(_ => space.SampleUnlabelled(random)).ToList();
+        }
+
+        var drawn = DrawUnlabelled(4);
+        Assert.Equal(drawn, DrawUnlabelled(4));
+        foreach (var a in drawn)
+        {
+            var cell = NasBench101Encoding.DecodeValid(a, out var reason);
+            Assert.True(cell is { EdgeCount: <= NasBench101Spec.MaxEdges }, $"{a}: {reason}");
+            Assert.Matches("^[0-9a-f]{32}$", space.CanonicalKey(a));
+        }
+        // The slice holds 20,001 of the 423,624 cells, so most draws are outside it (832 of 1,000 here: random_spec
+        // favours small cells, which the slice holds more of); the search must never evaluate those.
+        var outside = drawn.Where(a => !space.IsValid(a, out _)).ToList();
+        Assert.InRange(outside.Count, 700, 950);
+        Assert.False(space.IsValid(outside[0], out var why));
+        Assert.Contains("not one of the 20,001 cells of the shipped slice", why);
+    }
+
+    [Fact]
     public async Task Mean_and_random_run_agree_on_the_slice_because_it_records_one_run()
     {
         using var random = CreateSliceTask();

@@ -10,7 +10,7 @@ namespace SemiNas.Plugins.NasBench.NasBench101;
 /// only its 20,001 cells, so that nothing outside the slice is ever looked up, and the reason says so.
 /// The canonical key is the benchmark's module hash, so isomorphic cells are one architecture.
 /// </summary>
-public sealed class NasBench101SearchSpace(NasBench101Table table) : IEnumerableSearchSpace
+public sealed class NasBench101SearchSpace(NasBench101Table table) : IEnumerableSearchSpace, IUnlabelledSampler
 {
     public NasBench101SearchSpace() : this(NasBench101Table.Slice)
     {
@@ -29,6 +29,15 @@ public sealed class NasBench101SearchSpace(NasBench101Table table) : IEnumerable
     /// distinct cells, as the official SemiNAS code samples them from the hash list.
     /// </summary>
     public Architecture Sample(Random random) => NasBench101Encoding.Encode(Table.Cell(random.Next(Table.Count)));
+
+    /// <summary>
+    /// A cell to pseudo-label. With the official data, a cell of the table (<see cref="Sample"/>: the whole space). With
+    /// the slice, a cell of the whole space drawn as the official <c>random_spec</c> draws it, mostly not in the slice:
+    /// the paper pseudo-labels cells of the whole space, and they need no recorded accuracy.
+    /// </summary>
+    public Architecture SampleUnlabelled(Random random) => Table.Source == NasBench101Source.Slice
+        ? NasBench101Encoding.Encode(NasBench101Spec.Random(random))
+        : Sample(random);
 
     /// <summary>Every cell of the table once, in its canonical form.</summary>
     public IEnumerable<Architecture> EnumerateAll()

@@ -105,6 +105,23 @@ public sealed class NasBench101Spec : IEquatable<NasBench101Spec>
         return new NasBench101Spec(rows, ops);
     }
 
+    /// <summary>
+    /// The official API's <c>random_spec</c>: every edge of the upper triangle with probability one half and every
+    /// operation uniform, redrawn until the pruned cell is valid (input reaches output, at most 9 edges); returned pruned.
+    /// Cells with many isomorphic drawings come more often, as they do there.
+    /// </summary>
+    public static NasBench101Spec Random(Random random)
+    {
+        var rows = new int[MaxVertices];
+        var ops = new int[MaxVertices - 2];
+        while (true)
+        {
+            for (var i = 0; i < MaxVertices; i++) rows[i] = random.Next(1 << MaxVertices) & ~((1 << (i + 1)) - 1);
+            for (var i = 0; i < ops.Length; i++) ops[i] = random.Next(OperationCount);
+            if (new NasBench101Spec(rows, ops).Pruned() is { EdgeCount: <= MaxEdges } pruned) return pruned;
+        }
+    }
+
     /// <summary>The benchmark's module hash (<see cref="NasBench101Hash"/>) of this spec as it is (prune first).</summary>
     public string Hash() => NasBench101Hash.Compute(this);
 

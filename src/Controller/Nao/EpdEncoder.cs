@@ -11,7 +11,8 @@ namespace SemiNas.Controller.Nao;
 /// </summary>
 internal sealed class EpdEncoder : nn.Module
 {
-    private static readonly double Half = Math.Sqrt(0.5);
+    // A static scalar, never a temporary: see CoupledAdam for why.
+    private static readonly Scalar Half = Math.Sqrt(0.5).ToScalar();
 
     [ComponentName(Name = "embedding")] private readonly Embedding _embedding;
     [ComponentName(Name = "rnn")] private readonly LSTM _rnn;

@@ -181,7 +181,8 @@ public sealed class EpdModel : nn.Module
             var predicted = _encoder.Predict(EpdEncoder.ArchitectureEmbedding(leaf)).sum();
             gradient = torch.autograd.grad([predicted], [leaf])[0];
         }
+        using var step = eta.ToScalar();
         using (torch.no_grad())
-            return nn.functional.normalize(outputs.add(gradient, alpha: eta), 2, -1).MoveToOuterDisposeScope();
+            return nn.functional.normalize(outputs.add(gradient, step), 2, -1).MoveToOuterDisposeScope();
     }
 }

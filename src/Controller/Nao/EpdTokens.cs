@@ -48,7 +48,8 @@ public static class EpdTokens
     public static Tensor TeacherForcingInputs(Tensor tokens)
     {
         using var scope = torch.NewDisposeScope();
-        var start = torch.full(tokens.shape[0], 1, StartToken, ScalarType.Int64);
+        using var startToken = StartToken.ToScalar();
+        var start = torch.full(tokens.shape[0], 1, startToken, ScalarType.Int64);
         return torch.cat([start, tokens.narrow(1, 0, tokens.shape[1] - 1)], 1).MoveToOuterDisposeScope();
     }
 

@@ -29,7 +29,7 @@ public sealed class EpdTrainer(EpdModel model, EpdTrainingSettings? settings = n
         ArgumentOutOfRangeException.ThrowIfNegative(epochs);
 
         var parameters = model.parameters().ToArray();
-        using var optimizer = torch.optim.Adam(parameters, lr: _settings.LearningRate, weight_decay: _settings.WeightDecay);
+        using var optimizer = new CoupledAdam(parameters, _settings.LearningRate, _settings.WeightDecay);
         using var decoderInputs = EpdTokens.TeacherForcingInputs(sequences);
         var losses = new List<EpdEpochLoss>(epochs);
         for (var epoch = 0; epoch < epochs; epoch++)
@@ -46,12 +46,14 @@ public sealed class EpdTrainer(EpdModel model, EpdTrainingSettings? settings = n
         return Train(tokens, values, epochs, shuffle);
     }
 
-    private EpdEpochLoss RunEpoch(Tensor sequences, Tensor decoderInputs, Tensor targets, optim.Optimizer optimizer,
+    private EpdEpochLoss RunEpoch(Tensor sequences, Tensor decoderInputs, Tensor targets, CoupledAdam optimizer,
         Parameter[] parameters, Random shuffle)
     {
         model.train();
         var n = sequences.shape[0];
-        var lambda = model.Settings.Lambda;
+        // Held, not converted on each call: see CoupledAdam for why temporary scalars are unsafe.
+        using var lambda = model.Settings.Lambda.ToScalar();
+        using var oneMinusLambda = (1 - model.Settings.Lambda).ToScalar();
         var vocabulary = model.Settings.VocabularySize;
         double lossSum = 0, mseSum = 0, nllSum = 0;
 
@@ -67,15 +69,15 @@ public sealed class EpdTrainer(EpdModel model, EpdTrainingSettings? settings = n
             using var stepScope = torch.NewDisposeScope();
             var size = Math.Min(_settings.BatchSize, n - start);
             var tokens = x.narrow(0, start, size);
-            optimizer.zero_grad();
+            optimizer.ZeroGrad();
             var (prediction, logits) = model.Forward(tokens, decoderX.narrow(0, start, size));
             var mse = nn.functional.mse_loss(prediction, y.narrow(0, start, size));
             // cross_entropy = NLL of log_softmax, averaged over all B·L positions (start/pad tokens included).
             var nll = nn.functional.cross_entropy(logits.reshape(-1, vocabulary), tokens.reshape(-1));
-            var loss = mse.mul(lambda).add(nll.mul(1 - lambda));
+            var loss = mse.mul(lambda).add(nll.mul(oneMinusLambda));
             loss.backward();
             nn.utils.clip_grad_norm_(parameters, _settings.GradientClip);
-            optimizer.step();
+            optimizer.Step();
 
             lossSum += loss.item<float>() * size;
             mseSum += mse.item<float>() * size;

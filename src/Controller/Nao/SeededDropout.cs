@@ -11,12 +11,16 @@ namespace SemiNas.Controller.Nao;
 /// </summary>
 internal sealed class SeededDropout(double probability, Generator generator)
 {
+    // Held for the model's life rather than converted on every call: see CoupledAdam for why.
+    private readonly Scalar _probability = probability.ToScalar();
+    private readonly Scalar _keep = (1 - probability).ToScalar();
+
     public Tensor Apply(Tensor x, bool training)
     {
         if (!training || probability == 0) return x;
         // Inverted dropout, as torch: keep with probability 1−p and scale the kept values by 1/(1−p).
         // u ≥ p with u ~ U[0, 1) is a Bernoulli(1−p) draw; rand + compare is twice as fast as bernoulli_ here.
-        using var mask = torch.rand(x.shape, generator: generator).ge_(probability).div_(1 - probability);
+        using var mask = torch.rand(x.shape, generator: generator).ge_(_probability).div_(_keep);
         return x.mul(mask);
     }
 }

@@ -39,11 +39,11 @@ public static class PredictorStudy
             labelled.Count, unlabelled.Count, heldOut.Count, clock.Elapsed.TotalSeconds);
     }
 
-    // Fresh valid architectures of the space, none of them labelled, none twice.
+    // Fresh architectures of the whole space (evaluable or not: they are only predicted), none of them labelled, none twice.
     private static List<IReadOnlyList<int>> SampleUnlabelled(ISearchSpace space, int count, HashSet<string> known, SeededRandom random)
     {
         var seen = new HashSet<string>(known, StringComparer.Ordinal);
-        return SpaceSampling.Draw(space, random, count, a => space.IsValid(a, out _) && seen.Add(space.CanonicalKey(a)))
+        return SpaceSampling.DrawUnlabelled(space, random, count, a => seen.Add(space.CanonicalKey(a)))
             .Select(a => a.Tokens).ToList();
     }
 }

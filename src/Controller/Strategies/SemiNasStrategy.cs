@@ -229,7 +229,7 @@ public sealed class SemiNasStrategy : ISearchStrategy, IDisposable
         var labelledTokens = labelled.Select(t => t.Architecture.Tokens).ToList();
         var labelledTargets = Targets(_options, _context.Objective, labelled.Select(t => t.Objective!.Value).ToArray());
         Func<IReadOnlyList<IReadOnlyList<int>>>? sampleUnlabelled = _options.PseudoLabeled > 0
-            ? () => SampleUnseen(_options.PseudoLabeled, history, new HashSet<string>(StringComparer.Ordinal)).Select(a => a.Tokens).ToList()
+            ? () => SampleUnlabelled(_options.PseudoLabeled, history).Select(a => a.Tokens).ToList()
             : null;
         var (unlabelled, pseudo) = new EpdPredictor(model, _options).Fit(labelledTokens, labelledTargets, sampleUnlabelled, _random);
 
@@ -336,9 +336,12 @@ public sealed class SemiNasStrategy : ISearchStrategy, IDisposable
         seed: seed);
 
     /// <summary>True when the architecture is valid, admissible and neither evaluated, pending nor already chosen.</summary>
-    private bool IsNew(Architecture candidate, SearchHistory history, HashSet<string> keys)
+    private bool IsNew(Architecture candidate, SearchHistory history, HashSet<string> keys) =>
+        _context.Space.IsValid(candidate, out _) && IsUnseen(candidate, history, keys);
+
+    // Admissible (within the constraints) and neither evaluated nor drawn before; the caller knows it is valid.
+    private bool IsUnseen(Architecture candidate, SearchHistory history, HashSet<string> keys)
     {
-        if (!_context.Space.IsValid(candidate, out _)) return false;
         var key = _context.Space.CanonicalKey(candidate);
         if (history.ContainsKey(key) || keys.Contains(key) || !_context.IsAdmissible(candidate)) return false;
         keys.Add(key);
@@ -347,6 +350,13 @@ public sealed class SemiNasStrategy : ISearchStrategy, IDisposable
 
     private List<Architecture> SampleUnseen(int count, SearchHistory history, HashSet<string> keys) =>
         SpaceSampling.Draw(_context.Space, _random, count, candidate => IsNew(candidate, history, keys));
+
+    // The pool to pseudo-label: from the whole space, evaluable or not, since only the predictor labels it.
+    private List<Architecture> SampleUnlabelled(int count, SearchHistory history)
+    {
+        var keys = new HashSet<string>(StringComparer.Ordinal);
+        return SpaceSampling.DrawUnlabelled(_context.Space, _random, count, candidate => IsUnseen(candidate, history, keys));
+    }
 
     public byte[] SaveState()
     {

@@ -12,9 +12,9 @@ namespace SemiNas.Host.Benchmarks;
 /// <remarks>
 /// Workers re-run the same command with <c>--worker JOBS --results FILE</c>: JOBS lists the job numbers they own,
 /// FILE (in the journal) receives one JSON line per finished job. Seeds run in separate processes, each on one
-/// libtorch thread, rather than in threads of one process: libtorch was not reliably reentrant across threads here
-/// (an intermittent failure inside Adam was seen), and one process per core also makes every run's floating-point
-/// arithmetic, and so its result, independent of the others.
+/// libtorch thread, rather than in threads of one process: one process per core makes every run's floating-point
+/// arithmetic, and so its result, independent of the others, and a native crash costs one run, not the benchmark
+/// (a failed worker's remaining jobs go to a new worker).
 /// </remarks>
 public sealed class JobRunner(string? workerJobs, string? resultsFile, int parallelism, IReadOnlyList<string> workerArguments)
 {
@@ -84,45 +84,100 @@ public sealed class JobRunner(string? workerJobs, string? resultsFile, int paral
     private async Task<List<(int, T)>> RunInWorkersAsync<T>(List<int> pending, IReadOnlyList<string> keys, Journal journal, int workers,
         Func<T, string> describe, CancellationToken cancellationToken)
     {
-        var files = new List<string>();
-        var processes = new List<Process>();
+        var running = new List<Worker>();
         for (var w = 0; w < workers; w++)
-        {
-            var results = journal.NewFile($"worker{w}");
-            var jobs = Path.ChangeExtension(results, ".jobs");
-            await File.WriteAllLinesAsync(jobs, pending.Where((_, k) => k % workers == w).Select(i => i.ToString(CultureInfo.InvariantCulture)), CancellationToken.None);
-            files.Add(results);
-            processes.Add(StartWorker(jobs, results));
-        }
+            running.Add(await StartWorkerAsync(journal, $"worker{w}", pending.Where((_, k) => k % workers == w).ToList()));
+        var files = running.Select(w => w.Results).ToList();
         var progress = new Progress(pending.Count);
-        using var kill = cancellationToken.Register(() => processes.ForEach(p => p.Kill(entireProcessTree: true)));
-        while (processes.Any(p => !p.HasExited))
+        var restarts = 0;
+        using var kill = cancellationToken.Register(() => running.ForEach(w => w.Process.Kill(entireProcessTree: true)));
+        while (running.Any(w => !w.Process.HasExited))
         {
             await Task.Delay(TimeSpan.FromSeconds(2), CancellationToken.None);
+            if (cancellationToken.IsCancellationRequested) continue;
+            // A worker that died (a native crash, say) loses only the run it was in: another takes over the rest.
+            foreach (var failed in running.Where(w => w.Process.HasExited && w.Process.ExitCode != 0).ToList())
+            {
+                var finished = Journal.ReadCompleteLines(failed.Results).Select(l => Journal.Parse<T>(l).Key).ToHashSet(StringComparer.Ordinal);
+                var left = failed.Jobs.Where(i => !finished.Contains(keys[i])).ToList();
+                if (++restarts > MaxWorkerRestarts)
+                    throw new InvalidOperationException($"a benchmark worker failed (exit {failed.Process.ExitCode}), the {MaxWorkerRestarts + 1}th to fail: {failed.Errors}");
+                Console.Error.WriteLine($"  warning: a benchmark worker failed (exit {failed.Process.ExitCode}) with {left.Count} runs left; " +
+                    $"another worker takes them over. Its last error output:{Environment.NewLine}{failed.Errors}");
+                running.Remove(failed);
+                File.Delete(failed.JobsFile);
+                if (left.Count == 0) continue;
+                var replacement = await StartWorkerAsync(journal, $"worker{workers + restarts - 1}", left);
+                running.Add(replacement);
+                files.Add(replacement.Results);
+            }
             var lines = files.Where(File.Exists).Select(Journal.ReadCompleteLines).ToList();
             var last = lines.Where(l => l.Count > 0).Select(l => l[^1]).LastOrDefault();
             progress.Report(lines.Sum(l => l.Count), last is null ? null : describe(Journal.Parse<T>(last).Result));
         }
         cancellationToken.ThrowIfCancellationRequested();
-        foreach (var p in processes.Where(p => p.ExitCode != 0))
-            throw new InvalidOperationException($"a benchmark worker failed (exit {p.ExitCode}): {await p.StandardError.ReadToEndAsync(CancellationToken.None)}");
-        foreach (var file in files) File.Delete(Path.ChangeExtension(file, ".jobs"));
+        foreach (var w in running.Where(w => w.Process.ExitCode != 0))
+            throw new InvalidOperationException($"a benchmark worker failed (exit {w.Process.ExitCode}): {w.Errors}");
+        foreach (var w in running) File.Delete(w.JobsFile);
 
-        var byKey = files.SelectMany(Journal.ReadCompleteLines).Select(Journal.Parse<T>).ToDictionary(e => e.Key, e => e.Result);
+        var byKey = files.SelectMany(Journal.ReadCompleteLines).Select(Journal.Parse<T>)
+            .GroupBy(e => e.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First().Result, StringComparer.Ordinal);
         var missing = pending.Where(i => !byKey.ContainsKey(keys[i])).ToList();
         if (missing.Count > 0) throw new InvalidOperationException($"benchmark workers ended without {missing.Count} of their runs.");
         return pending.Select(i => (i, byKey[keys[i]])).ToList();
     }
 
-    private Process StartWorker(string jobs, string results)
+    /// <summary>Workers that may fail, one after another, before the benchmark gives up.</summary>
+    private const int MaxWorkerRestarts = 3;
+
+    private async Task<Worker> StartWorkerAsync(Journal journal, string name, IReadOnlyList<int> jobs)
     {
+        var results = journal.NewFile(name);
+        var jobsFile = Path.ChangeExtension(results, ".jobs");
+        await File.WriteAllLinesAsync(jobsFile, jobs.Select(i => i.ToString(CultureInfo.InvariantCulture)), CancellationToken.None);
         // Started the way this process was: through `dotnet seminas.dll` or the seminas executable.
         var host = Environment.ProcessPath!;
         var start = new ProcessStartInfo(host) { UseShellExecute = false, RedirectStandardOutput = false, RedirectStandardError = true };
         if (Path.GetFileNameWithoutExtension(host) == "dotnet") start.ArgumentList.Add(typeof(JobRunner).Assembly.Location);
         foreach (var argument in workerArguments) start.ArgumentList.Add(argument);
-        foreach (var argument in new[] { "--worker", jobs, "--results", results }) start.ArgumentList.Add(argument);
-        return Process.Start(start) ?? throw new InvalidOperationException("could not start a benchmark worker");
+        foreach (var argument in new[] { "--worker", jobsFile, "--results", results }) start.ArgumentList.Add(argument);
+        var process = Process.Start(start) ?? throw new InvalidOperationException("could not start a benchmark worker");
+        var worker = new Worker(process, jobs, jobsFile, results);
+        // Read as it comes, so that a chatty worker never blocks on a full pipe; the last lines are kept for the report.
+        process.ErrorDataReceived += (_, e) => worker.AddError(e.Data);
+        process.BeginErrorReadLine();
+        return worker;
+    }
+
+    private sealed class Worker(Process process, IReadOnlyList<int> jobs, string jobsFile, string results)
+    {
+        private readonly Queue<string> _errors = new();
+
+        public Process Process { get; } = process;
+
+        public IReadOnlyList<int> Jobs { get; } = jobs;
+
+        public string JobsFile { get; } = jobsFile;
+
+        public string Results { get; } = results;
+
+        public string Errors
+        {
+            get
+            {
+                lock (_errors) return string.Join(Environment.NewLine, _errors);
+            }
+        }
+
+        public void AddError(string? line)
+        {
+            if (line is null) return;
+            lock (_errors)
+            {
+                _errors.Enqueue(line);
+                if (_errors.Count > 20) _errors.Dequeue();
+            }
+        }
     }
 
     /// <summary>A folder of JSON-lines files of finished jobs, valid for one configuration fingerprint.</summary>

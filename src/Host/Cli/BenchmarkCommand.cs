@@ -27,10 +27,11 @@ internal static class BenchmarkCommand
         var plugins = CommonOptions.PluginPaths();
         var worker = new Option<string?>("--worker") { Description = "Internal: run the jobs listed in this file and write them to --results.", Hidden = true };
         var resultsFile = new Option<string?>("--results") { Description = "Internal: where a worker writes its runs (JSON lines).", Hidden = true };
+        var check = new Option<bool>("--check") { Description = "Checks the file (plugin, options, metric) and says what would run, without running it." };
         var command = new Command("benchmark",
             "Runs strategies x seeds x budgets on a tabular task, or a predictor-quality study, and writes summary.json, table.md, runs.csv and plots.")
         {
-            config, seeds, seedOffset, output, parallel, plugins, worker, resultsFile,
+            config, seeds, seedOffset, output, parallel, plugins, worker, resultsFile, check,
         };
         command.SetAction((result, cancellationToken) => CommonOptions.Guard(async () =>
         {
@@ -55,10 +56,6 @@ internal static class BenchmarkCommand
             }
             var taskOptions = YamlBinder.Bind(plugin.OptionsType, benchmark.Task.Options, path, "task.options");
             using var task = plugin.CreateTask(taskOptions, new TaskCreationContext { ConfigDirectory = directory, Seed = 0 });
-            if (task.Metrics.All(m => m.Name != benchmark.ReportMetric))
-                throw ConfigErrors.At(text, path, "reportMetric",
-                    $"the task has no metric '{benchmark.ReportMetric}'; its metrics are {string.Join(", ", task.Metrics.Select(m => m.Name))}.");
-
             // One libtorch thread per run, in process or in a worker: results depend on the thread count (float
             // summation order), so a run gives the same numbers however the benchmark is spread over cores.
             TorchSharp.torch.set_num_threads(1);
@@ -76,6 +73,7 @@ internal static class BenchmarkCommand
                 var studyJobs = (from n in study.Labelled from variant in variants from seed in seedList select (variant, n, seed)).ToList();
                 if (!runner.IsWorker)
                     Console.WriteLine($"Predictor study '{benchmark.Name}': {studyJobs.Count} trainings on {plugin.Name}, {Math.Min(runner.Parallelism, studyJobs.Count)} at a time.");
+                if (result.GetValue(check)) return CommonOptions.ExitOk;
                 var studyFingerprint = Fingerprint(benchmark.Task.Plugin, taskOptions, study.HeldOut, variants.Select(v => new { v.Label, v.Options }));
                 var studyResults = await runner.RunAsync(studyJobs.Select(j => $"{variants.IndexOf(j.variant)}|{j.variant.Label}|{j.n}|{j.seed}").ToList(), outputDirectory, studyFingerprint,
                     (i, token) => PredictorBenchmark.RunAsync(studyJobs[i].variant, study, task, studyJobs[i].n, studyJobs[i].seed, token),
@@ -90,6 +88,9 @@ internal static class BenchmarkCommand
                 return CommonOptions.ExitOk;
             }
 
+            if (task.Metrics.All(m => m.Name != benchmark.ReportMetric))
+                throw ConfigErrors.At(text, path, "reportMetric",
+                    $"the task has no metric '{benchmark.ReportMetric}'; its metrics are {string.Join(", ", task.Metrics.Select(m => m.Name))}.");
             var jobs = new List<Job>();
             for (var i = 0; i < benchmark.Runs.Count; i++)
             {
@@ -112,6 +113,7 @@ internal static class BenchmarkCommand
             if (!runner.IsWorker)
                 Console.WriteLine($"Benchmark '{benchmark.Name}': {jobs.Count} runs on {plugin.Name}, {Math.Min(runner.Parallelism, jobs.Count)} at a time" +
                     (optimum is { } opt ? $"; optimum {benchmark.ReportMetric} {opt.ToString("0.####", CultureInfo.InvariantCulture)}." : "."));
+            if (result.GetValue(check)) return CommonOptions.ExitOk;
             var fingerprint = Fingerprint(benchmark.Task.Plugin, taskOptions, benchmark.ReportMetric,
                 benchmark.Runs.Select((r, i) => new { r.Label, r.Strategy, r.Budgets, Options = jobs.First(j => j.Entry == i).Options }));
             var results = await runner.RunAsync(jobs.Select(j => $"{j.Entry}|{j.Label}|{j.Budget}|{j.Seed}").ToList(), outputDirectory, fingerprint,

@@ -101,6 +101,19 @@ public class CommandLineTests
         }
     }
 
+    [Fact]
+    public async Task Every_shipped_benchmark_config_checks()
+    {
+        var configs = Directory.GetFiles(Path.Combine(RepositoryRoot(), "configs", "benchmarks"), "*.yaml");
+        Assert.Contains(configs, c => c.EndsWith("nb101-predictor.yaml"));
+        foreach (var config in configs)
+        {
+            var (exitCode, output, error) = await SeminasProcess.RunAsync(Path.GetTempPath(), "benchmark", config, "--check");
+            Assert.True(exitCode == 0, $"{config}: {error}");
+            Assert.Matches("^(Benchmark|Predictor study) '", output);
+        }
+    }
+
     private static string RepositoryRoot()
     {
         var directory = new DirectoryInfo(AppContext.BaseDirectory);

@@ -1,0 +1,83 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace SemiNas.Controller.Nao;
+
+/// <summary>
+/// Adam with coupled L2 weight decay (<c>torch.optim.Adam(weight_decay=…)</c>), the same arithmetic in the same order
+/// as TorchSharp's <c>optim.Adam</c>, so it gives bit-identical weights (tested).
+/// Why not TorchSharp's: its step passes temporary <see cref="Scalar"/>s (from <c>alpha: 1 - beta1</c> and the like)
+/// to native calls without keeping them alive, so a garbage collection on another thread can finalize one while
+/// libtorch reads it (TorchSharp PRs 1434/1496). Long benchmark runs died of it about once an hour per process
+/// (SIGSEGV, or "Expected false to be true" from <c>Scalar::toFloat</c> in <c>add_</c>). Here every scalar is held
+/// until its call returns.
+/// </summary>
+internal sealed class CoupledAdam : IDisposable
+{
+    private readonly Parameter[] _parameters;
+    private readonly Tensor[] _expAvg;
+    private readonly Tensor[] _expAvgSq;
+    private readonly double _learningRate;
+    private readonly double _beta1;
+    private readonly double _beta2;
+    private readonly bool _decays;
+    private readonly Scalar _weightDecay;
+    private readonly Scalar _beta1Scalar;
+    private readonly Scalar _beta2Scalar;
+    private readonly Scalar _oneMinusBeta1;
+    private readonly Scalar _oneMinusBeta2;
+    private readonly Scalar _epsilon;
+    private long _step;
+
+    public CoupledAdam(IReadOnlyList<Parameter> parameters, double learningRate, double weightDecay,
+        double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8)
+    {
+        _parameters = [.. parameters];
+        _expAvg = _parameters.Select(p => torch.zeros_like(p).DetachFromDisposeScope()).ToArray();
+        _expAvgSq = _parameters.Select(p => torch.zeros_like(p).DetachFromDisposeScope()).ToArray();
+        (_learningRate, _beta1, _beta2, _decays) = (learningRate, beta1, beta2, weightDecay != 0);
+        _weightDecay = weightDecay.ToScalar();
+        _beta1Scalar = beta1.ToScalar();
+        _beta2Scalar = beta2.ToScalar();
+        _oneMinusBeta1 = (1 - beta1).ToScalar();
+        _oneMinusBeta2 = (1 - beta2).ToScalar();
+        _epsilon = epsilon.ToScalar();
+    }
+
+    public void ZeroGrad()
+    {
+        foreach (var parameter in _parameters)
+        {
+            using var grad = parameter.grad;
+            grad?.zero_();
+        }
+    }
+
+    public void Step()
+    {
+        _step++;
+        using var scope = torch.NewDisposeScope();
+        using var gradientScale = Math.Sqrt(1 - Math.Pow(_beta2, _step)).ToScalar();
+        using var stepSize = (-(_learningRate / (1 - Math.Pow(_beta1, _step)))).ToScalar();
+        using var noGrad = torch.no_grad();
+        for (var i = 0; i < _parameters.Length; i++)
+        {
+            var parameter = _parameters[i];
+            var grad = parameter.grad;
+            if (grad is null) continue;
+            if (_decays) grad = grad.add(parameter, _weightDecay);
+            _expAvg[i].mul_(_beta1Scalar).add_(grad, _oneMinusBeta1);
+            _expAvgSq[i].mul_(_beta2Scalar).addcmul_(grad, grad, _oneMinusBeta2);
+            var denominator = _expAvgSq[i].sqrt().div_(gradientScale).add_(_epsilon);
+            parameter.addcdiv_(_expAvg[i], denominator, stepSize);
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var tensor in _expAvg.Concat(_expAvgSq)) tensor.Dispose();
+        foreach (var scalar in new[] { _weightDecay, _beta1Scalar, _beta2Scalar, _oneMinusBeta1, _oneMinusBeta2, _epsilon })
+            scalar.Dispose();
+    }
+}
