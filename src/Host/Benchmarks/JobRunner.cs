@@ -91,19 +91,20 @@ public sealed class JobRunner(string? workerJobs, string? resultsFile, int paral
         var progress = new Progress(pending.Count);
         var restarts = 0;
         using var kill = cancellationToken.Register(() => running.ForEach(w => w.Process.Kill(entireProcessTree: true)));
-        while (running.Any(w => !w.Process.HasExited))
+        do
         {
             await Task.Delay(TimeSpan.FromSeconds(2), CancellationToken.None);
-            if (cancellationToken.IsCancellationRequested) continue;
             // A worker that died (a native crash, say) loses only the run it was in: another takes over the rest.
-            foreach (var failed in running.Where(w => w.Process.HasExited && w.Process.ExitCode != 0).ToList())
+            var failures = cancellationToken.IsCancellationRequested ? [] : running.Where(w => w.Process.HasExited && w.Process.ExitCode != 0).ToList();
+            foreach (var failed in failures)
             {
                 var finished = Journal.ReadCompleteLines(failed.Results).Select(l => Journal.Parse<T>(l).Key).ToHashSet(StringComparer.Ordinal);
                 var left = failed.Jobs.Where(i => !finished.Contains(keys[i])).ToList();
                 if (++restarts > MaxWorkerRestarts)
                     throw new InvalidOperationException($"a benchmark worker failed (exit {failed.Process.ExitCode}), the {MaxWorkerRestarts + 1}th to fail: {failed.Errors}");
+                var errors = failed.Errors;
                 Console.Error.WriteLine($"  warning: a benchmark worker failed (exit {failed.Process.ExitCode}) with {left.Count} runs left; " +
-                    $"another worker takes them over. Its last error output:{Environment.NewLine}{failed.Errors}");
+                    "another worker takes them over." + (errors.Length > 0 ? $" Its last error output:{Environment.NewLine}{errors}" : ""));
                 running.Remove(failed);
                 File.Delete(failed.JobsFile);
                 if (left.Count == 0) continue;
@@ -115,6 +116,7 @@ public sealed class JobRunner(string? workerJobs, string? resultsFile, int paral
             var last = lines.Where(l => l.Count > 0).Select(l => l[^1]).LastOrDefault();
             progress.Report(lines.Sum(l => l.Count), last is null ? null : describe(Journal.Parse<T>(last).Result));
         }
+        while (running.Any(w => !w.Process.HasExited));
         cancellationToken.ThrowIfCancellationRequested();
         foreach (var w in running.Where(w => w.Process.ExitCode != 0))
             throw new InvalidOperationException($"a benchmark worker failed (exit {w.Process.ExitCode}): {w.Errors}");
