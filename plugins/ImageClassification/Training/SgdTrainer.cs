@@ -1,3 +1,4 @@
+using SemiNas.Optim;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -15,8 +16,9 @@ internal sealed class SgdTrainer : IDisposable
 {
     private readonly OptimizerOptions _options;
     private readonly long _totalSteps;
-    private readonly SGD[] _optimizers;
+    private readonly MomentumSgd[] _optimizers;
     private readonly Parameter[][] _decayed;
+    private readonly Scalar _weightDecay;
 
     public SgdTrainer(nn.Module model, OptimizerOptions options, long totalSteps)
         : this([model.parameters()], options, totalSteps)
@@ -31,7 +33,8 @@ internal sealed class SgdTrainer : IDisposable
         // Weight decay by hand, on the tensors that are weights of a convolution or a linear layer (dimension > 1):
         // the reference excludes batch-norm from it, which one SGD weight_decay for all parameters cannot do.
         _decayed = parameters.Select(g => g.Where(p => p.dim() > 1).ToArray()).ToArray();
-        _optimizers = parameters.Select(g => optim.SGD(g, options.LearningRate, momentum: options.Momentum, nesterov: options.Momentum > 0)).ToArray();
+        _weightDecay = options.WeightDecay.ToScalar();
+        _optimizers = parameters.Select(g => new MomentumSgd(g, options.LearningRate, options.Momentum, nesterov: options.Momentum > 0)).ToArray();
     }
 
     /// <summary>Steps taken so far (the schedule's position).</summary>
@@ -65,8 +68,8 @@ internal sealed class SgdTrainer : IDisposable
         var rate = LearningRate;
         foreach (var g in active)
         {
-            foreach (var group in _optimizers[g].ParamGroups) group.LearningRate = rate;
-            _optimizers[g].zero_grad();
+            _optimizers[g].LearningRate = rate;
+            _optimizers[g].ZeroGrad();
         }
         var logits = forward(inputs);
         var loss = nn.functional.cross_entropy(logits, labels, label_smoothing: _options.LabelSmoothing);
@@ -77,8 +80,8 @@ internal sealed class SgdTrainer : IDisposable
             {
                 if (_options.WeightDecay > 0)
                     foreach (var p in _decayed[g])
-                        if (p.grad is { } grad) grad.add_(p, alpha: _options.WeightDecay);
-                _optimizers[g].step();
+                        if (p.grad is { } grad) grad.add_(p, _weightDecay);
+                _optimizers[g].Step();
             }
         }
         Step++;
@@ -92,7 +95,7 @@ internal sealed class SgdTrainer : IDisposable
         using var stream = File.Create(file);
         using var writer = new BinaryWriter(stream);
         writer.Write(_optimizers.Length);
-        foreach (var optimizer in _optimizers) optimizer.save_state_dict(writer);
+        foreach (var optimizer in _optimizers) optimizer.Save(writer);
     }
 
     public void LoadOptimizer(string file)
@@ -102,11 +105,12 @@ internal sealed class SgdTrainer : IDisposable
         var count = reader.ReadInt32();
         if (count != _optimizers.Length)
             throw new InvalidDataException($"{file}: optimiser state for {count} parameter groups, expected {_optimizers.Length}.");
-        foreach (var optimizer in _optimizers) optimizer.load_state_dict(reader);
+        foreach (var optimizer in _optimizers) optimizer.Load(reader);
     }
 
     public void Dispose()
     {
         foreach (var optimizer in _optimizers) optimizer.Dispose();
+        _weightDecay.Dispose();
     }
 }

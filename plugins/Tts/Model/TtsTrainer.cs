@@ -1,3 +1,4 @@
+using SemiNas.Optim;
 using SemiNas.Tts.Scoring;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -36,7 +37,7 @@ public sealed record AttentionEvaluation(double DiagonalFocusRate, double FocusR
 /// </summary>
 public sealed class TtsTrainer : IDisposable
 {
-    private readonly TorchSharp.Modules.AdamW _optimizer;
+    private readonly CoupledAdam _optimizer;
     private readonly Device _device;
 
     public TtsTrainer(TransformerTts model, TrainingSettings settings, Device device)
@@ -44,7 +45,8 @@ public sealed class TtsTrainer : IDisposable
         Model = model;
         Settings = settings;
         _device = device;
-        _optimizer = optim.AdamW(model.parameters(), lr: 1e-3, beta1: 0.9, beta2: 0.98, eps: 1e-9, weight_decay: 0);
+        // AdamW without weight decay, which is Adam; ours holds its scalars alive (see CoupledAdam).
+        _optimizer = new CoupledAdam([.. model.parameters()], learningRate: 1e-3, weightDecay: 0, beta1: 0.9, beta2: 0.98, epsilon: 1e-9);
     }
 
     public TransformerTts Model { get; }
@@ -66,12 +68,12 @@ public sealed class TtsTrainer : IDisposable
         using var scope = NewDisposeScope();
         Model.train();
         var lr = LearningRateAt(StepsDone + 1);
-        foreach (var group in _optimizer.ParamGroups) group.LearningRate = lr;
-        _optimizer.zero_grad();
+        _optimizer.LearningRate = lr;
+        _optimizer.ZeroGrad();
         var (loss, parts) = Loss(architecture, batch);
         loss.backward();
         nn.utils.clip_grad_norm_(Model.parameters(), Settings.ClipNorm);
-        _optimizer.step();
+        _optimizer.Step();
         StepsDone++;
         return parts;
     }
@@ -158,9 +160,17 @@ public sealed class TtsTrainer : IDisposable
             scores.Average(s => s.PhoneCoverage), scores, failures);
     }
 
-    public void Save(string path) => _optimizer.save_state_dict(path);
+    public void Save(string path)
+    {
+        using var writer = new BinaryWriter(File.Create(path));
+        _optimizer.Save(writer);
+    }
 
-    public void Load(string path) => _optimizer.load_state_dict(path);
+    public void Load(string path)
+    {
+        using var reader = new BinaryReader(File.OpenRead(path));
+        _optimizer.Load(reader);
+    }
 
     public void Dispose() => _optimizer.Dispose();
 }

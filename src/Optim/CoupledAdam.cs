@@ -2,23 +2,23 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace SemiNas.Controller.Nao;
+namespace SemiNas.Optim;
 
 /// <summary>
 /// Adam with coupled L2 weight decay (<c>torch.optim.Adam(weight_decay=…)</c>), the same arithmetic in the same order
-/// as TorchSharp's <c>optim.Adam</c>, so it gives bit-identical weights (tested).
+/// as TorchSharp's <c>optim.Adam</c>, so it gives bit-identical weights (tested); without weight decay it is also
+/// TorchSharp's <c>optim.AdamW(weight_decay: 0)</c>.
 /// Why not TorchSharp's: its step passes temporary <see cref="Scalar"/>s (from <c>alpha: 1 - beta1</c> and the like)
 /// to native calls without keeping them alive, so a garbage collection on another thread can finalize one while
 /// libtorch reads it (TorchSharp PRs 1434/1496). Long benchmark runs died of it about once an hour per process
 /// (SIGSEGV, or "Expected false to be true" from <c>Scalar::toFloat</c> in <c>add_</c>). Here every scalar is held
 /// until its call returns.
 /// </summary>
-internal sealed class CoupledAdam : IDisposable
+public sealed class CoupledAdam : IDisposable
 {
     private readonly Parameter[] _parameters;
     private readonly Tensor[] _expAvg;
     private readonly Tensor[] _expAvgSq;
-    private readonly double _learningRate;
     private readonly double _beta1;
     private readonly double _beta2;
     private readonly bool _decays;
@@ -36,7 +36,7 @@ internal sealed class CoupledAdam : IDisposable
         _parameters = [.. parameters];
         _expAvg = _parameters.Select(p => torch.zeros_like(p).DetachFromDisposeScope()).ToArray();
         _expAvgSq = _parameters.Select(p => torch.zeros_like(p).DetachFromDisposeScope()).ToArray();
-        (_learningRate, _beta1, _beta2, _decays) = (learningRate, beta1, beta2, weightDecay != 0);
+        (LearningRate, _beta1, _beta2, _decays) = (learningRate, beta1, beta2, weightDecay != 0);
         _weightDecay = weightDecay.ToScalar();
         _beta1Scalar = beta1.ToScalar();
         _beta2Scalar = beta2.ToScalar();
@@ -44,6 +44,9 @@ internal sealed class CoupledAdam : IDisposable
         _oneMinusBeta2 = (1 - beta2).ToScalar();
         _epsilon = epsilon.ToScalar();
     }
+
+    /// <summary>The rate of the next steps; a schedule sets it before each.</summary>
+    public double LearningRate { get; set; }
 
     public void ZeroGrad()
     {
@@ -59,7 +62,7 @@ internal sealed class CoupledAdam : IDisposable
         _step++;
         using var scope = torch.NewDisposeScope();
         using var gradientScale = Math.Sqrt(1 - Math.Pow(_beta2, _step)).ToScalar();
-        using var stepSize = (-(_learningRate / (1 - Math.Pow(_beta1, _step)))).ToScalar();
+        using var stepSize = (-(LearningRate / (1 - Math.Pow(_beta1, _step)))).ToScalar();
         using var noGrad = torch.no_grad();
         for (var i = 0; i < _parameters.Length; i++)
         {
@@ -73,6 +76,24 @@ internal sealed class CoupledAdam : IDisposable
             parameter.addcdiv_(_expAvg[i], denominator, stepSize);
         }
     }
+
+    /// <summary>Writes the step count and both moment estimates (not the settings: the caller rebuilds those).</summary>
+    public void Save(BinaryWriter writer)
+    {
+        StateFormat.WriteHeader(writer, Kind, _parameters.Length);
+        writer.Write(_step);
+        foreach (var tensor in _expAvg.Concat(_expAvgSq)) tensor.Save(writer);
+    }
+
+    /// <summary>Restores what <see cref="Save"/> wrote, for the same parameters.</summary>
+    public void Load(BinaryReader reader)
+    {
+        StateFormat.ReadHeader(reader, Kind, _parameters.Length);
+        _step = reader.ReadInt64();
+        foreach (var tensor in _expAvg.Concat(_expAvgSq)) tensor.Load(reader);
+    }
+
+    private const string Kind = "SemiNas.Optim.CoupledAdam/1";
 
     public void Dispose()
     {
