@@ -8,8 +8,12 @@ internal static class Twin
 {
     public static nn.Module<Tensor, Tensor> Model()
     {
-        torch.manual_seed(11);
-        return nn.Sequential(nn.Linear(8, 16), nn.Tanh(), nn.Linear(16, 3));
+        var model = nn.Sequential(nn.Linear(8, 16), nn.Tanh(), nn.Linear(16, 3));
+        // Weights from a private generator, not torch.manual_seed: test classes run in parallel.
+        var generator = new Generator(11);
+        using var noGrad = torch.no_grad();
+        foreach (var parameter in model.parameters()) parameter.copy_(torch.randn(parameter.shape, generator: generator).mul_(0.3));
+        return model;
     }
 
     public static void Train(nn.Module<Tensor, Tensor> model, Action zeroGrad, Action step, int steps)
