@@ -75,4 +75,32 @@ public class CoupledAdamTests
             File.Delete(file);
         }
     }
+    [Fact]
+    public void On_flattened_parameters_gives_the_same_weights_and_leaves_the_model_usable()
+    {
+        using var scope = torch.NewDisposeScope();
+        using var reference = Twin.Model();
+        using var ours = Twin.Model();
+        using var adam = torch.optim.Adam(reference.parameters(), lr: 1e-2, weight_decay: 1e-4);
+        var parameters = ours.parameters().ToArray();
+        using (var flat = new FlatParameters(parameters))
+        using (var coupled = new CoupledAdam([flat.Parameter], 1e-2, 1e-4))
+        {
+            Assert.Equal(parameters.Sum(p => p.numel()), flat.Parameter.numel());
+            void Step()
+            {
+                nn.utils.clip_grad_norm_(parameters, 0.5);
+                coupled.Step();
+            }
+            Twin.Train(reference, () => adam.zero_grad(), () => { nn.utils.clip_grad_norm_(reference.parameters(), 0.5); adam.step(); }, 25);
+            Twin.Train(ours, coupled.ZeroGrad, Step, 25);
+        }
+        Twin.AssertSameWeights(reference, ours);
+        // The optimiser and its buffer are gone; the model's parameters still train with another optimiser.
+        using var again = torch.optim.Adam(reference.parameters(), lr: 1e-2, weight_decay: 1e-4);
+        using var another = new CoupledAdam([.. ours.parameters()], 1e-2, 1e-4);
+        Twin.Train(reference, () => again.zero_grad(), () => again.step(), 5);
+        Twin.Train(ours, another.ZeroGrad, another.Step, 5);
+        Twin.AssertSameWeights(reference, ours);
+    }
 }

@@ -30,7 +30,8 @@ public sealed class EpdTrainer(EpdModel model, EpdTrainingSettings? settings = n
         ArgumentOutOfRangeException.ThrowIfNegative(epochs);
 
         var parameters = model.parameters().ToArray();
-        using var optimizer = new CoupledAdam(parameters, _settings.LearningRate, _settings.WeightDecay);
+        using var flat = new FlatParameters(parameters);
+        using var optimizer = new CoupledAdam([flat.Parameter], _settings.LearningRate, _settings.WeightDecay);
         using var decoderInputs = EpdTokens.TeacherForcingInputs(sequences);
         var losses = new List<EpdEpochLoss>(epochs);
         for (var epoch = 0; epoch < epochs; epoch++)
