@@ -21,6 +21,64 @@ internal static class LstmCalls
             return output.detach().MoveToOuterDisposeScope();
         }
     }
+
+    /// <summary>Continues a (unidirectional) LSTM from <paramref name="state"/>; returns the output and the new state.</summary>
+    public static (Tensor Output, Tensor H, Tensor C) Continue(LSTM lstm, Tensor input, (Tensor H, Tensor C)? state)
+    {
+        if (is_grad_enabled()) return lstm.call(input, state);
+        using var scope = NewDisposeScope();
+        using (enable_grad())
+        {
+            var (output, h, c) = lstm.call(input, state);
+            return (output.detach().MoveToOuterDisposeScope(), h.detach().MoveToOuterDisposeScope(), c.detach().MoveToOuterDisposeScope());
+        }
+    }
+}
+
+/// <summary>
+/// What one decoder layer keeps between the steps of incremental decoding: the recent inputs of its causal
+/// convolutions, the keys and values of its self-attention, its LSTM state, and the projected encoder memory of its
+/// encoder–decoder attention. The tensors live outside any dispose scope until the cache is disposed.
+/// </summary>
+internal sealed class StepCache : IDisposable
+{
+    private readonly Dictionary<string, Tensor> _tensors = [];
+
+    public Tensor? this[string name]
+    {
+        get => _tensors.GetValueOrDefault(name);
+        set
+        {
+            if (_tensors.Remove(name, out var old) && !ReferenceEquals(old, value)) old.Dispose();
+            if (value is not null) _tensors[name] = value.DetachFromDisposeScope();
+        }
+    }
+
+    /// <summary>
+    /// The last <paramref name="kernel"/> steps of a causal convolution's input [B, H, 1] (zeros before the first
+    /// step, as the left padding of the whole-sequence pass), remembering all but the oldest for the next step.
+    /// </summary>
+    public Tensor Window(string name, Tensor input, int kernel)
+    {
+        var past = this[name] ?? zeros(input.shape[0], input.shape[1], kernel - 1, dtype: input.dtype, device: input.device);
+        var window = cat([past, input], 2);
+        this[name] = window.narrow(2, 1, kernel - 1).contiguous();
+        return window;
+    }
+
+    /// <summary>Appends a step's keys or values [B, heads, 1, d] to those of the earlier steps.</summary>
+    public Tensor Append(string name, Tensor step)
+    {
+        var all = this[name] is { } past ? cat([past, step], 2) : step.contiguous();
+        this[name] = all;
+        return all;
+    }
+
+    public void Dispose()
+    {
+        foreach (var tensor in _tensors.Values) tensor.Dispose();
+        _tensors.Clear();
+    }
 }
 
 /// <summary>Multi-head attention, batch first, returning each head's weights (the attention metrics need them).</summary>
@@ -52,13 +110,20 @@ internal sealed class Attention : nn.Module
     /// <returns>The output [B, T, H] and the weights [B, heads, T, S].</returns>
     public (Tensor Output, Tensor Weights) Forward(Tensor query, Tensor memory, Tensor? keyPadding, bool causal)
     {
+        var (k, v) = KeysAndValues(memory);
+        return Attend(query, k, v, keyPadding, causal);
+    }
+
+    /// <summary>The memory [B, S, H] projected to keys and to values, each [B, heads, S, H / heads].</summary>
+    public (Tensor Keys, Tensor Values) KeysAndValues(Tensor memory) => (Heads(_key.call(memory)), Heads(_value.call(memory)));
+
+    /// <summary>Attends from <paramref name="query"/> [B, T, H] over keys and values from <see cref="KeysAndValues"/>.</summary>
+    public (Tensor Output, Tensor Weights) Attend(Tensor query, Tensor keys, Tensor values, Tensor? keyPadding, bool causal)
+    {
         var (b, t, h) = (query.shape[0], query.shape[1], query.shape[2]);
-        var s = memory.shape[1];
-        var d = h / _heads;
-        var q = _query.call(query).view(b, t, _heads, d).transpose(1, 2);
-        var k = _key.call(memory).view(b, s, _heads, d).transpose(1, 2);
-        var v = _value.call(memory).view(b, s, _heads, d).transpose(1, 2);
-        var scores = matmul(q, k.transpose(-1, -2)) / Math.Sqrt(d);
+        var s = keys.shape[2];
+        var q = Heads(_query.call(query));
+        var scores = matmul(q, keys.transpose(-1, -2)) / Math.Sqrt(h / _heads);
         if (keyPadding is not null) scores = scores.masked_fill(keyPadding.view(b, 1, 1, s), float.NegativeInfinity);
         if (causal)
         {
@@ -66,9 +131,11 @@ internal sealed class Attention : nn.Module
             scores = scores.masked_fill(future, float.NegativeInfinity);
         }
         var weights = softmax(scores, -1);
-        var mixed = matmul(nn.functional.dropout(weights, _dropout, training), v).transpose(1, 2).reshape(b, t, h);
+        var mixed = matmul(nn.functional.dropout(weights, _dropout, training), values).transpose(1, 2).reshape(b, t, h);
         return (_output.call(mixed), weights);
     }
+
+    private Tensor Heads(Tensor x) => x.view(x.shape[0], x.shape[1], _heads, x.shape[2] / _heads).transpose(1, 2);
 }
 
 /// <summary>One candidate operation of a layer: pre-LayerNorm, the operation, dropout, residual.</summary>
@@ -77,6 +144,12 @@ internal abstract class LayerOp(string name) : nn.Module(name)
     /// <param name="x">[B, T, H]</param>
     /// <param name="padding">[B, T] true on padding.</param>
     public abstract Tensor Forward(Tensor x, Tensor padding);
+
+    /// <summary>
+    /// Incremental decoding: the output for one new step x [B, 1, H], the same as the step's row of
+    /// <see cref="Forward"/> over all steps so far, from what <paramref name="cache"/> kept of the earlier ones.
+    /// </summary>
+    public abstract Tensor Step(Tensor x, StepCache cache);
 
     public static LayerOp Create(int op, int hidden, double dropout, bool decoder) => op switch
     {
@@ -113,6 +186,14 @@ internal sealed class ConvOp : LayerOp
         var y = _norm.call(ZeroPadding(x, padding)).transpose(1, 2);           // [B, H, T]
         if (_causal && _kernel > 1) y = nn.functional.pad(y, [_kernel - 1, 0]);
         y = nn.functional.relu(_conv.call(y)).transpose(1, 2);
+        return x + nn.functional.dropout(y, _dropout, training);
+    }
+
+    public override Tensor Step(Tensor x, StepCache cache)
+    {
+        if (!_causal) throw new InvalidOperationException("Only a decoder (causal) convolution decodes step by step.");
+        var window = cache.Window("conv", _norm.call(x).transpose(1, 2), _kernel);
+        var y = nn.functional.relu(_conv.call(window)).transpose(1, 2);
         return x + nn.functional.dropout(y, _dropout, training);
     }
 }
@@ -153,6 +234,19 @@ internal sealed class TransformerOp : LayerOp
         y = _contract.call(nn.functional.dropout(y, _dropout, training));
         return x + nn.functional.dropout(y, _dropout, training);
     }
+
+    public override Tensor Step(Tensor x, StepCache cache)
+    {
+        if (!_causal) throw new InvalidOperationException("Only a decoder (causal) layer decodes step by step.");
+        var normed = _attentionNorm.call(x);
+        var (k, v) = _attention.KeysAndValues(normed);
+        var (attended, _) = _attention.Attend(normed, cache.Append("keys", k), cache.Append("values", v), null, causal: false);
+        x = x + nn.functional.dropout(attended, _dropout, training);
+        var window = cache.Window("feed_forward", _feedForwardNorm.call(x).transpose(1, 2), FeedForwardKernel);
+        var y = nn.functional.relu(_expand.call(window)).transpose(1, 2);
+        y = _contract.call(nn.functional.dropout(y, _dropout, training));
+        return x + nn.functional.dropout(y, _dropout, training);
+    }
 }
 
 /// <summary>LN → LSTM (encoder: bidirectional, then a projection back to the hidden size) → dropout → residual.</summary>
@@ -176,6 +270,15 @@ internal sealed class LstmOp : LayerOp
     {
         var y = LstmCalls.Run(_lstm, _norm.call(ZeroPadding(x, padding)));
         if (_projection is not null) y = _projection.call(y);
+        return x + nn.functional.dropout(y, _dropout, training);
+    }
+
+    public override Tensor Step(Tensor x, StepCache cache)
+    {
+        if (_projection is not null) throw new InvalidOperationException("Only a decoder (unidirectional) LSTM decodes step by step.");
+        var state = cache["h"] is { } h && cache["c"] is { } c ? (h, c) : ((Tensor, Tensor)?)null;
+        var (y, newH, newC) = LstmCalls.Continue(_lstm, _norm.call(x), state);
+        (cache["h"], cache["c"]) = (newH, newC);
         return x + nn.functional.dropout(y, _dropout, training);
     }
 }
@@ -214,6 +317,20 @@ internal sealed class SearchableLayer : nn.Module
         x = Op(op).Forward(x, padding);
         var key = HeadsKey(TtsOperations.Heads(op));
         var (attended, weights) = _crossAttention[key].Forward(_crossNorm[key].call(x), memory, memoryPadding, causal: false);
+        return (x + nn.functional.dropout(attended, _dropout, training), weights);
+    }
+
+    /// <summary>One step of incremental decoding (see <see cref="LayerOp.Step"/>); the attention weights are [B, heads, 1, S].</summary>
+    public (Tensor Output, Tensor Attention) Step(int op, Tensor x, StepCache cache, Tensor memory, Tensor memoryPadding)
+    {
+        x = Op(op).Step(x, cache);
+        var key = HeadsKey(TtsOperations.Heads(op));
+        if (cache["memory_keys"] is null)
+        {
+            var (k, v) = _crossAttention[key].KeysAndValues(memory);
+            (cache["memory_keys"], cache["memory_values"]) = (k.contiguous(), v.contiguous());
+        }
+        var (attended, weights) = _crossAttention[key].Attend(_crossNorm[key].call(x), cache["memory_keys"]!, cache["memory_values"]!, memoryPadding, causal: false);
         return (x + nn.functional.dropout(attended, _dropout, training), weights);
     }
 

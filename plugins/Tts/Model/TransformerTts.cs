@@ -90,7 +90,7 @@ public sealed class TransformerTts : nn.Module
     public Tensor Encode(int[] encoderOps, Tensor tokens, Tensor tokenPadding)
     {
         using var scope = NewDisposeScope();
-        var x = _embedding.call(tokens) * Math.Sqrt(Settings.Hidden) + Positions(tokens.shape[1], tokens.device);
+        var x = _embedding.call(tokens) * Math.Sqrt(Settings.Hidden) + Positions(0, tokens.shape[1], tokens.device);
         x = nn.functional.dropout(x, Settings.Dropout, training);
         for (var i = 0; i < _encoder.Count; i++) x = _encoder[i].Encode(encoderOps[i], x, tokenPadding);
         return _encoderNorm.call(x).masked_fill(tokenPadding.unsqueeze(-1), 0).MoveToOuterDisposeScope();
@@ -103,10 +103,7 @@ public sealed class TransformerTts : nn.Module
     public DecoderOutput Decode(int[] decoderOps, Tensor previous, Tensor stepPadding, Tensor memory, Tensor memoryPadding)
     {
         using var scope = NewDisposeScope();
-        // The prenet's dropout stays on at inference, as in Tacotron and SemiNAS.
-        var x = nn.functional.dropout(nn.functional.relu(_prenet1.call(previous)), Settings.PrenetDropout, true);
-        x = nn.functional.dropout(nn.functional.relu(_prenet2.call(x)), Settings.PrenetDropout, true);
-        x = _prenetOut.call(x) + Positions(previous.shape[1], previous.device);
+        var x = Prenet(previous) + Positions(0, previous.shape[1], previous.device);
         x = nn.functional.dropout(x, Settings.Dropout, training);
         var attention = new List<Tensor>(_decoder.Count);
         for (var i = 0; i < _decoder.Count; i++)
@@ -136,7 +133,10 @@ public sealed class TransformerTts : nn.Module
     /// <summary>
     /// Free-running decoding of <paramref name="steps"/> steps: each step feeds the last generated frame back. When
     /// <paramref name="stopEarly"/>, stops once every item's stop probability passed one half. Returns the mels, the
-    /// stop logits and, per layer, each step's attention row as it was computed.
+    /// stop logits and, per layer, each step's attention row.
+    /// Incremental: every decoder layer keeps what it needs of the earlier steps (<see cref="StepCache"/>), so a step
+    /// costs the same at the end of a long sentence as at its start, and gives what <see cref="Decode"/> over all the
+    /// steps so far gives for its last row (tested). The prenet's dropout mask is drawn once per frame.
     /// </summary>
     public DecoderOutput Generate(int[] encoderOps, int[] decoderOps, Tensor tokens, Tensor tokenPadding, int steps, bool stopEarly)
     {
@@ -144,27 +144,36 @@ public sealed class TransformerTts : nn.Module
         using var guard = no_grad();
         var memory = Encode(encoderOps, tokens, tokenPadding);
         var b = tokens.shape[0];
-        var inputs = zeros(b, 1, Settings.MelBins, device: tokens.device);
+        var r = Settings.ReductionFactor;
+        var frame = zeros(b, 1, Settings.MelBins, device: tokens.device);
         var mels = new List<Tensor>();
         var stops = new List<Tensor>();
         var rows = Enumerable.Range(0, _decoder.Count).Select(_ => new List<Tensor>()).ToArray();
-        for (var step = 0; step < steps; step++)
+        var caches = _decoder.Select(_ => new StepCache()).ToArray();
+        try
         {
-            using var stepScope = NewDisposeScope();
-            // The inputs are padded to a multiple of 16 steps: every decoder layer is causal, so the padding cannot
-            // change step `step`, and libtorch's CPU kernels, which plan per shape, then see a few shapes instead of
-            // a new one at every step (which made decoding many times slower).
-            var length = (step + 1 + 15) / 16 * 16;
-            var padded = length == step + 1 ? inputs : cat([inputs, zeros(b, length - step - 1, Settings.MelBins, device: tokens.device)], 1);
-            var padding = arange(length, device: tokens.device).gt(step).unsqueeze(0).expand(b, length);
-            using var output = Decode(decoderOps, padded, padding, memory, tokenPadding);
-            var r = Settings.ReductionFactor;
-            var newFrames = output.Mel.narrow(1, step * r, r);
-            mels.Add(newFrames.MoveToOuterDisposeScope());
-            stops.Add(output.StopLogits.narrow(1, step, 1).MoveToOuterDisposeScope());
-            for (var l = 0; l < rows.Length; l++) rows[l].Add(output.Attention[l].narrow(2, step, 1).MoveToOuterDisposeScope());
-            inputs = cat([inputs, newFrames.narrow(1, r - 1, 1)], 1).MoveToOuterDisposeScope();
-            if (stopEarly && stops[^1].sigmoid().gt(0.5).all().item<bool>()) break;
+            for (var step = 0; step < steps; step++)
+            {
+                using var stepScope = NewDisposeScope();
+                var x = Prenet(frame) + Positions(step, 1, frame.device);
+                x = nn.functional.dropout(x, Settings.Dropout, training);
+                for (var l = 0; l < _decoder.Count; l++)
+                {
+                    var (output, weights) = _decoder[l].Step(decoderOps[l], x, caches[l], memory, tokenPadding);
+                    x = output;
+                    rows[l].Add(weights.MoveToOuterDisposeScope());
+                }
+                x = _decoderNorm.call(x);
+                var newFrames = _melOut.call(x).view(b, r, Settings.MelBins);
+                mels.Add(newFrames.MoveToOuterDisposeScope());
+                stops.Add(_stopOut.call(x).squeeze(-1).MoveToOuterDisposeScope());
+                frame = newFrames.narrow(1, r - 1, 1).MoveToOuterDisposeScope();
+                if (stopEarly && stops[^1].sigmoid().gt(0.5).all().item<bool>()) break;
+            }
+        }
+        finally
+        {
+            foreach (var cache in caches) cache.Dispose();
         }
         var result = new DecoderOutput(cat(mels, 1), cat(stops, 1), rows.Select(r => cat(r, 2)).ToList());
         result.Mel.MoveToOuterDisposeScope();
@@ -173,10 +182,18 @@ public sealed class TransformerTts : nn.Module
         return result;
     }
 
-    private Tensor Positions(long length, Device device)
+    // The prenet's dropout stays on at inference, as in Tacotron and SemiNAS.
+    private Tensor Prenet(Tensor previous)
     {
-        if (length > _positions.shape[0]) throw new ArgumentException($"sequences are limited to {_positions.shape[0]} positions, got {length}.");
-        return _positions.narrow(0, 0, length).to(device).unsqueeze(0);
+        var x = nn.functional.dropout(nn.functional.relu(_prenet1.call(previous)), Settings.PrenetDropout, true);
+        x = nn.functional.dropout(nn.functional.relu(_prenet2.call(x)), Settings.PrenetDropout, true);
+        return _prenetOut.call(x);
+    }
+
+    private Tensor Positions(long start, long length, Device device)
+    {
+        if (start + length > _positions.shape[0]) throw new ArgumentException($"sequences are limited to {_positions.shape[0]} positions, got {start + length}.");
+        return _positions.narrow(0, start, length).to(device).unsqueeze(0);
     }
 
     // tensor2tensor's sinusoids, as fairseq's SinusoidalPositionalEmbedding (sin half, then cos half).
