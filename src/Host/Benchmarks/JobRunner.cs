@@ -98,7 +98,9 @@ public sealed class JobRunner(string? workerJobs, string? resultsFile, int paral
             var failures = cancellationToken.IsCancellationRequested ? [] : running.Where(w => w.Process.HasExited && w.Process.ExitCode != 0).ToList();
             foreach (var failed in failures)
             {
-                var finished = Journal.ReadCompleteLines(failed.Results).Select(l => Journal.Parse<T>(l).Key).ToHashSet(StringComparer.Ordinal);
+                // A worker killed while starting has not written its results file yet.
+                var finished = (File.Exists(failed.Results) ? Journal.ReadCompleteLines(failed.Results) : [])
+                    .Select(l => Journal.Parse<T>(l).Key).ToHashSet(StringComparer.Ordinal);
                 var left = failed.Jobs.Where(i => !finished.Contains(keys[i])).ToList();
                 if (++restarts > MaxWorkerRestarts)
                     throw new InvalidOperationException($"a benchmark worker failed (exit {failed.Process.ExitCode}), the {MaxWorkerRestarts + 1}th to fail: {failed.Errors}");
@@ -122,7 +124,7 @@ public sealed class JobRunner(string? workerJobs, string? resultsFile, int paral
             throw new InvalidOperationException($"a benchmark worker failed (exit {w.Process.ExitCode}): {w.Errors}");
         foreach (var w in running) File.Delete(w.JobsFile);
 
-        var byKey = files.SelectMany(Journal.ReadCompleteLines).Select(Journal.Parse<T>)
+        var byKey = files.Where(File.Exists).SelectMany(Journal.ReadCompleteLines).Select(Journal.Parse<T>)
             .GroupBy(e => e.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First().Result, StringComparer.Ordinal);
         var missing = pending.Where(i => !byKey.ContainsKey(keys[i])).ToList();
         if (missing.Count > 0) throw new InvalidOperationException($"benchmark workers ended without {missing.Count} of their runs.");

@@ -117,6 +117,63 @@ public class BenchmarkCommandTests
     }
 
     [Fact]
+    public async Task A_worker_killed_mid_benchmark_hands_its_runs_to_a_new_one_and_every_run_is_reported()
+    {
+        using var folder = new TempFolder();
+        folder.Write("b.yaml", """
+            schemaVersion: 1
+            name: crash
+            task: {plugin: nasbench201, options: {dataset: cifar10-valid}}
+            seeds: 4
+            runs:
+              - strategy: nao
+                budgets: [20]
+                options: {initialSamples: 10, newPerIteration: 5, hidden: 8, mlpHidden: 8, pretrainEpochs: 20, trainEpochs: 10}
+            """);
+        using var process = SeminasProcess.Start(folder.Path, "benchmark", "b.yaml", "--output", "out", "--parallel", "2");
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+
+        // SIGKILL the first worker as soon as it exists, as a native crash would end it.
+        int? worker = null;
+        for (var wait = 0; worker is null && !process.HasExited && wait < 600; wait++)
+        {
+            worker = ChildProcesses(process.Id).Cast<int?>().FirstOrDefault();
+            if (worker is null) await Task.Delay(50);
+        }
+        Assert.True(worker is not null, "no benchmark worker appeared");
+        using (var victim = System.Diagnostics.Process.GetProcessById(worker.Value)) victim.Kill();
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        await process.WaitForExitAsync(timeout.Token);
+        Assert.True(process.ExitCode == 0, await error);
+        Assert.Contains("a benchmark worker failed", await error);
+        var seeds = File.ReadAllLines(folder.File("out/runs.csv")).Skip(1).Select(l => l.Split(',')[3]).Order().ToList();
+        Assert.Equal(["1", "2", "3", "4"], seeds);
+        Assert.Contains("crash", await output);
+    }
+
+    // Linux: the fourth field of /proc/PID/stat, after the parenthesised command name, is the parent's id.
+    private static IEnumerable<int> ChildProcesses(int parent)
+    {
+        foreach (var directory in Directory.GetDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(directory), out var id)) continue;
+            string stat;
+            try
+            {
+                stat = File.ReadAllText(Path.Combine(directory, "stat"));
+            }
+            catch (IOException)
+            {
+                continue;
+            }
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            if (int.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture) == parent) yield return id;
+        }
+    }
+
+    [Fact]
     public async Task A_predictor_study_reports_rank_correlations_with_and_without_pseudo_labels()
     {
         using var folder = new TempFolder();
