@@ -13,8 +13,12 @@ public interface ISearchStrategy
     /// Up to <paramref name="maxCount"/> new admissible architectures whose canonical keys are not in the history.
     /// An empty answer while trials are pending means "wait for their results"; an empty answer with nothing
     /// pending means the strategy has nothing more to propose (the search ends).
+    /// A strategy that works long before it answers (training a controller) stops with
+    /// <see cref="OperationCanceledException"/> when <paramref name="cancellationToken"/> fires. The host then discards
+    /// it: the store still holds the state saved with the last recorded proposals, so a resumed search makes the same
+    /// proposals.
     /// </summary>
-    IReadOnlyList<Architecture> Propose(int maxCount, SearchHistory history);
+    IReadOnlyList<Architecture> Propose(int maxCount, SearchHistory history, CancellationToken cancellationToken = default);
 
     /// <summary>The strategy's private state. Saved with every batch of proposals, in the same transaction.</summary>
     byte[] SaveState();

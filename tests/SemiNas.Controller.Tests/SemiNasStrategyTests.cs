@@ -117,6 +117,21 @@ public class SemiNasStrategyTests
         return proposed;
     }
 
+    [Fact]
+    public async Task A_cancelled_proposal_stops_the_controller_training()
+    {
+        var options = Tiny();
+        options.PretrainEpochs = 10_000_000; // hours, unless cancellation stops it
+        using var strategy = new SemiNasStrategy(options, Context(3));
+        var history = new SearchHistory();
+        foreach (var a in strategy.Propose(options.InitialSamples, history))
+            history.Add(new TrialView(history.Trials.Count + 1, a, a.ToString(), TrialStatus.Complete, ToySpace.Score(a), true));
+
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+        var proposing = Task.Run(() => strategy.Propose(5, history, cancel.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => proposing.WaitAsync(TimeSpan.FromMinutes(2)));
+    }
+
     [Theory]
     [InlineData(false, 0.5)] // the paper's generator: first new candidates from the best (pseudo-)labelled seeds
     [InlineData(true, 2.0)]  // the guided one: best predicted of a pool around the best evaluated architectures

@@ -20,9 +20,10 @@ public sealed class EpdTrainer(EpdModel model, EpdTrainingSettings? settings = n
 
     /// <summary>
     /// <paramref name="epochs"/> passes over tokens int64 [N, L] with targets float32 [N]; each pass is shuffled
-    /// with <paramref name="shuffle"/> (the only randomness besides the model's dropout).
+    /// with <paramref name="shuffle"/> (the only randomness besides the model's dropout). Cancellation is checked
+    /// before every epoch.
     /// </summary>
-    public IReadOnlyList<EpdEpochLoss> Train(Tensor sequences, Tensor targets, int epochs, Random shuffle)
+    public IReadOnlyList<EpdEpochLoss> Train(Tensor sequences, Tensor targets, int epochs, Random shuffle, CancellationToken cancellationToken = default)
     {
         EpdTokens.CheckShape(sequences, model.Settings);
         if (targets.dtype != ScalarType.Float32 || targets.dim() != 1 || targets.shape[0] != sequences.shape[0])
@@ -35,17 +36,21 @@ public sealed class EpdTrainer(EpdModel model, EpdTrainingSettings? settings = n
         using var decoderInputs = EpdTokens.TeacherForcingInputs(sequences);
         var losses = new List<EpdEpochLoss>(epochs);
         for (var epoch = 0; epoch < epochs; epoch++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
             losses.Add(RunEpoch(sequences, decoderInputs, targets, optimizer, parameters, shuffle));
+        }
         return losses;
     }
 
-    public IReadOnlyList<EpdEpochLoss> Train(IReadOnlyList<IReadOnlyList<int>> sequences, IReadOnlyList<float> targets, int epochs, Random shuffle)
+    public IReadOnlyList<EpdEpochLoss> Train(IReadOnlyList<IReadOnlyList<int>> sequences, IReadOnlyList<float> targets, int epochs, Random shuffle,
+        CancellationToken cancellationToken = default)
     {
         if (targets.Count != sequences.Count)
             throw new ArgumentException($"{sequences.Count} sequences but {targets.Count} targets.");
         using var tokens = EpdTokens.ToTensor(sequences, model.Settings);
         using var values = torch.tensor(targets.ToArray(), ScalarType.Float32);
-        return Train(tokens, values, epochs, shuffle);
+        return Train(tokens, values, epochs, shuffle, cancellationToken);
     }
 
     private EpdEpochLoss RunEpoch(Tensor sequences, Tensor decoderInputs, Tensor targets, CoupledAdam optimizer,

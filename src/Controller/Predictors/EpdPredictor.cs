@@ -14,7 +14,7 @@ public sealed class EpdPredictor(EpdModel model, SemiNasOptions options) : IArch
 
     public (IReadOnlyList<IReadOnlyList<int>> Unlabelled, float[] PseudoLabels) Fit(
         IReadOnlyList<IReadOnlyList<int>> labelled, IReadOnlyList<float> targets,
-        Func<IReadOnlyList<IReadOnlyList<int>>>? sampleUnlabelled, Random random)
+        Func<IReadOnlyList<IReadOnlyList<int>>>? sampleUnlabelled, Random random, CancellationToken cancellationToken = default)
     {
         var trainer = new EpdTrainer(model, new EpdTrainingSettings
         {
@@ -22,7 +22,7 @@ public sealed class EpdPredictor(EpdModel model, SemiNasOptions options) : IArch
             LearningRate = options.LearningRate,
             WeightDecay = options.WeightDecay,
         });
-        trainer.Train(labelled, targets, options.PretrainEpochs, random);
+        trainer.Train(labelled, targets, options.PretrainEpochs, random, cancellationToken);
         if (sampleUnlabelled is null) return ([], []);
 
         // Drawn only now, after pre-training, as the official loop does (the order of the random draws matters for reproducibility).
@@ -30,7 +30,7 @@ public sealed class EpdPredictor(EpdModel model, SemiNasOptions options) : IArch
         var pseudo = unlabelled.Count > 0 ? model.Predict(unlabelled) : [];
         var tokens = Enumerable.Repeat(labelled, options.UpSample).SelectMany(x => x).Concat(unlabelled).ToList();
         var values = Enumerable.Repeat(targets, options.UpSample).SelectMany(x => x).Concat(pseudo).ToList();
-        trainer.Train(tokens, values, options.TrainEpochs, random);
+        trainer.Train(tokens, values, options.TrainEpochs, random, cancellationToken);
         return (unlabelled, pseudo);
     }
 

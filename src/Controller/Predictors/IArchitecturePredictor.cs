@@ -14,7 +14,7 @@ public interface IArchitecturePredictor : IDisposable
     /// </summary>
     (IReadOnlyList<IReadOnlyList<int>> Unlabelled, float[] PseudoLabels) Fit(
         IReadOnlyList<IReadOnlyList<int>> labelled, IReadOnlyList<float> targets,
-        Func<IReadOnlyList<IReadOnlyList<int>>>? sampleUnlabelled, Random random);
+        Func<IReadOnlyList<IReadOnlyList<int>>>? sampleUnlabelled, Random random, CancellationToken cancellationToken = default);
 
     /// <summary>Predicted (normalised) scores, higher is better.</summary>
     float[] Predict(IReadOnlyList<IReadOnlyList<int>> architectures);

@@ -14,7 +14,7 @@ public sealed class RandomSearch : ISearchStrategy
         _random = new SeededRandom(context.Seed);
     }
 
-    public IReadOnlyList<Architecture> Propose(int maxCount, SearchHistory history)
+    public IReadOnlyList<Architecture> Propose(int maxCount, SearchHistory history, CancellationToken cancellationToken = default)
     {
         var batchKeys = new HashSet<string>(StringComparer.Ordinal);
         return SpaceSampling.Draw(_context.Space, _random, maxCount, candidate =>

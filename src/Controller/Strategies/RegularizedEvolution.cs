@@ -66,7 +66,7 @@ public sealed class RegularizedEvolution : ISearchStrategy
     /// <summary>The population as of the last call to <see cref="Propose"/>, oldest first.</summary>
     public IReadOnlyList<Member> Population => _population;
 
-    public IReadOnlyList<Architecture> Propose(int maxCount, SearchHistory history)
+    public IReadOnlyList<Architecture> Propose(int maxCount, SearchHistory history, CancellationToken cancellationToken = default)
     {
         if (maxCount <= 0) return [];
         var before = SaveState();

@@ -181,7 +181,7 @@ public sealed class SemiNasStrategy : ISearchStrategy, IDisposable
     /// <summary>How many initial random samples were proposed (more than N when some were discarded).</summary>
     internal int InitialProposed => _initialProposed;
 
-    public IReadOnlyList<Architecture> Propose(int maxCount, SearchHistory history)
+    public IReadOnlyList<Architecture> Propose(int maxCount, SearchHistory history, CancellationToken cancellationToken = default)
     {
         var batch = new List<Architecture>(maxCount);
         var keys = new HashSet<string>(StringComparer.Ordinal);
@@ -200,7 +200,7 @@ public sealed class SemiNasStrategy : ISearchStrategy, IDisposable
 
         // The controller learns from every result of the previous generation, so it waits for all of them.
         if (history.PendingCount > 0) return batch;
-        RunIteration(history);
+        RunIteration(history, cancellationToken);
         Drain(batch, keys, maxCount, history);
         return batch;
     }
@@ -214,7 +214,7 @@ public sealed class SemiNasStrategy : ISearchStrategy, IDisposable
         }
     }
 
-    private void RunIteration(SearchHistory history)
+    private void RunIteration(SearchHistory history, CancellationToken cancellationToken)
     {
         var discarded = InitialTrials(history).Where(t => t.IsScored && IsDiscarded(t)).ToHashSet();
         var labelled = history.Scored.Where(t => !discarded.Contains(t)).ToList();
@@ -231,7 +231,7 @@ public sealed class SemiNasStrategy : ISearchStrategy, IDisposable
         Func<IReadOnlyList<IReadOnlyList<int>>>? sampleUnlabelled = _options.PseudoLabeled > 0
             ? () => SampleUnlabelled(_options.PseudoLabeled, history).Select(a => a.Tokens).ToList()
             : null;
-        var (unlabelled, pseudo) = new EpdPredictor(model, _options).Fit(labelledTokens, labelledTargets, sampleUnlabelled, _random);
+        var (unlabelled, pseudo) = new EpdPredictor(model, _options).Fit(labelledTokens, labelledTargets, sampleUnlabelled, _random, cancellationToken);
 
         var pool = labelledTokens.Select((tokens, i) => (Tokens: tokens, Target: labelledTargets[i])).ToList();
         pool.AddRange(unlabelled.Select((tokens, i) => (tokens, pseudo[i])));

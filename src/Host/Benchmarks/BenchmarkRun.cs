@@ -66,7 +66,7 @@ public static class BenchmarkRun
         while (curve.Count < budget)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var batch = strategy.Propose(1, history);
+            var batch = strategy.Propose(1, history, cancellationToken);
             if (batch.Count == 0) break;
             var architecture = batch[0];
             var context = LookupContext(curve.Count + 1, seed);

@@ -111,7 +111,15 @@ public sealed class ExperimentRunner(ExperimentPlan plan, ExperimentStore store,
             var room = budget - finished - running.Count - waiting.Count;
             if (!exhausted && running.Count < settings.Workers && room > 0)
             {
-                var proposals = strategy.Propose(Math.Min(settings.Workers - running.Count, room), history);
+                IReadOnlyList<Architecture> proposals;
+                try
+                {
+                    proposals = strategy.Propose(Math.Min(settings.Workers - running.Count, room), history, cancellationToken);
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    break; // Ctrl-C while the controller trained: nothing was recorded, the saved state is the one before
+                }
                 if (proposals.Count == 0 && running.Count == 0) exhausted = true;
                 foreach (var trial in Record(experiment.Id, proposals, history, strategy))
                 {

@@ -11,14 +11,15 @@ public class SearchRunTests
     private static readonly PluginCatalog Catalog = PluginCatalog.Discover([]);
 
     private static async Task<(RunResult Result, string Output)> Run(string configPath, string storePath,
-        RunSettings? settings = null, CancellationTokenSource? stopAfterFive = null, SemiNas.Contracts.ITaskPlugin? plugin = null)
+        RunSettings? settings = null, CancellationTokenSource? stopAfterFive = null, SemiNas.Contracts.ITaskPlugin? plugin = null,
+        TimeSpan? stopDelay = null)
     {
         var loaded = ConfigLoader.Load(configPath);
         using var plan = plugin is null ? ExperimentPlan.Create(loaded, Catalog, storePath) : ExperimentPlan.Create(loaded, plugin, storePath);
         using var store = ExperimentStore.Open(plan.StorePath);
         var output = new StringWriter();
         ISearchObserver observer = new ConsoleProgress(output, interactive: false, plan.Task.Objective);
-        if (stopAfterFive is not null) observer = new StopAfter(observer, 5, stopAfterFive);
+        if (stopAfterFive is not null) observer = new StopAfter(observer, 5, stopAfterFive, stopDelay);
         var runner = new ExperimentRunner(plan, store, settings ?? new RunSettings(loaded.Config.Execution.Workers, "cpu", null), observer);
         var result = await runner.RunAsync(stopAfterFive?.Token ?? CancellationToken.None);
         return (result, output.ToString());
@@ -136,8 +137,31 @@ public class SearchRunTests
         Assert.Contains("resuming", resumedOutput);
     }
 
-    /// <summary>Presses Ctrl-C (cancels) once <c>count</c> trials have finished.</summary>
-    private sealed class StopAfter(ISearchObserver inner, int count, CancellationTokenSource stop) : ISearchObserver
+    [Fact]
+    public async Task Ctrl_C_while_the_controller_trains_interrupts_the_search_at_once()
+    {
+        using var folder = new TempFolder();
+        var config = folder.Write("c.yaml", """
+            schemaVersion: 1
+            name: long-controller
+            task: {plugin: nasbench201, options: {dataset: cifar10-valid}}
+            search:
+              strategy: seminas
+              budget: 20
+              options: {initialSamples: 5, pretrainEpochs: 1000000, hidden: 8, mlpHidden: 8}
+            execution: {workers: 1}
+            """);
+        using var stop = new CancellationTokenSource();
+        // Ctrl-C half a second after the fifth result, when the controller has started its half hour of pre-training.
+        var run = Run(config, folder.File("s.sqlite"), stopAfterFive: stop, stopDelay: TimeSpan.FromMilliseconds(500));
+        var (interrupted, output) = await run.WaitAsync(TimeSpan.FromMinutes(2));
+        Assert.Equal(RunOutcome.Interrupted, interrupted.Outcome);
+        Assert.Equal(5, interrupted.Trials.Count(t => t.State == TrialState.Complete));
+        Assert.Equal(5, interrupted.Trials.Count);
+    }
+
+    /// <summary>Presses Ctrl-C (cancels) once <c>count</c> trials have finished, or <c>delay</c> after that.</summary>
+    private sealed class StopAfter(ISearchObserver inner, int count, CancellationTokenSource stop, TimeSpan? delay) : ISearchObserver
     {
         public void Started(ExperimentRecord experiment, IReadOnlyList<TrialRecord> trials, int requeued) => inner.Started(experiment, trials, requeued);
 
@@ -146,7 +170,9 @@ public class SearchRunTests
         public void TrialFinished(TrialRecord trial, IReadOnlyList<TrialRecord> trials)
         {
             inner.TrialFinished(trial, trials);
-            if (trials.Count(t => t.IsFinished) >= count) stop.Cancel();
+            if (trials.Count(t => t.IsFinished) < count) return;
+            if (delay is { } wait) stop.CancelAfter(wait);
+            else stop.Cancel();
         }
 
         public void Ended(RunResult result) => inner.Ended(result);
