@@ -18,6 +18,8 @@ public sealed class MomentumSgd : IDisposable
     private readonly bool _hasMomentum;
     private readonly bool _nesterov;
     private readonly Scalar _momentum;
+    // Held even for 1: `add_(grad)` would convert a temporary 1 on every call.
+    private readonly Scalar _one = 1.0.ToScalar();
 
     public MomentumSgd(IEnumerable<Parameter> parameters, double learningRate, double momentum, bool nesterov)
     {
@@ -53,7 +55,7 @@ public sealed class MomentumSgd : IDisposable
             {
                 var buffer = _buffers[i];
                 if (buffer is null) _buffers[i] = buffer = grad.clone().detach().DetachFromDisposeScope();
-                else buffer.mul_(_momentum).add_(grad);
+                else buffer.mul_(_momentum).add_(grad, _one);
                 grad = _nesterov ? grad.add(buffer, _momentum) : buffer;
             }
             _parameters[i].add_(grad, rate);
@@ -89,5 +91,6 @@ public sealed class MomentumSgd : IDisposable
     {
         foreach (var buffer in _buffers) buffer?.Dispose();
         _momentum.Dispose();
+        _one.Dispose();
     }
 }

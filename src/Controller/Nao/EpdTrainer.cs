@@ -61,6 +61,7 @@ public sealed class EpdTrainer(EpdModel model, EpdTrainingSettings? settings = n
         // Held, not converted on each call: see CoupledAdam for why temporary scalars are unsafe.
         using var lambda = model.Settings.Lambda.ToScalar();
         using var oneMinusLambda = (1 - model.Settings.Lambda).ToScalar();
+        using var one = 1.0.ToScalar(); // add(tensor) alone would convert a temporary 1
         var vocabulary = model.Settings.VocabularySize;
         double lossSum = 0, mseSum = 0, nllSum = 0;
 
@@ -81,7 +82,7 @@ public sealed class EpdTrainer(EpdModel model, EpdTrainingSettings? settings = n
             var mse = nn.functional.mse_loss(prediction, y.narrow(0, start, size));
             // cross_entropy = NLL of log_softmax, averaged over all B·L positions (start/pad tokens included).
             var nll = nn.functional.cross_entropy(logits.reshape(-1, vocabulary), tokens.reshape(-1));
-            var loss = mse.mul(lambda).add(nll.mul(oneMinusLambda));
+            var loss = mse.mul(lambda).add(nll.mul(oneMinusLambda), one);
             loss.backward();
             nn.utils.clip_grad_norm_(parameters, _settings.GradientClip);
             optimizer.Step();
