@@ -88,6 +88,7 @@ internal static class ImageCommands
         RejectUnknown(options);
         if (threads > 0) torch.set_num_threads(threads);
         var device = torch.device(deviceName);
+        torch.manual_seed(1); // the same initial weights on every run, so that two runs time the same arithmetic
 
         var space = new SpaceOptions { Resolution = resolution, Classes = 10 };
         var chain = ChainSpec.From(space, width);
