@@ -33,14 +33,7 @@ public sealed class MomentumSgd : IDisposable
     /// <summary>The rate of the next steps; a schedule sets it before each.</summary>
     public double LearningRate { get; set; }
 
-    public void ZeroGrad()
-    {
-        foreach (var parameter in _parameters)
-        {
-            using var grad = parameter.grad;
-            grad?.zero_();
-        }
-    }
+    public void ZeroGrad() => Gradients.Zero(_parameters);
 
     public void Step()
     {
