@@ -98,9 +98,7 @@ public sealed class JobRunner(string? workerJobs, string? resultsFile, int paral
             var failures = cancellationToken.IsCancellationRequested ? [] : running.Where(w => w.Process.HasExited && w.Process.ExitCode != 0).ToList();
             foreach (var failed in failures)
             {
-                // A worker killed while starting has not written its results file yet.
-                var finished = (File.Exists(failed.Results) ? Journal.ReadCompleteLines(failed.Results) : [])
-                    .Select(l => Journal.Parse<T>(l).Key).ToHashSet(StringComparer.Ordinal);
+                var finished = Journal.ReadCompleteLines(failed.Results).Select(l => Journal.Parse<T>(l).Key).ToHashSet(StringComparer.Ordinal);
                 var left = failed.Jobs.Where(i => !finished.Contains(keys[i])).ToList();
                 if (++restarts > MaxWorkerRestarts)
                     throw new InvalidOperationException($"a benchmark worker failed (exit {failed.Process.ExitCode}), the {MaxWorkerRestarts + 1}th to fail: {failed.Errors}");
@@ -114,7 +112,7 @@ public sealed class JobRunner(string? workerJobs, string? resultsFile, int paral
                 running.Add(replacement);
                 files.Add(replacement.Results);
             }
-            var lines = files.Where(File.Exists).Select(Journal.ReadCompleteLines).ToList();
+            var lines = files.Select(Journal.ReadCompleteLines).ToList();
             var last = lines.Where(l => l.Count > 0).Select(l => l[^1]).LastOrDefault();
             progress.Report(lines.Sum(l => l.Count), last is null ? null : describe(Journal.Parse<T>(last).Result));
         }
@@ -124,7 +122,7 @@ public sealed class JobRunner(string? workerJobs, string? resultsFile, int paral
             throw new InvalidOperationException($"a benchmark worker failed (exit {w.Process.ExitCode}): {w.Errors}");
         foreach (var w in running) File.Delete(w.JobsFile);
 
-        var byKey = files.Where(File.Exists).SelectMany(Journal.ReadCompleteLines).Select(Journal.Parse<T>)
+        var byKey = files.SelectMany(Journal.ReadCompleteLines).Select(Journal.Parse<T>)
             .GroupBy(e => e.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First().Result, StringComparer.Ordinal);
         var missing = pending.Where(i => !byKey.ContainsKey(keys[i])).ToList();
         if (missing.Count > 0) throw new InvalidOperationException($"benchmark workers ended without {missing.Count} of their runs.");
@@ -229,8 +227,10 @@ public sealed class JobRunner(string? workerJobs, string? resultsFile, int paral
 
         public static Entry<T> Parse<T>(string line) => JsonSerializer.Deserialize<Entry<T>>(line)!;
 
+        /// <summary>The complete result lines of a worker's file; none when the worker died before creating it.</summary>
         public static List<string> ReadCompleteLines(string path)
         {
+            if (!File.Exists(path)) return [];
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
             using var reader = new StreamReader(stream);
             var lines = new List<string>();
