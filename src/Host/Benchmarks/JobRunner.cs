@@ -24,8 +24,8 @@ public sealed class JobRunner(string? workerJobs, string? resultsFile, int paral
 
     /// <summary>
     /// The result of every job, from the journal or from running it. <paramref name="keys"/> name the jobs
-    /// (e.g. "seminas|100|7"), so a journal stays valid when the job list grows. In a worker, runs its jobs only
-    /// and returns an empty array.
+    /// (e.g. "seminas|100|7", the seed last: the rest is the job's kind, for the ETA), so a journal stays valid when the
+    /// job list grows. In a worker, runs its jobs only and returns an empty array.
     /// </summary>
     public async Task<T[]> RunAsync<T>(IReadOnlyList<string> keys, string outputDirectory, string fingerprint,
         Func<int, CancellationToken, Task<T>> run, Func<T, string> describe, CancellationToken cancellationToken)
@@ -62,21 +62,28 @@ public sealed class JobRunner(string? workerJobs, string? resultsFile, int paral
         var jobs = (await File.ReadAllLinesAsync(workerJobs!, cancellationToken)).Select(l => int.Parse(l, CultureInfo.InvariantCulture));
         await using var writer = new StreamWriter(resultsFile!, append: true) { AutoFlush = true };
         foreach (var index in jobs)
-            await writer.WriteLineAsync(Journal.Line(keys[index], await run(index, cancellationToken)));
+        {
+            var clock = Stopwatch.StartNew();
+            var result = await run(index, cancellationToken);
+            await writer.WriteLineAsync(Journal.Line(keys[index], result, clock.Elapsed.TotalSeconds));
+        }
     }
 
     private static async Task<List<(int, T)>> RunInProcessAsync<T>(List<int> pending, IReadOnlyList<string> keys, Journal journal,
         Func<int, CancellationToken, Task<T>> run, Func<T, string> describe, CancellationToken cancellationToken)
     {
         var results = new List<(int, T)>();
-        var progress = new Progress(pending.Count);
+        var finished = new List<FinishedJob>();
+        var progress = new BenchmarkProgress(pending.Select(i => keys[i]).ToList(), workers: 1);
         await using var writer = new StreamWriter(journal.NewFile("run"), append: false) { AutoFlush = true };
         foreach (var index in pending)
         {
+            var clock = Stopwatch.StartNew();
             var result = await run(index, cancellationToken);
-            await writer.WriteLineAsync(Journal.Line(keys[index], result));
+            await writer.WriteLineAsync(Journal.Line(keys[index], result, clock.Elapsed.TotalSeconds));
             results.Add((index, result));
-            progress.Report(results.Count, describe(result));
+            finished.Add(new FinishedJob(keys[index], clock.Elapsed.TotalSeconds));
+            progress.Report(finished, describe(result));
         }
         return results;
     }
@@ -88,7 +95,7 @@ public sealed class JobRunner(string? workerJobs, string? resultsFile, int paral
         for (var w = 0; w < workers; w++)
             running.Add(await StartWorkerAsync(journal, $"worker{w}", pending.Where((_, k) => k % workers == w).ToList()));
         var files = running.Select(w => w.Results).ToList();
-        var progress = new Progress(pending.Count);
+        var progress = new BenchmarkProgress(pending.Select(i => keys[i]).ToList(), workers);
         var restarts = 0;
         using var kill = cancellationToken.Register(() => running.ForEach(w => w.Process.Kill(entireProcessTree: true)));
         do
@@ -98,8 +105,8 @@ public sealed class JobRunner(string? workerJobs, string? resultsFile, int paral
             var failures = cancellationToken.IsCancellationRequested ? [] : running.Where(w => w.Process.HasExited && w.Process.ExitCode != 0).ToList();
             foreach (var failed in failures)
             {
-                var finished = Journal.ReadCompleteLines(failed.Results).Select(l => Journal.Parse<T>(l).Key).ToHashSet(StringComparer.Ordinal);
-                var left = failed.Jobs.Where(i => !finished.Contains(keys[i])).ToList();
+                var reported = Journal.ReadCompleteLines(failed.Results).Select(l => Journal.Parse<T>(l).Key).ToHashSet(StringComparer.Ordinal);
+                var left = failed.Jobs.Where(i => !reported.Contains(keys[i])).ToList();
                 if (++restarts > MaxWorkerRestarts)
                     throw new InvalidOperationException($"a benchmark worker failed (exit {failed.Process.ExitCode}), the {MaxWorkerRestarts + 1}th to fail: {failed.Errors}");
                 var errors = failed.Errors;
@@ -114,7 +121,8 @@ public sealed class JobRunner(string? workerJobs, string? resultsFile, int paral
             }
             var lines = files.Select(Journal.ReadCompleteLines).ToList();
             var last = lines.Where(l => l.Count > 0).Select(l => l[^1]).LastOrDefault();
-            progress.Report(lines.Sum(l => l.Count), last is null ? null : describe(Journal.Parse<T>(last).Result));
+            var finished = lines.SelectMany(l => l).Select(Journal.Parse<T>).Select(e => new FinishedJob(e.Key, e.Seconds)).ToList();
+            progress.Report(finished, last is null ? null : describe(Journal.Parse<T>(last).Result));
         }
         while (running.Any(w => !w.Process.HasExited));
         cancellationToken.ThrowIfCancellationRequested();
@@ -223,7 +231,7 @@ public sealed class JobRunner(string? workerJobs, string? resultsFile, int paral
             return entries;
         }
 
-        public static string Line<T>(string key, T result) => JsonSerializer.Serialize(new Entry<T>(key, result));
+        public static string Line<T>(string key, T result, double seconds) => JsonSerializer.Serialize(new Entry<T>(key, result, seconds));
 
         public static Entry<T> Parse<T>(string line) => JsonSerializer.Deserialize<Entry<T>>(line)!;
 
@@ -240,22 +248,6 @@ public sealed class JobRunner(string? workerJobs, string? resultsFile, int paral
         }
     }
 
-    private sealed record Entry<T>(string Key, T Result);
-
-    /// <summary>A line every few seconds: jobs done, elapsed time and ETA.</summary>
-    private sealed class Progress(int total)
-    {
-        private readonly Stopwatch _clock = Stopwatch.StartNew();
-        private TimeSpan? _last;
-        private int _reported;
-
-        public void Report(int done, string? last)
-        {
-            if (done == _reported || (_last is { } last0 && _clock.Elapsed - last0 < TimeSpan.FromSeconds(2) && done < total)) return;
-            _reported = done;
-            _last = _clock.Elapsed;
-            var eta = done == 0 ? "?" : TimeSpan.FromSeconds(_clock.Elapsed.TotalSeconds / done * (total - done)).ToString(@"hh\:mm\:ss");
-            Console.WriteLine($"  {done}/{total} runs done, {_clock.Elapsed:hh\\:mm\\:ss} elapsed, ETA {eta}{(last is null ? "" : $" (last: {last})")}");
-        }
-    }
+    /// <summary>A finished job: its key, its result and the seconds it took (0 in journals written before they were kept).</summary>
+    private sealed record Entry<T>(string Key, T Result, double Seconds = 0);
 }
