@@ -102,9 +102,10 @@ public class SearchRunTests
             name: flaky
             task: {plugin: flaky}
             search: {budget: 81}
-            execution: {workers: 3, trialTimeoutSeconds: 0.5}
+            execution: {workers: 3, trialTimeoutSeconds: 3}
             """);
-        var (result, output) = await Run(config, folder.File("s.sqlite"), new RunSettings(3, "cpu", TimeSpan.FromSeconds(0.5)), plugin: new FlakyPlugin());
+        // The timeout leaves room for a loaded machine: at 0.5 s a quick evaluation once timed out on one.
+        var (result, output) = await Run(config, folder.File("s.sqlite"), new RunSettings(3, "cpu", TimeSpan.FromSeconds(3)), plugin: new FlakyPlugin());
 
         Assert.Equal(RunOutcome.Finished, result.Outcome);
         Assert.Equal(81, result.Trials.Count);
