@@ -80,9 +80,10 @@ public sealed class JobRunner(string? workerJobs, string? resultsFile, int paral
         {
             var clock = Stopwatch.StartNew();
             var result = await run(index, cancellationToken);
-            await writer.WriteLineAsync(Journal.Line(keys[index], result, clock.Elapsed.TotalSeconds));
+            var seconds = clock.Elapsed.TotalSeconds;
+            await writer.WriteLineAsync(Journal.Line(keys[index], result, seconds));
             results.Add((index, result));
-            finished.Add(new FinishedJob(keys[index], clock.Elapsed.TotalSeconds));
+            finished.Add(new FinishedJob(keys[index], seconds));
             progress.Report(finished, describe(result));
         }
         return results;
@@ -119,10 +120,9 @@ public sealed class JobRunner(string? workerJobs, string? resultsFile, int paral
                 running.Add(replacement);
                 files.Add(replacement.Results);
             }
-            var lines = files.Select(Journal.ReadCompleteLines).ToList();
-            var last = lines.Where(l => l.Count > 0).Select(l => l[^1]).LastOrDefault();
-            var finished = lines.SelectMany(l => l).Select(Journal.Parse<T>).Select(e => new FinishedJob(e.Key, e.Seconds)).ToList();
-            progress.Report(finished, last is null ? null : describe(Journal.Parse<T>(last).Result));
+            var entries = files.Select(f => Journal.ReadCompleteLines(f).Select(Journal.Parse<T>).ToList()).ToList();
+            var last = entries.Where(e => e.Count > 0).Select(e => e[^1]).LastOrDefault();
+            progress.Report([.. entries.SelectMany(e => e).Select(e => new FinishedJob(e.Key, e.Seconds))], last is null ? null : describe(last.Result));
         }
         while (running.Any(w => !w.Process.HasExited));
         cancellationToken.ThrowIfCancellationRequested();
