@@ -78,6 +78,18 @@ public class HostTests(FliteCorpusFixture fixture)
         Assert.InRange(metrics.RootElement.GetProperty("intelligibility_rate").GetDouble(), 0, 1);
         Assert.InRange(metrics.RootElement.GetProperty("ground_truth_wer").GetDouble(), 0, 0.5);
 
+        // A baseline outside the searched trials trains with the same recipe; an architecture outside the space is refused.
+        var baseline = await Seminas(folder.Path, "train", "tts.sqlite", "--arch", "9 9 9 9", "--json");
+        Assert.True(baseline.ExitCode == 0, baseline.Output + baseline.Error);
+        using (var manifest = JsonDocument.Parse(File.ReadAllText(folder.Combine("tts-small.final", "arch-9-9-9-9", "model.json"))))
+            Assert.Equal([9, 9, 9, 9], manifest.RootElement.GetProperty("Architecture").EnumerateArray().Select(t => t.GetInt32()));
+        var outside = await Seminas(folder.Path, "train", "tts.sqlite", "--arch", "9 9 9 12");
+        Assert.Equal(1, outside.ExitCode);
+        Assert.Contains("--arch '9 9 9 12' is not in the search space", outside.Error);
+        var both = await Seminas(folder.Path, "eval", "tts.sqlite", "--arch", "9 9 9 9", "--trial", "1");
+        Assert.Equal(1, both.ExitCode);
+        Assert.Contains("not both", both.Error);
+
         // The saved model is what `seminas tts evaluate --model` reads too.
         var evaluate = await Seminas(folder.Path, "tts", "evaluate", "--corpus", fixture.Corpus.Directory, "--model", "final", "--hard", "none",
             "--iterations", "8", "--out", "tts-eval", "--json");

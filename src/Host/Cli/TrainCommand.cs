@@ -29,20 +29,23 @@ internal static class TrainCommand
     {
         var storeArgument = CommonOptions.Store();
         var experimentOption = CommonOptions.Experiment();
-        var trialOption = new Option<string>("--trial") { Description = "Trial number, or best (the best feasible trial).", DefaultValueFactory = _ => "best" };
+        var trialOption = new Option<string?>("--trial") { Description = "Trial number, or best (the best feasible trial; the default)." };
+        var archOption = new Option<string?>("--arch")
+        {
+            Description = "An architecture of the experiment's search space to use instead of a trial's, as tokens (e.g. \"9 9 9 9 9 9\" for a baseline).",
+        };
         var configOption = new Option<string?>("--config")
         {
             Description = "Experiment file to take task.options and execution from instead of the stored configuration (e.g. to change the final recipe); must name the same plugin.",
         };
-        var outputOption = new Option<string?>("--output") { Description = "Model folder (default: <store folder>/<experiment>.final/<trial>)." };
+        var outputOption = new Option<string?>("--output") { Description = "Model folder (default: <store folder>/<experiment>.final/<trial>, or .../arch-<tokens> with --arch)." };
         var json = CommonOptions.Json();
         var plugins = CommonOptions.PluginPaths();
-        var command = new Command(name, description) { storeArgument, experimentOption, trialOption, configOption, outputOption, json, plugins };
+        var command = new Command(name, description) { storeArgument, experimentOption, trialOption, archOption, configOption, outputOption, json, plugins };
         command.SetAction((result, cancellationToken) => CommonOptions.Guard(async () =>
         {
             using var store = ExperimentStore.Open(result.GetValue(storeArgument)!, mustExist: true);
             var experiment = CommonOptions.PickExperiment(store, result.GetValue(experimentOption));
-            var trial = PickTrial(store, experiment, result.GetValue(trialOption)!);
             var loaded = result.GetValue(configOption) is { } configPath ? ConfigLoader.Load(configPath) : StoredConfig(experiment);
             if (loaded.Config.Task.Plugin != experiment.Plugin)
                 throw ConfigErrors.At(loaded, "task.plugin", $"the experiment was searched with plugin '{experiment.Plugin}', not '{loaded.Config.Task.Plugin}'.");
@@ -51,25 +54,26 @@ internal static class TrainCommand
             using var plan = ExperimentPlan.Create(loaded, catalog, store.Path);
             if (plan.Task is not ITrainableTask trainable)
                 throw new InvalidOperationException($"plugin '{experiment.Plugin}' cannot train a final model (its task does not implement ITrainableTask).");
+            var target = PickTarget(store, experiment, plan.Task.Space, result.GetValue(trialOption), result.GetValue(archOption));
             if (plan.Config.Execution.Threads is { } threads) TorchSharp.torch.set_num_threads(threads);
 
             var output = Path.GetFullPath(result.GetValue(outputOption) ?? Path.Combine(Path.GetDirectoryName(store.Path)!,
-                $"{experiment.Name}.final", trial.Number.ToString(CultureInfo.InvariantCulture)));
+                $"{experiment.Name}.final", target.Folder));
             Directory.CreateDirectory(output);
             var context = new TrainingContext
             {
                 Device = DeviceResolver.Resolve(plan.Config.Execution.Device),
-                Seed = unchecked(plan.Config.Seed * 1_000_003 + trial.Number),
+                Seed = unchecked(plan.Config.Seed * 1_000_003 + (target.Trial ?? 0)),
                 OutputDirectory = output,
                 Progress = new ConsoleLineProgress(),
             };
             var doing = name == "train" ? "Training" : "Evaluating";
-            Console.WriteLine($"{doing} trial {trial.Number} [{trial.Architecture}] {trial.Description} on {context.Device}; model folder {output}.");
+            Console.WriteLine($"{doing} {target.Label} [{target.Architecture}] {plan.Task.Space.Describe(target.Architecture)} on {context.Device}; model folder {output}.");
             var clock = Stopwatch.StartNew();
             IReadOnlyDictionary<string, double> metrics;
             try
             {
-                metrics = await act(trainable, trial.Architecture, context, cancellationToken);
+                metrics = await act(trainable, target.Architecture, context, cancellationToken);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -80,7 +84,7 @@ internal static class TrainCommand
             await File.WriteAllTextAsync(file, JsonSerializer.Serialize(metrics, JsonOutput.Options), CancellationToken.None);
             if (result.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(new { trial = trial.Number, architecture = trial.Architecture.ToString(), output, metrics }, JsonOutput.Options));
+                Console.WriteLine(JsonSerializer.Serialize(new { trial = target.Trial, architecture = target.Architecture.ToString(), output, metrics }, JsonOutput.Options));
             }
             else
             {
@@ -91,6 +95,32 @@ internal static class TrainCommand
             return CommonOptions.ExitOk;
         }));
         return command;
+    }
+
+    /// <summary>What to train: a trial's architecture, or one given on the command line (no trial).</summary>
+    private sealed record Target(Architecture Architecture, int? Trial, string Label, string Folder);
+
+    private static Target PickTarget(ExperimentStore store, ExperimentRecord experiment, ISearchSpace space, string? trial, string? arch)
+    {
+        if (arch is null)
+        {
+            var record = PickTrial(store, experiment, trial ?? "best");
+            var number = record.Number.ToString(CultureInfo.InvariantCulture);
+            return new Target(record.Architecture, record.Number, $"trial {number}", number);
+        }
+        if (trial is not null) throw new ArgumentException("give --trial or --arch, not both.");
+        Architecture architecture;
+        try
+        {
+            architecture = Architecture.Parse(arch);
+        }
+        catch (FormatException e)
+        {
+            throw new FormatException($"--arch '{arch}': {e.Message}");
+        }
+        if (!space.IsValid(architecture, out var reason))
+            throw new ArgumentException($"--arch '{arch}' is not in the search space of experiment '{experiment.Name}': {reason}");
+        return new Target(architecture, null, "architecture", "arch-" + string.Join('-', architecture.Tokens));
     }
 
     private static TrialRecord PickTrial(ExperimentStore store, ExperimentRecord experiment, string which)
