@@ -57,6 +57,33 @@ public static class NasBench201Cell
     }
 
     /// <summary>
+    /// Reads the official architecture string, e.g. <c>|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|</c>:
+    /// node 1, 2 and 3's inputs separated by '+', each input "op~from", in edge order.
+    /// </summary>
+    public static Architecture ParseArchStr(string text)
+    {
+        var nodes = text.Trim().Split('+');
+        if (nodes.Length != 3)
+            throw new FormatException($"a NAS-Bench-201 string has 3 nodes separated by '+', this one has {nodes.Length}.");
+        var ops = new List<int>(EdgeCount);
+        for (var node = 1; node <= 3; node++)
+        {
+            var inputs = nodes[node - 1].Split('|', StringSplitOptions.RemoveEmptyEntries);
+            if (inputs.Length != node)
+                throw new FormatException($"node {node} has {node} inputs ('|op~from|'), '{nodes[node - 1]}' has {inputs.Length}.");
+            for (var from = 0; from < node; from++)
+            {
+                var parts = inputs[from].Split('~');
+                var op = parts.Length == 2 ? OperationNames.ToList().IndexOf(parts[0]) : -1;
+                if (op < 0 || parts[1] != from.ToString(System.Globalization.CultureInfo.InvariantCulture))
+                    throw new FormatException($"input {from + 1} of node {node} is '{inputs[from]}'; expected 'op~{from}' with op one of {string.Join(", ", OperationNames)}.");
+                ops.Add(op);
+            }
+        }
+        return ToArchitecture(ops);
+    }
+
+    /// <summary>
     /// A dense number 0..15624 for a cell (its ops read as a base-5 number). Every combination of ops is a
     /// benchmark cell, so this indexes a plain array instead of a dictionary.
     /// </summary>

@@ -6,7 +6,7 @@ namespace SemiNas.Plugins.NasBench;
 /// The NAS-Bench-201 cell as 6 tokens, one per edge in architecture-string order (0→1, 0→2, 1→2, 0→3, 1→3, 2→3);
 /// token = op digit + 1: 1 none, 2 skip_connect, 3 nor_conv_1x1, 4 nor_conv_3x3, 5 avg_pool_3x3.
 /// </summary>
-public sealed class NasBench201SearchSpace(NasBench201Table table) : IEnumerableSearchSpace
+public sealed class NasBench201SearchSpace(NasBench201Table table) : IEnumerableSearchSpace, IArchitectureNotation
 {
     private static readonly IReadOnlyList<int> AnyOperation =
         Enumerable.Range(NasBench201Cell.FirstToken, NasBench201Cell.OperationCount).ToArray();
@@ -47,6 +47,9 @@ public sealed class NasBench201SearchSpace(NasBench201Table table) : IEnumerable
         NasBench201Cell.IsValid(architecture, out var reason)
             ? table[table.IndexOf(architecture)].ArchStr
             : $"{architecture} (not a NAS-Bench-201 cell: {reason})";
+
+    /// <summary>The official architecture string, as the benchmark's papers and API print it.</summary>
+    public Architecture ParseNotation(string text) => NasBench201Cell.ParseArchStr(text);
 
     /// <summary>The table row of a valid cell; an invalid one is an argument error carrying the reason.</summary>
     internal NasBench201Row RowOf(Architecture architecture)

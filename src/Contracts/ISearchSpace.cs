@@ -49,3 +49,14 @@ public interface IUnlabelledSampler : ISearchSpace
     /// <summary>Draws one valid architecture of the whole space, evaluable or not. All randomness from <paramref name="random"/>.</summary>
     Architecture SampleUnlabelled(Random random);
 }
+
+/// <summary>
+/// Optional, for spaces with a notation of their own (a benchmark's architecture string such as NAS-Bench-201's
+/// <c>|nor_conv_3x3~0|+|...|</c>): lets users write architectures as they read them in papers, wherever the host
+/// accepts an architecture (<c>describe --arch</c>, <c>train --arch</c>). Token lists are always accepted too.
+/// </summary>
+public interface IArchitectureNotation : ISearchSpace
+{
+    /// <summary>Reads the space's own notation; throws <see cref="FormatException"/> saying what is wrong.</summary>
+    Architecture ParseNotation(string text);
+}

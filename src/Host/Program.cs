@@ -1,4 +1,7 @@
 using SemiNas.Host.Cli;
+using SemiNas.Host.Plugins;
+
+using var logging = HostLogging.Start();
 
 var root = SemiNasCommandLine.Build();
 if (PluginCommandDispatch.Find(root, args) is { } pluginCommand)

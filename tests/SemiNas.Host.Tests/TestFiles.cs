@@ -54,3 +54,16 @@ public static class Configs
         {extra}
         """;
 }
+
+public static class Repository
+{
+    /// <summary>The checkout the tests were built from (the folder holding SemiNas.sln).</summary>
+    public static string Root { get; } = Find();
+
+    private static string Find()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (System.IO.File.Exists(System.IO.Path.Combine(dir.FullName, "SemiNas.sln"))) return dir.FullName;
+        throw new InvalidOperationException($"No SemiNas.sln above {AppContext.BaseDirectory}.");
+    }
+}

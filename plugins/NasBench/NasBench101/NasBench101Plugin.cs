@@ -24,6 +24,10 @@ public sealed class NasBench101Plugin : TaskPlugin<NasBench101Options>
         if (string.IsNullOrWhiteSpace(options.DataFile))
             return new NasBench101Task(NasBench101Table.Slice, options.Query);
         var dataFile = Path.GetFullPath(options.DataFile, Path.GetFullPath(context.ConfigDirectory));
+        if (!File.Exists(dataFile))
+            throw new TaskConfigurationException(
+                $"the NAS-Bench-101 data file '{dataFile}' does not exist. Download nasbench_only108.tfrecord " +
+                "(see plugins/NasBench/Data/README.md) or leave dataFile empty to use the shipped 20,001-cell slice.", "dataFile");
         var cacheFile = string.IsNullOrWhiteSpace(options.CacheFile)
             ? dataFile + CacheSuffix
             : Path.GetFullPath(options.CacheFile, Path.GetFullPath(context.ConfigDirectory));

@@ -55,7 +55,7 @@ internal static class BenchmarkCommand
                 throw ConfigErrors.At(text, path, "task.plugin", e.Message);
             }
             var taskOptions = YamlBinder.Bind(plugin.OptionsType, benchmark.Task.Options, path, "task.options");
-            using var task = plugin.CreateTask(taskOptions, new TaskCreationContext { ConfigDirectory = directory, Seed = 0 });
+            using var task = ExperimentPlan.CreateTask(plugin, taskOptions, text, path, directory, seed: 0, cancellationToken);
             // One libtorch thread per run, in process or in a worker: results depend on the thread count (float
             // summation order), so a run gives the same numbers however the benchmark is spread over cores.
             TorchSharp.torch.set_num_threads(1);
@@ -109,16 +109,18 @@ internal static class BenchmarkCommand
                 jobs.AddRange(seedList.Select(seed => new Job(i, run.Label ?? factory.Name, factory, options, run.Budgets.ToArray(), seed)));
             }
 
-            var optimum = await BenchmarkRun.FindOptimumAsync(task, benchmark.ReportMetric, cancellationToken);
+            var reference = await BenchmarkRun.FindReferenceAsync(task, benchmark.ReportMetric, cancellationToken);
             if (!runner.IsWorker)
                 Console.WriteLine($"Benchmark '{benchmark.Name}': {jobs.Count} runs on {plugin.Name}, {Math.Min(runner.Parallelism, jobs.Count)} at a time" +
-                    (optimum is { } opt ? $"; optimum {benchmark.ReportMetric} {opt.ToString("0.####", CultureInfo.InvariantCulture)}." : "."));
+                    (reference is { } r ? $"; oracle {benchmark.ReportMetric} {r.Oracle.ToString("0.####", CultureInfo.InvariantCulture)} " +
+                        $"(best by {task.Objective.Metric}: {r.OracleDescription}), best in the table {r.BestReportInSpace.ToString("0.####", CultureInfo.InvariantCulture)}." : "."));
             if (result.GetValue(check)) return CommonOptions.ExitOk;
-            var fingerprint = Fingerprint(benchmark.Task.Plugin, taskOptions, benchmark.ReportMetric,
+            // "oracle": runs record when their pick became the oracle; journals from before that are not reused.
+            var fingerprint = Fingerprint("oracle", benchmark.Task.Plugin, taskOptions, benchmark.ReportMetric,
                 benchmark.Runs.Select((r, i) => new { r.Label, r.Strategy, r.Budgets, Options = jobs.First(j => j.Entry == i).Options }));
             var results = await runner.RunAsync(jobs.Select(j => $"{j.Entry}|{j.Label}|{j.Budget}|{j.Seed}").ToList(), outputDirectory, fingerprint,
                 (i, token) => BenchmarkRun.RunAsync(jobs[i].Label, jobs[i].Factory, jobs[i].Options, task, jobs[i].Budget, jobs[i].Seed,
-                    benchmark.ReportMetric, optimum, token),
+                    benchmark.ReportMetric, reference, token),
                 r => $"{r.Label} budget {r.Budget} seed {r.Seed}: {r.FinalReport.ToString("0.###", CultureInfo.InvariantCulture)}",
                 cancellationToken);
             if (runner.IsWorker) return CommonOptions.ExitOk;
@@ -126,10 +128,10 @@ internal static class BenchmarkCommand
             results = results.SelectMany((r, i) => jobs[i].Budgets.Distinct().Select(r.AtBudget)).ToArray();
             var groups = results.GroupBy(r => (r.Label, r.Budget)).Select(g => BenchmarkGroup.Of(g.ToList()))
                 .OrderBy(g => g.Budget).ThenByDescending(g => g.Mean).ToList();
-            BenchmarkReport.Write(outputDirectory, benchmark, task.Objective.Metric, optimum, groups, results);
+            BenchmarkReport.Write(outputDirectory, benchmark, task.Objective.Metric, reference, groups, results);
             Console.WriteLine();
-            Console.Write(BenchmarkReport.Table(benchmark, optimum, groups));
-            Console.WriteLine($"\nWrote summary.json, table.md, runs.csv and curves-*.png to {outputDirectory}.");
+            Console.Write(BenchmarkReport.Table(benchmark, task.Objective.Metric, reference, groups));
+            Console.WriteLine($"\nWrote summary.json, table.md, runs.csv, curves-*.png and objective-*.png to {outputDirectory}.");
             return CommonOptions.ExitOk;
         }));
         return command;

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using SemiNas.Contracts;
 using SemiNas.Host.Configuration;
 using SemiNas.Host.Plugins;
 using SemiNas.Storage;
@@ -29,6 +30,32 @@ internal static class CommonOptions
     {
         Description = "Experiment name inside the store (default: the only one, or the latest).",
     };
+
+    public static Option<string?> Arch(string purpose) => new("--arch")
+    {
+        Description = $"{purpose}, as tokens (e.g. \"4 4 2 4 1 4\") or in the search space's own notation where it has one.",
+    };
+
+    /// <summary>Reads an architecture as tokens or, when that fails and the space has one, in the space's notation.</summary>
+    public static Architecture ParseArchitecture(ISearchSpace space, string text)
+    {
+        try
+        {
+            return Architecture.Parse(text);
+        }
+        catch (FormatException tokens)
+        {
+            if (space is not IArchitectureNotation notation) throw new FormatException($"--arch '{text}': {tokens.Message}");
+            try
+            {
+                return notation.ParseNotation(text);
+            }
+            catch (FormatException e)
+            {
+                throw new FormatException($"--arch '{text}' is neither tokens ({tokens.Message}) nor the space's notation ({e.Message}).");
+            }
+        }
+    }
 
     public static PluginCatalog LoadPlugins(IEnumerable<string> cliPaths, LoadedConfig? config = null)
     {

@@ -30,10 +30,7 @@ internal static class TrainCommand
         var storeArgument = CommonOptions.Store();
         var experimentOption = CommonOptions.Experiment();
         var trialOption = new Option<string?>("--trial") { Description = "Trial number, or best (the best feasible trial; the default)." };
-        var archOption = new Option<string?>("--arch")
-        {
-            Description = "An architecture of the experiment's search space to use instead of a trial's, as tokens (e.g. \"9 9 9 9 9 9\" for a baseline).",
-        };
+        var archOption = CommonOptions.Arch("An architecture of the experiment's search space to use instead of a trial's (e.g. a baseline)");
         var configOption = new Option<string?>("--config")
         {
             Description = "Experiment file to take task.options and execution from instead of the stored configuration (e.g. to change the final recipe); must name the same plugin.",
@@ -109,15 +106,7 @@ internal static class TrainCommand
             return new Target(record.Architecture, record.Number, $"trial {number}", number);
         }
         if (trial is not null) throw new ArgumentException("give --trial or --arch, not both.");
-        Architecture architecture;
-        try
-        {
-            architecture = Architecture.Parse(arch);
-        }
-        catch (FormatException e)
-        {
-            throw new FormatException($"--arch '{arch}': {e.Message}");
-        }
+        var architecture = CommonOptions.ParseArchitecture(space, arch);
         if (!space.IsValid(architecture, out var reason))
             throw new ArgumentException($"--arch '{arch}' is not in the search space of experiment '{experiment.Name}': {reason}");
         return new Target(architecture, null, "architecture", "arch-" + string.Join('-', architecture.Tokens));

@@ -11,7 +11,13 @@ internal static class ConfigErrors
 
     public static ConfigException At(string text, string file, string keyPath, string message)
     {
+        // A key the file leaves at its default has no place of its own: point at its nearest written parent.
         var node = Locate(text, keyPath);
+        for (var parent = keyPath; node is null && parent.LastIndexOf('.') is var dot and > 0;)
+        {
+            parent = parent[..dot];
+            node = Locate(text, parent);
+        }
         return new ConfigException(file, node is null ? 0 : (int)node.Start.Line, node is null ? 0 : (int)node.Start.Column, keyPath, message);
     }
 

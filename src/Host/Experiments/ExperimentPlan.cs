@@ -65,7 +65,8 @@ public sealed class ExperimentPlan : IDisposable
     /// Binds the plugin and strategy options and checks everything that can be checked before a search starts.
     /// Configuration mistakes are <see cref="ConfigException"/>s that point at the offending key.
     /// </summary>
-    public static ExperimentPlan Create(LoadedConfig source, PluginCatalog catalog, string? storePathOverride = null)
+    public static ExperimentPlan Create(LoadedConfig source, PluginCatalog catalog, string? storePathOverride = null,
+        CancellationToken cancellationToken = default)
     {
         ITaskPlugin plugin;
         try
@@ -76,10 +77,11 @@ public sealed class ExperimentPlan : IDisposable
         {
             throw ConfigErrors.At(source, "task.plugin", e.Message);
         }
-        return Create(source, plugin, storePathOverride);
+        return Create(source, plugin, storePathOverride, cancellationToken);
     }
 
-    public static ExperimentPlan Create(LoadedConfig source, ITaskPlugin plugin, string? storePathOverride = null)
+    public static ExperimentPlan Create(LoadedConfig source, ITaskPlugin plugin, string? storePathOverride = null,
+        CancellationToken cancellationToken = default)
     {
         var config = source.Config;
         IStrategyFactory strategy;
@@ -94,7 +96,7 @@ public sealed class ExperimentPlan : IDisposable
 
         var taskOptions = YamlBinder.Bind(plugin.OptionsType, config.Task.Options, source.DisplayPath, "task.options");
         var strategyOptions = YamlBinder.Bind(strategy.OptionsType, config.Search.Options, source.DisplayPath, "search.options");
-        var task = plugin.CreateTask(taskOptions, new TaskCreationContext { ConfigDirectory = source.Directory, Seed = config.Seed });
+        var task = CreateTask(plugin, taskOptions, source.Text, source.DisplayPath, source.Directory, config.Seed, cancellationToken);
         try
         {
             CheckMetrics(source, task);
@@ -105,6 +107,37 @@ public sealed class ExperimentPlan : IDisposable
         {
             task.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Asks the plugin for its task. What goes wrong there is named with the plugin: a
+    /// <see cref="TaskConfigurationException"/> is a configuration error at the option it names, anything else a
+    /// failure of the plugin while creating its task.
+    /// </summary>
+    internal static ISearchTask CreateTask(ITaskPlugin plugin, object options, string configText, string displayPath,
+        string configDirectory, int seed, CancellationToken cancellationToken)
+    {
+        var context = new TaskCreationContext
+        {
+            ConfigDirectory = configDirectory,
+            Seed = seed,
+            Logger = HostLogging.ForPlugin(plugin.Name),
+            CancellationToken = cancellationToken,
+        };
+        try
+        {
+            return plugin.CreateTask(options, context);
+        }
+        catch (TaskConfigurationException e)
+        {
+            var key = e.Option is { Length: > 0 } option ? $"task.options.{option}" : "task.options";
+            throw ConfigErrors.At(configText, displayPath, key, $"plugin '{plugin.Name}': {e.Message}");
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw new PluginFailureException(
+                $"plugin '{plugin.Name}' failed while creating its task: {e.GetType().Name}: {e.Message}", e);
         }
     }
 

@@ -1,0 +1,36 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace SemiNas.Host.Plugins;
+
+/// <summary>
+/// The loggers the host hands to plugins: one console (standard error) sink for the process, so that what a plugin
+/// reports is seen beside the host's own output instead of vanishing into a null logger.
+/// </summary>
+public static class HostLogging
+{
+    private static ILoggerFactory _factory = NullLoggerFactory.Instance;
+
+    public static ILoggerFactory Factory => _factory;
+
+    /// <summary>Starts console logging for this process; disposing the result flushes what is queued.</summary>
+    public static IDisposable Start(LogLevel minimum = LogLevel.Information)
+    {
+        var factory = LoggerFactory.Create(builder => builder
+            .SetMinimumLevel(minimum)
+            .AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.IncludeScopes = false;
+            })
+            // Standard output carries results (tables, --json); every log line goes to standard error.
+            .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
+        _factory = factory;
+        return factory;
+    }
+
+    public static ILogger ForPlugin(string pluginName) => _factory.CreateLogger($"plugin.{pluginName}");
+}
+
+/// <summary>A plugin hook threw: the message names the plugin and the hook; the original exception is inside.</summary>
+public sealed class PluginFailureException(string message, Exception inner) : Exception(message, inner);
