@@ -2,6 +2,7 @@ using System.Text.Json;
 using SemiNas.Contracts;
 using SemiNas.Controller;
 using SemiNas.Host.Benchmarks;
+using SemiNas.Host.Configuration;
 using SemiNas.Host.Tests.Cli;
 
 namespace SemiNas.Host.Tests.PluginAuthors;
@@ -111,11 +112,11 @@ public class PluginAuthorTests
     [Fact]
     public void An_enum_member_can_carry_the_datas_own_spelling_and_every_spelling_of_it_is_accepted()
     {
-        Assert.Equal(["ClassScene", "object-only"], Configuration.ConfigNames.EnumValueNames(typeof(SceneSplit)));
-        Assert.Equal("one of ClassScene|object-only", Configuration.OptionsDocumentation.TypeName(typeof(SceneSplit)));
+        Assert.Equal(["ClassScene", "objectonly"], ConfigNames.EnumValueNames(typeof(SceneSplit)));
+        Assert.Equal("one of ClassScene|objectonly", OptionsDocumentation.TypeName(typeof(SceneSplit)));
         foreach (var text in new[] { "ClassScene", "class-scene", "classscene", "CLASS_SCENE" })
         {
-            Assert.True(Configuration.ConfigNames.TryParseEnum(typeof(SceneSplit), text, out var value), text);
+            Assert.True(ConfigNames.TryParseEnum(typeof(SceneSplit), text, out var value), text);
             Assert.Equal(SceneSplit.ClassScene, value);
         }
     }
