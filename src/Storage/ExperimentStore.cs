@@ -23,6 +23,7 @@ public sealed class ExperimentStore : IDisposable
 
     private readonly SqliteConnection _connection;
     private readonly Lock _lock = new();
+    private readonly HashSet<string> _damaged = new(StringComparer.Ordinal);
 
     private ExperimentStore(string path, SqliteConnection connection)
     {
@@ -41,23 +42,62 @@ public sealed class ExperimentStore : IDisposable
             throw new StoreException($"{path}: no such experiment store.");
         var directory = System.IO.Path.GetDirectoryName(fullPath);
         if (!string.IsNullOrEmpty(directory)) Directory.CreateDirectory(directory);
+        return Connect(path, fullPath, mustExist ? SqliteOpenMode.ReadWrite : SqliteOpenMode.ReadWriteCreate, connection =>
+        {
+            // The timeout first: two searches started at once on a new store wait for each other instead of failing.
+            Execute(connection, "PRAGMA busy_timeout=10000; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
+            Migrate(connection, path);
+        });
+    }
 
+    /// <summary>
+    /// Opens an existing store for reading only (status, export, plots): works on a file the user may not write, or on
+    /// read-only media, and never changes it. Any attempt to write through it fails.
+    /// </summary>
+    public static ExperimentStore OpenReadOnly(string path)
+    {
+        var fullPath = System.IO.Path.GetFullPath(path);
+        if (!File.Exists(fullPath)) throw new StoreException($"{path}: no such experiment store.");
+        void Check(SqliteConnection connection)
+        {
+            Execute(connection, "PRAGMA busy_timeout=10000;");
+            var version = UserVersion(connection);
+            if (version != SchemaVersion)
+                throw new StoreException(version > SchemaVersion
+                    ? $"{path}: the store has schema version {version}; this seminas reads up to {SchemaVersion}. Use a newer seminas."
+                    : $"{path}: the store has schema version {version}, written by an older seminas; run a search on it once (with write access) to upgrade it.");
+        }
+        try
+        {
+            return Connect(path, fullPath, SqliteOpenMode.ReadOnly, Check);
+        }
+        catch (StoreException e) when (e.InnerException is SqliteException { SqliteErrorCode: 8 or 14 })
+        {
+            // A WAL store in a folder we may not write: SQLite cannot make its shared-memory file there. Nobody can be
+            // writing to it from here either, so read the file as it is.
+            return Connect(path, fullPath, SqliteOpenMode.ReadOnly, Check,
+                dataSource: "file:" + Uri.EscapeDataString(fullPath).Replace("%2F", "/", StringComparison.Ordinal) + "?immutable=1");
+        }
+    }
+
+    private static ExperimentStore Connect(string path, string fullPath, SqliteOpenMode mode, Action<SqliteConnection> prepare,
+        string? dataSource = null)
+    {
         var connection = new SqliteConnection(new SqliteConnectionStringBuilder
         {
-            DataSource = fullPath,
-            Mode = mustExist ? SqliteOpenMode.ReadWrite : SqliteOpenMode.ReadWriteCreate,
+            DataSource = dataSource ?? fullPath,
+            Mode = mode,
             Pooling = false,
         }.ToString());
         try
         {
             connection.Open();
-            Execute(connection, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000;");
-            Migrate(connection, path);
+            prepare(connection);
         }
         catch (SqliteException e)
         {
             connection.Dispose();
-            throw new StoreException($"{path}: cannot open the experiment store: {e.Message}", e);
+            throw new StoreException($"{path}: cannot open the experiment store: {Explain(e)}", e);
         }
         catch
         {
@@ -67,13 +107,28 @@ public sealed class ExperimentStore : IDisposable
         return new ExperimentStore(fullPath, connection);
     }
 
+    /// <summary>SQLite's message, with what the user can do about the common cases.</summary>
+    private static string Explain(SqliteException e) => e.SqliteErrorCode switch
+    {
+        8 => "the file or its folder is read-only (status, export and plot only read; a search needs write access)",
+        26 => "the file is not an SQLite database (a damaged store, or another file given by mistake)",
+        5 or 6 => "another process holds the store locked; try again when it is done",
+        _ => e.Message,
+    };
+
+    private static int UserVersion(SqliteConnection connection) =>
+        Convert.ToInt32(Scalar(connection, "PRAGMA user_version;"), CultureInfo.InvariantCulture);
+
     private static void Migrate(SqliteConnection connection, string path)
     {
-        var version = Convert.ToInt32(Scalar(connection, "PRAGMA user_version;"), CultureInfo.InvariantCulture);
+        if (UserVersion(connection) == SchemaVersion) return;
+        // BEGIN IMMEDIATE takes the write lock before the version is read again, so of two processes creating the
+        // same new store, the second sees the first one's schema instead of creating the tables twice.
+        using var transaction = connection.BeginTransaction(deferred: false);
+        var version = UserVersion(connection);
         if (version > SchemaVersion)
             throw new StoreException($"{path}: the store has schema version {version}; this seminas reads up to {SchemaVersion}. Use a newer seminas.");
         if (version == SchemaVersion) return;
-        using var transaction = connection.BeginTransaction();
         if (version < 1) CreateVersion1(connection);
         // Version 2: where the configuration file was, so that its relative paths still resolve for `seminas train`.
         Execute(connection, """
@@ -234,12 +289,32 @@ public sealed class ExperimentStore : IDisposable
         }
     }
 
+    /// <summary>
+    /// Every readable trial of the experiment, by number. A damaged row (a hand edit, a disk fault) is left out and
+    /// described in <see cref="DamagedRows"/>, so that one bad row does not make the rest unreadable.
+    /// </summary>
     public IReadOnlyList<TrialRecord> LoadTrials(long experimentId)
     {
         lock (_lock)
         {
             using var command = Command("SELECT * FROM trials WHERE experiment_id = $id ORDER BY number;", ("$id", experimentId));
-            return ReadAll(command, ReadTrial);
+            var trials = new List<TrialRecord>();
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                if (TryReadTrial(reader, out var trial, out var damage)) trials.Add(trial);
+                else _damaged.Add(damage);
+            }
+            return trials;
+        }
+    }
+
+    /// <summary>What could not be read so far, each naming the store, the table, the trial and the column.</summary>
+    public IReadOnlyCollection<string> DamagedRows
+    {
+        get
+        {
+            lock (_lock) return _damaged.ToList();
         }
     }
 
@@ -248,7 +323,9 @@ public sealed class ExperimentStore : IDisposable
         lock (_lock)
         {
             using var command = Command("SELECT * FROM trials WHERE id = $id;", ("$id", trialId));
-            return ReadAll(command, ReadTrial).SingleOrDefault() ?? throw new StoreException($"{Path}: no trial with id {trialId}.");
+            using var reader = command.ExecuteReader();
+            if (!reader.Read()) throw new StoreException($"{Path}: no trial with id {trialId}.");
+            return TryReadTrial(reader, out var trial, out var damage) ? trial : throw new StoreException(damage);
         }
     }
 
@@ -399,24 +476,56 @@ public sealed class ExperimentStore : IDisposable
         CreatedAt: ParseTime(r.GetString(r.GetOrdinal("created_at"))),
         FinishedAt: NullableTime(r, "finished_at"));
 
+    private bool TryReadTrial(SqliteDataReader r, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out TrialRecord? trial, out string damage)
+    {
+        damage = "";
+        try
+        {
+            trial = ReadTrial(r);
+            return true;
+        }
+        catch (Exception e) when (e is FormatException or JsonException or ArgumentException or InvalidCastException or OverflowException)
+        {
+            trial = null;
+            var number = r.IsDBNull(r.GetOrdinal("number")) ? "?" : r.GetValue(r.GetOrdinal("number")).ToString();
+            damage = $"{Path}: table trials, trial {number} (row id {r.GetValue(r.GetOrdinal("id"))}) is damaged and was skipped: {e.Message}";
+            return false;
+        }
+    }
+
     private static TrialRecord ReadTrial(SqliteDataReader r) => new(
         Id: r.GetInt64(r.GetOrdinal("id")),
         ExperimentId: r.GetInt64(r.GetOrdinal("experiment_id")),
         Number: r.GetInt32(r.GetOrdinal("number")),
-        Architecture: Architecture.Parse(r.GetString(r.GetOrdinal("tokens"))),
+        Architecture: Column(r, "tokens", Architecture.Parse),
         CanonicalKey: r.GetString(r.GetOrdinal("canonical_key")),
         Description: r.GetString(r.GetOrdinal("description")),
         State: Enum.Parse<TrialState>(r.GetString(r.GetOrdinal("state")), ignoreCase: true),
         Objective: r.IsDBNull(r.GetOrdinal("objective")) ? null : r.GetDouble(r.GetOrdinal("objective")),
         Feasible: r.GetInt32(r.GetOrdinal("feasible")) != 0,
-        CheapMetrics: ReadMetrics(r.GetString(r.GetOrdinal("cheap_metrics_json"))),
-        Metrics: ReadMetrics(r.GetString(r.GetOrdinal("metrics_json"))),
+        CheapMetrics: Column(r, "cheap_metrics_json", ReadMetrics),
+        Metrics: Column(r, "metrics_json", ReadMetrics),
         Error: r.IsDBNull(r.GetOrdinal("error")) ? null : r.GetString(r.GetOrdinal("error")),
         Attempts: r.GetInt32(r.GetOrdinal("attempts")),
         CreatedAt: ParseTime(r.GetString(r.GetOrdinal("created_at"))),
         StartedAt: NullableTime(r, "started_at"),
         FinishedAt: NullableTime(r, "finished_at"),
         Heartbeat: NullableTime(r, "heartbeat"));
+
+    /// <summary>Parses one text column; a failure says which column held what.</summary>
+    private static T Column<T>(SqliteDataReader r, string column, Func<string, T> parse)
+    {
+        var text = r.GetString(r.GetOrdinal(column));
+        try
+        {
+            return parse(text);
+        }
+        catch (Exception e) when (e is FormatException or JsonException or ArgumentException)
+        {
+            var shown = text.Length > 60 ? text[..60] + "…" : text;
+            throw new FormatException($"column {column} holds '{shown}': {e.Message}", e);
+        }
+    }
 
     private static IReadOnlyDictionary<string, double> ReadMetrics(string json) =>
         JsonSerializer.Deserialize<Dictionary<string, double>>(json, MetricJson) ?? [];

@@ -89,6 +89,12 @@ internal static class CommonOptions
 
     public static int Guard(Func<int> body) => Guard(() => Task.FromResult(body())).GetAwaiter().GetResult();
 
+    /// <summary>Names every store row that could not be read (the readable ones were used as usual).</summary>
+    public static void WarnDamagedRows(ExperimentStore store)
+    {
+        foreach (var damage in store.DamagedRows) Console.Error.WriteLine($"warning: {damage}");
+    }
+
     /// <summary>Picks the experiment a store command is about.</summary>
     public static ExperimentRecord PickExperiment(ExperimentStore store, string? name)
     {

@@ -19,9 +19,10 @@ internal static class ExportCommand
         };
         command.SetAction(result => CommonOptions.Guard(() =>
         {
-            using var store = ExperimentStore.Open(result.GetValue(storeArgument)!, mustExist: true);
+            using var store = ExperimentStore.OpenReadOnly(result.GetValue(storeArgument)!);
             var experiment = CommonOptions.PickExperiment(store, result.GetValue(experimentOption));
             var trials = store.LoadTrials(experiment.Id);
+            CommonOptions.WarnDamagedRows(store);
             var path = result.GetValue(output);
             using var stream = path is null ? Console.OpenStandardOutput() : File.Create(path);
             if (result.GetValue(format) == "json")

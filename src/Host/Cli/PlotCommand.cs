@@ -17,10 +17,11 @@ internal static class PlotCommand
         };
         command.SetAction(result => CommonOptions.Guard(() =>
         {
-            using var store = ExperimentStore.Open(result.GetValue(storeArgument)!, mustExist: true);
+            using var store = ExperimentStore.OpenReadOnly(result.GetValue(storeArgument)!);
             var experiment = CommonOptions.PickExperiment(store, result.GetValue(experimentOption));
             var path = result.GetValue(output)!;
             ProgressPlot.Save(path, experiment, store.LoadTrials(experiment.Id));
+            CommonOptions.WarnDamagedRows(store);
             Console.WriteLine($"Wrote {path}.");
             return CommonOptions.ExitOk;
         }));

@@ -18,9 +18,10 @@ internal static class StatusCommand
         };
         command.SetAction(result => CommonOptions.Guard(() =>
         {
-            using var store = ExperimentStore.Open(result.GetValue(storeArgument)!, mustExist: true);
+            using var store = ExperimentStore.OpenReadOnly(result.GetValue(storeArgument)!);
             var experiment = CommonOptions.PickExperiment(store, result.GetValue(experimentOption));
             var trials = store.LoadTrials(experiment.Id);
+            CommonOptions.WarnDamagedRows(store);
             var summary = TrialSummary.Of(trials, experiment.Objective);
             if (result.GetValue(json)) PrintJson(experiment, summary);
             else PrintText(experiment, summary);

@@ -41,7 +41,7 @@ internal static class TrainCommand
         var command = new Command(name, description) { storeArgument, experimentOption, trialOption, archOption, configOption, outputOption, json, plugins };
         command.SetAction((result, cancellationToken) => CommonOptions.Guard(async () =>
         {
-            using var store = ExperimentStore.Open(result.GetValue(storeArgument)!, mustExist: true);
+            using var store = ExperimentStore.OpenReadOnly(result.GetValue(storeArgument)!);
             var experiment = CommonOptions.PickExperiment(store, result.GetValue(experimentOption));
             var loaded = result.GetValue(configOption) is { } configPath ? ConfigLoader.Load(configPath) : StoredConfig(experiment);
             if (loaded.Config.Task.Plugin != experiment.Plugin)

@@ -30,6 +30,9 @@ internal sealed class DuplicateKeyFilter(IParser inner, string file) : IParser
         public int Index { get; set; }
     }
 
+    /// <summary>The deepest nesting of mappings and lists a configuration may have.</summary>
+    public const int MaxDepth = 64;
+
     private readonly Stack<Frame> frames = new();
 
     public List<ConfigError> Errors { get; } = [];
@@ -112,6 +115,11 @@ internal sealed class DuplicateKeyFilter(IParser inner, string file) : IParser
             case AnchorAlias:
                 NodeDone();
                 break;
+            case MappingStart or SequenceStart when frames.Count >= MaxDepth:
+                // Stops reading at once: YamlDotNet's scanner slows down with the square of the flow nesting depth
+                // (3,000 nested '[' took 90 s), and no configuration needs more than a handful of levels.
+                throw new ConfigException(file, (int)current.Start.Line, (int)current.Start.Column, ChildPath(),
+                    $"nested more than {MaxDepth} levels deep; no configuration needs that many");
             case MappingStart:
                 frames.Push(new MappingFrame(ChildPath()));
                 break;

@@ -389,6 +389,13 @@ public static class YamlBinder
                     return Report(node, path, $"expected a number, got '{text}'");
                 }
 
+                // YAML's .nan and .inf are numbers, but no option means anything by them: an unbounded limit is
+                // written by leaving the key out, and a NaN would pass every range check and poison what follows.
+                if (!double.IsFinite(number) || (type == typeof(float) && !float.IsFinite((float)number)))
+                {
+                    return Report(node, path, $"expected a finite number, got '{text}'");
+                }
+
                 value = type == typeof(float) ? (object)(float)number : number;
                 return true;
             }

@@ -154,9 +154,37 @@ public sealed class ExperimentPlan : IDisposable
 
     /// <summary>True when the architecture is valid and within the constraints on cheap metrics.</summary>
     public bool IsAdmissible(Architecture architecture) =>
-        Task.Space.IsValid(architecture, out _) && Constraints.FindViolation(Task.CheapMetrics(architecture)) is null;
+        Task.Space.IsValid(architecture, out _) && Constraints.FindViolation(CheapMetrics(architecture)) is null;
 
-    public void Dispose() => Task.Dispose();
+    /// <summary>The task's cheap metrics; a plugin that throws here is named with the architecture it failed on.</summary>
+    public IReadOnlyDictionary<string, double> CheapMetrics(Architecture architecture)
+    {
+        try
+        {
+            return Task.CheapMetrics(architecture);
+        }
+        catch (Exception e)
+        {
+            throw new PluginFailureException(
+                $"plugin '{Plugin.Name}' failed in CheapMetrics for [{architecture}]: {e.GetType().Name}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>
+    /// Releases the task. A plugin that throws here is reported, not rethrown: by then the results are recorded, and a
+    /// finished search must not end with an error because of the clean-up.
+    /// </summary>
+    public void Dispose()
+    {
+        try
+        {
+            Task.Dispose();
+        }
+        catch (Exception e)
+        {
+            Console.Error.WriteLine($"warning: plugin '{Plugin.Name}' failed while releasing its task: {e.GetType().Name}: {e.Message}");
+        }
+    }
 
     private JsonObject BuildIdentity() => new()
     {

@@ -94,7 +94,21 @@ public sealed class ExperimentRunner(ExperimentPlan plan, ExperimentStore store,
             IsAdmissible = plan.IsAdmissible,
         });
         using var disposeStrategy = strategy as IDisposable;
-        if (store.LoadStrategyState(experiment.Id) is { } state) strategy.RestoreState(state);
+        foreach (var damage in store.DamagedRows) Console.Error.WriteLine($"warning: {damage}");
+        if (store.LoadStrategyState(experiment.Id) is { } state)
+        {
+            try
+            {
+                strategy.RestoreState(state);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                throw new StoreException(
+                    $"{store.Path}: table strategy_snapshots, experiment '{experiment.Name}': the saved state of strategy " +
+                    $"'{plan.Strategy.Name}' cannot be read ({e.GetType().Name}: {e.Message}). The trials are intact: " +
+                    "`seminas export` still reads them, and --fork starts a new experiment beside this one.", e);
+            }
+        }
 
         var waiting = new Queue<TrialRecord>(trials.Values.Where(t => t.State == TrialState.Waiting).OrderBy(t => t.Number));
         var running = new Dictionary<Task<TrialOutcome>, TrialRecord>();
@@ -182,7 +196,7 @@ public sealed class ExperimentRunner(ExperimentPlan plan, ExperimentStore store,
             var key = plan.Task.Space.CanonicalKey(architecture);
             if (history.ContainsKey(key) || !batchKeys.Add(key))
                 throw new InvalidOperationException($"Strategy '{plan.Strategy.Name}' proposed [{architecture}] again (canonical key {key}).");
-            var cheap = plan.Task.CheapMetrics(architecture);
+            var cheap = plan.CheapMetrics(architecture);
             if (plan.Constraints.FindViolation(cheap) is { } violation)
                 throw new InvalidOperationException($"Strategy '{plan.Strategy.Name}' proposed [{architecture}] outside the constraints: {violation}.");
             newTrials.Add(new NewTrial(architecture, key, plan.Task.Space.Describe(architecture), cheap));
@@ -224,6 +238,8 @@ public sealed class ExperimentRunner(ExperimentPlan plan, ExperimentStore store,
             // Task.Run keeps a plugin that blocks before its first await from stalling the other workers.
             var evaluation = Task.Run(() => plan.Task.EvaluateAsync(trial.Architecture, context, limit.Token), limit.Token);
             var metrics = await evaluation.WaitAsync(limit.Token);
+            if (metrics is null)
+                return TrialOutcome.Failed($"plugin '{plan.Plugin.Name}' returned no result (null) from EvaluateAsync");
             if (!metrics.TryGetValue(plan.Task.Objective.Metric, out var objective))
                 return TrialOutcome.Failed($"the evaluation returned no '{plan.Task.Objective.Metric}' metric", metrics);
             if (!double.IsFinite(objective))
@@ -240,7 +256,8 @@ public sealed class ExperimentRunner(ExperimentPlan plan, ExperimentStore store,
         }
         catch (Exception e)
         {
-            return TrialOutcome.Failed($"{e.GetType().Name}: {e.Message}");
+            // The whole exception, stack trace and inner exceptions included: the plugin's author needs them.
+            return TrialOutcome.Failed($"{e.GetType().Name}: {e.Message}\n{e}");
         }
     }
 

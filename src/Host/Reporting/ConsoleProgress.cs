@@ -54,7 +54,7 @@ public sealed class ConsoleProgress(TextWriter output, bool interactive, Objecti
             _summary = TrialSummary.Of(trials, objective);
             _evaluationNote = null;
             if (trial.State == TrialState.Failed)
-                WriteLineAbove($"Trial {trial.Number} [{trial.Architecture}] FAILED: {trial.Error}");
+                WriteLineAbove($"Trial {trial.Number} [{trial.Architecture}] FAILED: {FirstLine(trial.Error)}");
             if (interactive) Draw();
             else if (_lastPlainLine is null || _clock.Elapsed - _lastPlainLine >= PlainInterval || _summary.Finished >= _budget)
             {
@@ -119,6 +119,9 @@ public sealed class ConsoleProgress(TextWriter output, bool interactive, Objecti
         var filled = total == 0 ? width : Math.Clamp(done * width / total, 0, width);
         return new string('#', filled) + new string('.', width - filled);
     }
+
+    // A failure keeps its stack trace in the store (status, export); the live view shows what happened.
+    private static string? FirstLine(string? text) => text?.Split('\n', 2)[0];
 
     private static string Format(TimeSpan t) =>
         t.TotalHours >= 1 ? $"{(int)t.TotalHours}h{t.Minutes:00}m" : t.TotalMinutes >= 1 ? $"{t.Minutes}m{t.Seconds:00}s" : $"{t.TotalSeconds:0.0}s";

@@ -1,0 +1,190 @@
+using System.Diagnostics;
+using Microsoft.Data.Sqlite;
+using SemiNas.Host.Configuration;
+using SemiNas.Host.Experiments;
+using SemiNas.Host.Plugins;
+using SemiNas.Host.Reporting;
+using SemiNas.Host.Tests.Cli;
+using SemiNas.Storage;
+
+namespace SemiNas.Host.Tests.Reliability;
+
+/// <summary>The defects a reliability drill found (bad input, damaged stores, plugin hooks that fail, signals), each kept fixed.</summary>
+public class DrillTests
+{
+    [Fact]
+    public async Task A_non_finite_number_in_the_configuration_is_refused_at_its_place()
+    {
+        using var folder = new TempFolder();
+        folder.Write("c.yaml", Configs.NasBench201(extra: "constraints:\n  flops: {max: .inf}"));
+        var (exitCode, _, error) = await SeminasProcess.RunAsync(folder.Path, "validate", "c.yaml");
+        Assert.Equal(2, exitCode);
+        Assert.Contains("c.yaml:16:16: constraints.flops.max: expected a finite number, got '.inf'", error);
+    }
+
+    [Fact]
+    public void Deep_nesting_is_refused_at_once()
+    {
+        var text = Configs.NasBench201() + "\ndescription: " + new string('[', 20_000) + new string(']', 20_000);
+        var clock = Stopwatch.StartNew();
+        var error = Assert.Throws<ConfigException>(() => ConfigLoader.Parse(text, "deep.yaml"));
+        Assert.Contains("nested more than 64 levels", error.Message);
+        Assert.Equal(16, error.Line);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}");
+    }
+
+    [Fact]
+    public async Task Two_first_starts_on_a_new_store_both_open_it()
+    {
+        using var folder = new TempFolder();
+        for (var round = 0; round < 10; round++)
+        {
+            var path = folder.File($"race{round}.sqlite");
+            var opens = Enumerable.Range(0, 4).Select(_ => Task.Run(() =>
+            {
+                using var store = ExperimentStore.Open(path);
+                return store.ListExperiments().Count;
+            }));
+            Assert.All(await Task.WhenAll(opens), count => Assert.Equal(0, count));
+        }
+    }
+
+    [Fact]
+    public async Task Status_reads_a_store_without_writing_to_it_and_names_a_damaged_row_while_showing_the_others()
+    {
+        using var folder = new TempFolder();
+        folder.Write("c.yaml", Configs.NasBench201(name: "d", budget: 6));
+        Assert.Equal(0, (await SeminasProcess.RunAsync(folder.Path, "search", "c.yaml")).ExitCode);
+        var store = folder.File("experiments/d.sqlite");
+        Execute(store, "UPDATE trials SET metrics_json = '{\"valid_accuracy\": oops' WHERE number = 3;");
+        var before = File.GetLastWriteTimeUtc(store);
+
+        var (exitCode, output, error) = await SeminasProcess.RunAsync(folder.Path, "status", store, "--json");
+        Assert.True(exitCode == 0, error);
+        Assert.Contains("table trials, trial 3 (row id", error);
+        Assert.Contains("column metrics_json", error);
+        using var json = System.Text.Json.JsonDocument.Parse(output);
+        Assert.Equal(5, json.RootElement.GetProperty("trials").GetProperty("complete").GetInt32());
+        Assert.Equal(before, File.GetLastWriteTimeUtc(store));
+    }
+
+    [Fact]
+    public async Task A_damaged_strategy_snapshot_is_named_with_its_store_and_experiment()
+    {
+        using var folder = new TempFolder();
+        folder.Write("c.yaml", Configs.NasBench201(name: "snap", budget: 6, strategy: "evolution"));
+        Assert.Equal(0, (await SeminasProcess.RunAsync(folder.Path, "search", "c.yaml")).ExitCode);
+        var store = folder.File("experiments/snap.sqlite");
+        Execute(store, "UPDATE strategy_snapshots SET state = x'00ff00ff'; UPDATE experiments SET finished_at = NULL, budget = 10;");
+        folder.Write("c.yaml", Configs.NasBench201(name: "snap", budget: 6, strategy: "evolution"));
+
+        var (exitCode, _, error) = await SeminasProcess.RunAsync(folder.Path, "search", "c.yaml");
+        Assert.Equal(1, exitCode);
+        Assert.Contains("snap.sqlite: table strategy_snapshots, experiment 'snap'", error);
+        Assert.Contains("strategy 'evolution' cannot be read", error);
+    }
+
+    [Fact]
+    public async Task A_null_evaluation_result_fails_the_trial_naming_the_plugin()
+    {
+        var (result, _) = await Search(MisbehavingPlugin.Fault.NullResult);
+        Assert.Equal(RunOutcome.Finished, result.Outcome);
+        Assert.All(result.Trials, t => Assert.Equal(TrialState.Failed, t.State));
+        Assert.All(result.Trials, t => Assert.Contains("plugin 'misbehaving' returned no result (null)", t.Error));
+    }
+
+    [Fact]
+    public async Task A_throwing_CheapMetrics_stops_the_search_naming_the_plugin_the_hook_and_the_architecture()
+    {
+        var error = await Assert.ThrowsAsync<PluginFailureException>(() => Search(MisbehavingPlugin.Fault.ThrowingCheapMetrics));
+        Assert.Matches(@"plugin 'misbehaving' failed in CheapMetrics for \[\d \d \d\]: IndexOutOfRangeException: no such layer", error.Message);
+    }
+
+    [Fact]
+    public async Task A_throwing_Dispose_does_not_turn_a_finished_search_into_an_error()
+    {
+        var (result, _) = await Search(MisbehavingPlugin.Fault.ThrowingDispose);
+        Assert.Equal(RunOutcome.Finished, result.Outcome);
+        Assert.Equal(4, result.Trials.Count(t => t.State == TrialState.Complete));
+    }
+
+    [Fact]
+    [Trait("Category", "Slow")]
+    public async Task Ctrl_C_while_the_controller_trains_ends_as_interrupted_and_the_search_resumes()
+    {
+        using var folder = new TempFolder();
+        // SemiNAS trains its controller for tens of seconds after the first 10 queries: the signal lands there.
+        var config = Configs.NasBench201(name: "sig", budget: 20, strategy: "seminas")
+            .Replace("  budget: 20\n", "  budget: 20\n  options: {preset: nb201, initialSamples: 10, newPerIteration: 10}\n");
+        folder.Write("c.yaml", config);
+        var store = folder.File("experiments/sig.sqlite");
+        using (var process = SeminasProcess.Start(folder.Path, "search", "c.yaml"))
+        {
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            var stderr = process.StandardError.ReadToEndAsync();
+            var deadline = DateTime.UtcNow.AddMinutes(2);
+            while (CompleteTrials(store) < 10)
+            {
+                Assert.True(DateTime.UtcNow < deadline, "the search made no progress");
+                await Task.Delay(100);
+            }
+            await Task.Delay(1500); // well into the controller's training
+            using (var kill = Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) await kill.WaitForExitAsync();
+            await process.WaitForExitAsync();
+            Assert.True(process.ExitCode == 130, $"exit {process.ExitCode}\n{await stdout}\n{await stderr}");
+            Assert.Contains("Interrupted", await stdout);
+        }
+        var (exitCode, output, error) = await SeminasProcess.RunAsync(folder.Path, "search", "c.yaml");
+        Assert.True(exitCode == 0, error);
+        Assert.Contains("resuming", output);
+        Assert.Equal(20, CompleteTrials(store));
+    }
+
+    private static async Task<(RunResult Result, string Output)> Search(MisbehavingPlugin.Fault fault)
+    {
+        using var folder = new TempFolder();
+        var name = ConfigNames.EnumValueName(typeof(MisbehavingPlugin.Fault), fault.ToString());
+        var path = folder.Write("c.yaml", $$$"""
+            schemaVersion: 1
+            name: misbehaving
+            task: {plugin: misbehaving, options: {fault: {{{name}}}}}
+            search: {strategy: random, budget: 4}
+            """);
+        var loaded = ConfigLoader.Load(path);
+        var output = new StringWriter();
+        RunResult result;
+        using (var plan = ExperimentPlan.Create(loaded, new MisbehavingPlugin(), folder.File("s.sqlite")))
+        using (var store = ExperimentStore.Open(plan.StorePath))
+        {
+            var runner = new ExperimentRunner(plan, store, new RunSettings(1, "cpu", null), new ConsoleProgress(output, false, plan.Task.Objective));
+            result = await runner.RunAsync(CancellationToken.None);
+        }
+        return (result, output.ToString());
+    }
+
+    private static int CompleteTrials(string store)
+    {
+        if (!File.Exists(store)) return 0;
+        try
+        {
+            using var connection = new SqliteConnection($"Data Source={store};Mode=ReadOnly;Pooling=False");
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT COUNT(*) FROM trials WHERE state = 'COMPLETE';";
+            return Convert.ToInt32(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (SqliteException)
+        {
+            return 0; // not created yet
+        }
+    }
+
+    private static void Execute(string store, string sql)
+    {
+        using var connection = new SqliteConnection($"Data Source={store};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+}
