@@ -1,5 +1,6 @@
 using NAudio.Wave;
 using NAudio.Wave.SampleProviders;
+using static System.FormattableString;
 
 namespace SemiNas.Tts.Audio;
 
@@ -77,18 +78,18 @@ public static class WavIo
                 if (sawData) return "a second data chunk";
                 sawData = true;
                 if (size > available)
-                    return $"the data chunk's header says {size:N0} bytes of audio but only {available:N0} follow: the file is truncated" +
+                    return Invariant($"the data chunk's header says {size:N0} bytes of audio but only {available:N0} follow: the file is truncated") +
                            (size >= int.MaxValue ? " (or its header was never finished)" : "");
             }
             else if (!id.All(c => c is >= ' ' and <= '~'))
             {
                 return sawData
-                    ? $"{length - position:N0} byte(s) after the data chunk that are not a chunk: the file is longer than its header says"
+                    ? Invariant($"{length - position:N0} byte(s) after the data chunk that are not a chunk: the file is longer than its header says")
                     : $"a chunk without a readable name at byte {position}";
             }
             else if (size > available)
             {
-                return $"the '{id}' chunk claims {size:N0} bytes but only {available:N0} follow: the file is truncated";
+                return Invariant($"the '{id}' chunk claims {size:N0} bytes but only {available:N0} follow: the file is truncated");
             }
             position += 8 + size + (size & 1);
         }
