@@ -222,8 +222,10 @@ public sealed class TtsTask : ISearchTask, ITrainableTask, IStartupCheck
         var device = DeviceOf(trainer.Model);
         var (loss, mel) = (0.0, 0.0);
         // The prenet's dropout stays on in evaluation too, so the loss depends on the random stream: a fixed seed
-        // makes checkpoints and candidates comparable, and the training's stream is put back afterwards.
-        using var state = get_rng_state();
+        // makes checkpoints and candidates comparable. The training then goes on from a seed drawn from its own
+        // stream first (re-seeding rather than restoring the state, so the CUDA generator moves on as well).
+        using var draw = randint(0, int.MaxValue, [1], dtype: ScalarType.Int64);
+        var resume = draw.item<long>();
         manual_seed(ValidationSeed);
         try
         {
@@ -237,7 +239,7 @@ public sealed class TtsTask : ISearchTask, ITrainableTask, IStartupCheck
         }
         finally
         {
-            set_rng_state(state);
+            manual_seed(resume);
         }
         return (loss / valid.Count, mel / valid.Count);
     }
