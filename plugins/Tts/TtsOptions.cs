@@ -14,6 +14,19 @@ public enum CandidateEvaluation
     Standalone,
 }
 
+/// <summary>The metric a search optimises.</summary>
+public enum SearchObjective
+{
+    [Description("The diagonal focus rate of free-running decoding (SemiNAS's reward, maximised).")]
+    Dfr,
+
+    [Description("The teacher-forced validation mel loss (masked MSE, minimised): discriminates where DFR saturates near 1.")]
+    ValidMelLoss,
+
+    [Description("The reference's weighted reward rewardWeights · [FR, PCR, DFR, -validation loss] (train_search_seminas.py --reward), maximised.")]
+    Reward,
+}
+
 /// <summary>Which utterances train, validate and test.</summary>
 public enum SplitKind
 {
@@ -58,6 +71,10 @@ public sealed class TtsModelOptions : IValidatableObject
     [Description("Padded mel frames per batch (the paper: up to 31,250 on 4 GPUs; 6400 fits a CPU).")]
     [Range(100, 1_000_000)]
     public int MaxFramesPerBatch { get; set; } = 6400;
+
+    [Description("Final training: steps between checkpoints; each one measures the validation loss, and the model folder keeps the best weights by it (the reference's checkpoint_best.pt) beside the latest.")]
+    [Range(1, 1_000_000)]
+    public int CheckpointEvery { get; set; } = 500;
 
     [Description("Weight of the guided-attention loss (DC-TTS), which pulls attention to the diagonal and helps on small data; 0 (default) reproduces the paper.")]
     [Range(0.0, 100.0)]
@@ -119,6 +136,10 @@ public sealed class TtsOptions : IValidatableObject
     [Range(0, 1_000_000)]
     public int SupernetStepsPerCandidate { get; set; } = 200;
 
+    [Description("Supernet training per evaluation in epochs of the training split instead of supernetStepsPerCandidate steps (0: use the steps). The reference trains max_epochs × |pool| epochs per controller iteration (max_epochs 10 for the low-resource search): 10 × (100 + 200 + 300 + 400) = 10,000 epochs over 400 candidates, which 25 per candidate matches in total.")]
+    [Range(0.0, 100_000.0)]
+    public double SupernetEpochsPerCandidate { get; set; }
+
     [Description("Supernet steps before the first evaluation, each on an architecture drawn uniformly from the whole space, so that the first candidates are not judged on untrained shared weights (0: none).")]
     [Range(0, 1_000_000)]
     public int SupernetWarmupSteps { get; set; }
@@ -128,6 +149,15 @@ public sealed class TtsOptions : IValidatableObject
 
     [Description("The final model trained by `seminas train`: hidden 256 and 80,000 steps in the paper.")]
     public TtsModelOptions Final { get; set; } = new() { Hidden = 256, Steps = 80_000 };
+
+    [Description("The trial objective: dfr (SemiNAS's reward, default), validMelLoss (teacher-forced validation mel MSE, minimised) or reward (rewardWeights · [FR, PCR, DFR, -validation loss]).")]
+    public SearchObjective Objective { get; set; } = SearchObjective.Dfr;
+
+    [Description("With objective: reward, the weights of [focus rate, phone coverage, DFR, validation loss (mel MSE + stop BCE, subtracted)], as the reference's --reward (its default 0 0 1 0 is DFR alone). [0, 0, 1, 1] is DFR minus the validation loss.")]
+    public List<double> RewardWeights { get; set; } = [0, 0, 1, 0];
+
+    [Description("Final synthesis (seminas eval) with the reference test script's attention constraint (test.py --attn_constraint, as its run script uses): a first pass finds the focused encoder-decoder heads, then decoding restarts with those heads held to a window that moves monotonically along the phonemes, and stops only near the last phoneme. false decodes freely, stopping on the stop token.")]
+    public bool AttentionConstraint { get; set; } = true;
 
     [Description("Griffin-Lim iterations when voicing mels for the recogniser (the paper: 60).")]
     [Range(1, 1000)]
@@ -140,6 +170,9 @@ public sealed class TtsOptions : IValidatableObject
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (Corpus.Trim().Length == 0) yield return new ValidationResult("corpus must name the corpus folder.", [nameof(Corpus)]);
+        if (Objective == SearchObjective.Reward && (RewardWeights.Count != 4 || RewardWeights.All(w => w == 0) || RewardWeights.Any(w => !double.IsFinite(w))))
+            yield return new ValidationResult("rewardWeights must be 4 finite weights of [focus rate, phone coverage, DFR, validation loss], not all 0.", [nameof(RewardWeights)]);
+        if (SplitSeed < 0) yield return new ValidationResult("splitSeed must be at least 0 (numpy's seed is unsigned).", [nameof(SplitSeed)]);
         if (Operations.Count == 0 || Operations.Any(op => op is < 1 or > 11))
             yield return new ValidationResult("operations must list operations among 1..11.", [nameof(Operations)]);
     }

@@ -18,14 +18,18 @@ namespace SemiNas.Tts;
 /// <c>seminas train</c> trains the chosen one at its final size and <c>seminas eval</c> measures its intelligibility
 /// with the recogniser. Evaluations run one at a time (they share the supernet and libtorch's threads).
 /// </summary>
-public sealed class TtsTask : ISearchTask, ITrainableTask
+public sealed class TtsTask : ISearchTask, ITrainableTask, IStartupCheck
 {
     public const string Dfr = "dfr";
     public const string FocusRate = "focus_rate";
     public const string PhoneCoverage = "phone_coverage";
     public const string ValidLoss = "valid_loss";
+    public const string ValidMelLoss = "valid_mel_loss";
+    public const string Reward = "reward";
     public const string Params = "params";
     public const string TrainSeconds = "train_seconds";
+
+    private const int ValidationSeed = 20_200_224;
 
     private readonly TtsOptions _options;
     private readonly string _configDirectory;
@@ -49,6 +53,29 @@ public sealed class TtsTask : ISearchTask, ITrainableTask
         _space = new TtsSearchSpace(options.EncoderLayers, options.DecoderLayers, options.Operations);
         _data = new Lazy<CorpusData>(LoadCorpus);
         _prepared = new Lazy<Prepared>(Prepare);
+        Objective = options.Objective switch
+        {
+            SearchObjective.ValidMelLoss => new Objective(ValidMelLoss, MetricGoal.Minimize),
+            SearchObjective.Reward => new Objective(Reward, MetricGoal.Maximize),
+            _ => new Objective(Dfr, MetricGoal.Maximize),
+        };
+    }
+
+    /// <summary>
+    /// Loads the corpus, the split, the hard sentences and every feature when a search starts, so that a missing or
+    /// broken corpus stops it before the first trial; rows skipped under <c>badInput: skip</c> are listed with their
+    /// file and line.
+    /// </summary>
+    public void CheckInputs(TextWriter report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        var corpus = _data.Value.Corpus;
+        if (corpus.Problems.Count > 0)
+        {
+            report.WriteLine($"tts: {corpus.Problems.Count} row(s) of the corpus {corpus.Directory} skipped (badInput: skip):");
+            foreach (var problem in corpus.Problems) report.WriteLine($"  skipped: {problem}");
+        }
+        _ = _prepared.Value;
     }
 
     private sealed record CorpusData(LjSpeechCorpus Corpus, CorpusSplit<Utterance> Split, IReadOnlyList<(string Id, string NormalizedText)> Hard);
@@ -80,7 +107,7 @@ public sealed class TtsTask : ISearchTask, ITrainableTask
 
     public CorpusSplit<Utterance> Split => _data.Value.Split;
 
-    public Objective Objective { get; } = new(Dfr, MetricGoal.Maximize);
+    public Objective Objective { get; }
 
     public IReadOnlyList<MetricInfo> Metrics { get; } =
     [
@@ -88,6 +115,8 @@ public sealed class TtsTask : ISearchTask, ITrainableTask
         new(FocusRate, "focus rate, Σ_t max_s attention / Σ attention (0..1)"),
         new(PhoneCoverage, "phone coverage rate: mean over phonemes of their highest attention (0..1)"),
         new(ValidLoss, "teacher-forced validation loss (mel MSE + stop BCE)"),
+        new(ValidMelLoss, "teacher-forced validation mel loss (masked MSE of the log-mel frames)"),
+        new(Reward, "rewardWeights · [FR, PCR, DFR, -valid_loss] (the reference's --reward; DFR with its default weights)"),
         new(TrainSeconds, "seconds spent training for this evaluation"),
         new(Params, "parameters of the final-size model (count)", Cheap: true),
     ];
@@ -157,7 +186,9 @@ public sealed class TtsTask : ISearchTask, ITrainableTask
         supernet.AddToPool(architecture);
         var clock = Stopwatch.StartNew();
         var pool = supernet.Pool;
-        var steps = _options.SupernetStepsPerCandidate;
+        var steps = _options.SupernetEpochsPerCandidate > 0
+            ? (int)Math.Ceiling(_options.SupernetEpochsPerCandidate * data.BatchesPerEpoch)
+            : _options.SupernetStepsPerCandidate;
         Train(supernet.Trainer, pool, data.Train, steps, random, context.Progress, cancellationToken);
         var seconds = clock.Elapsed.TotalSeconds;
         supernet.Save();
@@ -167,20 +198,50 @@ public sealed class TtsTask : ISearchTask, ITrainableTask
     private IReadOnlyDictionary<string, double> Score(TtsTrainer trainer, int[] architecture, Prepared data, double seconds)
     {
         var attention = trainer.EvaluateAttention(architecture, data.Valid);
-        var losses = data.Valid.Chunk(16).Select(chunk =>
-        {
-            using var batch = TtsData.Collate(chunk, trainer.Model.Settings.MelBins, trainer.Model.Settings.ReductionFactor, DeviceOf(trainer.Model));
-            return trainer.EvaluateLoss(architecture, batch).Total * chunk.Length;
-        }).Sum() / data.Valid.Count;
+        var (loss, melLoss) = ValidationLoss(trainer, architecture, data.Valid);
+        var w = _options.RewardWeights.Count == 4 ? _options.RewardWeights : [0, 0, 1, 0];
         return new Dictionary<string, double>
         {
             [Dfr] = attention.DiagonalFocusRate,
             [FocusRate] = attention.FocusRate,
             [PhoneCoverage] = attention.PhoneCoverage,
-            [ValidLoss] = losses,
+            [ValidLoss] = loss,
+            [ValidMelLoss] = melLoss,
+            [Reward] = w[0] * attention.FocusRate + w[1] * attention.PhoneCoverage + w[2] * attention.DiagonalFocusRate - w[3] * loss,
             [TrainSeconds] = seconds,
             [Params] = CheapMetrics(new Architecture(architecture))[Params],
         };
+    }
+
+    /// <summary>
+    /// The teacher-forced validation loss, mel MSE + stop BCE (the guided-attention term is a training aid, left
+    /// out), and its mel part, averaged over the sentences.
+    /// </summary>
+    private static (double Loss, double Mel) ValidationLoss(TtsTrainer trainer, int[] architecture, IReadOnlyList<TtsExample> valid)
+    {
+        var device = DeviceOf(trainer.Model);
+        var (loss, mel) = (0.0, 0.0);
+        // The prenet's dropout stays on in evaluation too, so the loss depends on the random stream: a fixed seed
+        // makes checkpoints and candidates comparable. The training then goes on from a seed drawn from its own
+        // stream first (re-seeding rather than restoring the state, so the CUDA generator moves on as well).
+        using var draw = randint(0, int.MaxValue, [1], dtype: ScalarType.Int64);
+        var resume = draw.item<long>();
+        manual_seed(ValidationSeed);
+        try
+        {
+            foreach (var chunk in valid.Chunk(16))
+            {
+                using var batch = TtsData.Collate(chunk, trainer.Model.Settings.MelBins, trainer.Model.Settings.ReductionFactor, device);
+                var parts = trainer.EvaluateLoss(architecture, batch);
+                loss += (parts.Mel + parts.Stop) * chunk.Length;
+                mel += parts.Mel * chunk.Length;
+            }
+        }
+        finally
+        {
+            manual_seed(resume);
+        }
+        return (loss / valid.Count, mel / valid.Count);
     }
 
     /// <summary>Trains for <paramref name="steps"/> steps, one architecture of the pool per step (uniformly drawn).</summary>
@@ -234,9 +295,12 @@ public sealed class TtsTask : ISearchTask, ITrainableTask
         manual_seed(context.Seed);
         TransformerTts model;
         var startStep = 0;
+        double? bestLoss = null;
+        var bestStep = 0;
         if (TtsModelFile.Exists(output))
         {
-            (model, var manifest) = TtsModelFile.Load(output, device);
+            (model, var manifest) = TtsModelFile.Load(output, device, latest: true);
+            (bestLoss, bestStep) = (manifest.BestValidLoss, manifest.BestStep);
             if (!manifest.Architecture.SequenceEqual(architecture))
                 throw new InvalidOperationException($"{output} holds a model of architecture {string.Join(' ', manifest.Architecture)}, not {string.Join(' ', architecture)}: use another --output.");
             startStep = manifest.StepsDone;
@@ -253,19 +317,35 @@ public sealed class TtsTask : ISearchTask, ITrainableTask
             var optimizerState = Path.Combine(output, TtsModelFile.OptimizerFile);
             if (startStep > 0 && File.Exists(optimizerState)) trainer.Load(optimizerState);
             var clock = Stopwatch.StartNew();
-            // Every 500 steps, and at the end, the folder holds a checkpoint that a new call resumes from.
-            const int checkpointEvery = 500;
+            // Every checkpointEvery steps, and at the end, the folder holds a checkpoint that a new call resumes from;
+            // each checkpoint measures the validation loss and keeps the best weights so far (train.py's
+            // checkpoint_best.pt, which the reference's test script loads), which is what evaluation reads.
+            void Checkpoint(int step)
+            {
+                var (loss, _) = ValidationLoss(trainer, architecture, data.Valid);
+                if (bestLoss is null || loss < bestLoss)
+                {
+                    (bestLoss, bestStep) = (loss, step);
+                    TtsModelFile.SaveBest(output, model);
+                }
+                TtsModelFile.Save(output, Manifest(architecture, model.Settings, step, final.Steps, data) with { BestStep = bestStep, BestValidLoss = bestLoss },
+                    model, trainer);
+            }
             var remaining = final.Steps - startStep;
             if (remaining > 0)
             {
                 // A resumed run continues with a fresh data order drawn from the seed and the step it resumes at.
                 Train(trainer, [architecture], data.Train, remaining, new Random(HashCode.Combine(context.Seed, startStep)), context.Progress, cancellationToken,
-                    (step, _) => { if (step % checkpointEvery == 0) TtsModelFile.Save(output, Manifest(architecture, model.Settings, step, final.Steps, data), model, trainer); });
-                TtsModelFile.Save(output, Manifest(architecture, model.Settings, trainer.StepsDone, final.Steps, data), model, trainer);
+                    (step, _) => { if (step % final.CheckpointEvery == 0) Checkpoint(step); });
+                if (trainer.StepsDone % final.CheckpointEvery != 0) Checkpoint(trainer.StepsDone);
             }
+            context.Logger.LogInformation("The best validation loss, {Loss}, was at step {Step}; {Folder} keeps those weights.", bestLoss, bestStep, output);
+            // The metrics describe the model that is kept: the best checkpoint.
+            if (bestStep != trainer.StepsDone && TtsModelFile.HasBest(output)) TtsModelFile.LoadBestInto(output, model);
             var metrics = new Dictionary<string, double>(Score(trainer, architecture, data, clock.Elapsed.TotalSeconds))
             {
                 ["steps"] = trainer.StepsDone,
+                ["best_step"] = bestStep,
             };
             return metrics;
         }
@@ -283,6 +363,7 @@ public sealed class TtsTask : ISearchTask, ITrainableTask
             var (model, manifest) = TtsModelFile.Load(output, device);
             using (model)
             {
+                model.AttentionConstraint = _options.AttentionConstraint;
                 var evaluation = await ModelEvaluation.RunAsync(model, manifest, data.Test, data.Hard, _data.Value.Corpus, _data.Value.Hard,
                     Path.Combine(output, "evaluation"), _options.GriffinLimIterations, _options.MaxDecodeRatio, context.Seed, cancellationToken).ConfigureAwait(false);
                 return evaluation;
@@ -318,6 +399,7 @@ public sealed class TtsTask : ISearchTask, ITrainableTask
         PrenetWidth = model.PrenetWidth,
         Dropout = model.Dropout,
         ReductionFactor = model.ReductionFactor,
+        CrossAttentionPerOperation = true,
     };
 
     internal static TrainingSettings TrainingSettings(TtsModelOptions model) => new()
@@ -328,7 +410,8 @@ public sealed class TtsTask : ISearchTask, ITrainableTask
         GuidedAttentionWeight = model.GuidedAttentionWeight,
     };
 
-    private sealed record Prepared(List<TtsExample> Train, List<TtsExample> Valid, List<TtsExample> Test, List<TtsExample> Hard, double FramesPerToken);
+    private sealed record Prepared(List<TtsExample> Train, List<TtsExample> Valid, List<TtsExample> Test, List<TtsExample> Hard, double FramesPerToken,
+        int BatchesPerEpoch);
 
     private Prepared Prepare()
     {
@@ -340,7 +423,9 @@ public sealed class TtsTask : ISearchTask, ITrainableTask
         var test = TtsData.Prepare(split.Test, phonemes, features);
         var hard = TtsData.TextOnly(hardSentences, phonemes);
         var framesPerToken = train.Sum(e => (double)e.Frames) / train.Sum(e => e.Tokens.Length);
-        return new Prepared(train, valid, test, hard, framesPerToken);
+        // One pass over the training split in the search's batches (their count depends little on the shuffle).
+        var batchesPerEpoch = TtsData.Buckets(train, _options.Search.MaxFramesPerBatch, new Random(0)).Count;
+        return new Prepared(train, valid, test, hard, framesPerToken, batchesPerEpoch);
     }
 
     private static Device DeviceOf(TransformerTts model) => model.parameters().First().device;
@@ -358,7 +443,7 @@ public sealed class TtsTask : ISearchTask, ITrainableTask
     private long OpParams(bool decoder, int op)
     {
         if (_opParams.TryGetValue((decoder, op), out var count)) return count;
-        using var layer = new SearchableLayer("count", [op], _options.Final.Hidden, 0, decoder);
+        using var layer = new SearchableLayer("count", [op], _options.Final.Hidden, 0, decoder, crossAttentionPerOperation: true);
         return _opParams[(decoder, op)] = layer.parameters().Sum(p => p.numel());
     }
 

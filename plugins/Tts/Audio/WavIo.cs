@@ -1,5 +1,6 @@
 using NAudio.Wave;
 using NAudio.Wave.SampleProviders;
+using static System.FormattableString;
 
 namespace SemiNas.Tts.Audio;
 
@@ -14,6 +15,7 @@ public static class WavIo
     public static float[] ReadMono(string path, int sampleRate)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(sampleRate, 1000);
+        if (CheckChunks(path) is { } problem) throw new InvalidDataException($"{path}: {problem}");
         try
         {
             using var reader = new WaveFileReader(path);
@@ -38,6 +40,60 @@ public static class WavIo
         {
             throw new InvalidDataException($"{path}: not a readable WAV file ({e.Message})", e);
         }
+    }
+
+    /// <summary>
+    /// Checks a RIFF/WAVE file's chunk layout against its length without reading the audio: every chunk must fit in
+    /// the file, and the data chunk must hold exactly the bytes its header declares, with nothing after it but whole
+    /// chunks (a LIST chunk, say). NAudio reads a file whose data chunk is cut short, or claims 2 GB, as if it were
+    /// whole, and reads trailing bytes as audio-less chunks, so both would otherwise be used silently.
+    /// </summary>
+    /// <returns>Null when the layout is sound, else what is wrong.</returns>
+    public static string? CheckChunks(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 4096);
+        var length = stream.Length;
+        Span<byte> header = stackalloc byte[12];
+        if (stream.ReadAtLeast(header, 12, throwOnEndOfStream: false) < 12) return $"unreadable WAV file: {length} bytes, too short for a RIFF header";
+        var riff = System.Text.Encoding.ASCII.GetString(header[..4]);
+        if (riff == "RF64") return null; // 64-bit sizes live in a ds64 chunk; NAudio checks those itself
+        if (riff != "RIFF" || System.Text.Encoding.ASCII.GetString(header[8..12]) != "WAVE") return "unreadable WAV file: no RIFF/WAVE header";
+
+        long position = 12;
+        Span<byte> chunk = stackalloc byte[8];
+        var sawData = false;
+        while (position < length)
+        {
+            if (length - position < 8)
+                return sawData
+                    ? $"{length - position} stray byte(s) after the data chunk: the file is longer than its header says"
+                    : $"the file ends inside a chunk header at byte {position}";
+            stream.Position = position;
+            stream.ReadExactly(chunk);
+            var id = System.Text.Encoding.ASCII.GetString(chunk[..4]);
+            var size = (long)BitConverter.ToUInt32(chunk[4..8]);
+            var available = length - position - 8;
+            if (id == "data")
+            {
+                if (sawData) return "a second data chunk";
+                sawData = true;
+                if (size > available)
+                    return Invariant($"the data chunk's header says {size:N0} bytes of audio but only {available:N0} follow: the file is truncated") +
+                           (size >= int.MaxValue ? " (or its header was never finished)" : "");
+            }
+            else if (!id.All(c => c is >= ' ' and <= '~'))
+            {
+                return sawData
+                    ? Invariant($"{length - position:N0} byte(s) after the data chunk that are not a chunk: the file is longer than its header says")
+                    : $"a chunk without a readable name at byte {position}";
+            }
+            else if (size > available)
+            {
+                return Invariant($"the '{id}' chunk claims {size:N0} bytes but only {available:N0} follow: the file is truncated");
+            }
+            position += 8 + size + (size & 1);
+        }
+        return sawData ? null : "no data chunk";
     }
 
     /// <summary>Writes mono 16-bit PCM; samples beyond [-1, 1] are clipped.</summary>

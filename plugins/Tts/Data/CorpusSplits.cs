@@ -4,8 +4,12 @@ namespace SemiNas.Tts.Data;
 public sealed record CorpusSplit<T>(IReadOnlyList<T> Train, IReadOnlyList<T> Valid, IReadOnlyList<T> Test);
 
 /// <summary>
-/// The paper's splits. Low-resource (generate_data_low_resource.py): a seeded random draw of 100 validation,
-/// 100 test and 1,500 training utterances out of LJSpeech's 13,100. Full: everything not held out trains.
+/// The paper's splits, drawn as generate_data_low_resource.py draws them: <c>np.random.seed(seed)</c>, a shuffle of
+/// the row indices 0..n-1, the first <c>valid</c> validate, the next <c>test</c> test, the next <c>train</c> train (all
+/// the rest for the full split), and each part sorted back into corpus order. With seed 1 on LJSpeech's 13,100 rows
+/// these are the paper's 1,500 / 100 / 100 utterances (<see cref="NumpyLegacyRandom"/>; a test pins the first indices).
+/// The indices are positions in the list given, so a skipped row shifts the draw: the draw matches the paper's only on
+/// a corpus that loads whole.
 /// </summary>
 public static class CorpusSplits
 {
@@ -17,8 +21,8 @@ public static class CorpusSplits
         if (train + valid + test > items.Count)
             throw new InvalidDataException(
                 $"The low-resource split needs {train} + {valid} + {test} = {train + valid + test} utterances; the corpus has {items.Count}.");
-        var order = Shuffled(items, seed);
-        return new(order.GetRange(valid + test, train), order.GetRange(0, valid), order.GetRange(valid, test));
+        var order = Order(items.Count, seed);
+        return new(Pick(items, order, valid + test, train), Pick(items, order, 0, valid), Pick(items, order, valid, test));
     }
 
     public static CorpusSplit<T> Full<T>(IReadOnlyList<T> items, int valid = 100, int test = 100, int seed = 1)
@@ -27,20 +31,18 @@ public static class CorpusSplits
         ArgumentOutOfRangeException.ThrowIfNegative(test);
         if (valid + test >= items.Count)
             throw new InvalidDataException($"Holding out {valid} + {test} utterances leaves none of the corpus's {items.Count} to train on.");
-        var order = Shuffled(items, seed);
-        return new(order.GetRange(valid + test, items.Count - valid - test), order.GetRange(0, valid), order.GetRange(valid, test));
+        var order = Order(items.Count, seed);
+        return new(Pick(items, order, valid + test, items.Count - valid - test), Pick(items, order, 0, valid), Pick(items, order, valid, test));
     }
 
-    // Fisher-Yates with the seed's own generator, so a split depends on the seed and the corpus order only.
-    private static List<T> Shuffled<T>(IReadOnlyList<T> items, int seed)
+    /// <summary>The row indices in the order numpy's seeded shuffle leaves them.</summary>
+    public static int[] Order(int count, int seed)
     {
-        var order = items.ToList();
-        var random = new Random(seed);
-        for (var i = order.Count - 1; i > 0; i--)
-        {
-            var j = random.Next(i + 1);
-            (order[i], order[j]) = (order[j], order[i]);
-        }
-        return order;
+        ArgumentOutOfRangeException.ThrowIfNegative(seed); // numpy's legacy seed is an unsigned 32-bit integer
+        return NumpyLegacyRandom.Permutation(count, (uint)seed);
     }
+
+    // The reference sorts each part's indices (sorted(train_uttids), ...), so each part keeps the corpus order.
+    private static List<T> Pick<T>(IReadOnlyList<T> items, int[] order, int start, int count) =>
+        order.Skip(start).Take(count).Order().Select(i => items[i]).ToList();
 }

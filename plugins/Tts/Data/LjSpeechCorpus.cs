@@ -1,4 +1,8 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Unicode;
 using NAudio.Wave;
+using SemiNas.Tts.Audio;
 using SemiNas.Tts.Text;
 
 namespace SemiNas.Tts.Data;
@@ -61,11 +65,14 @@ public sealed class LjSpeechCorpus
         var utterances = new List<Utterance>();
         var problems = new List<CorpusProblem>();
         var seen = new Dictionary<string, int>(StringComparer.Ordinal);
-        var lineNumber = 0;
-        foreach (var rawLine in File.ReadLines(metadata))
+        foreach (var (lineNumber, decoded, encodingProblem) in ReadUtf8Lines(metadata))
         {
-            lineNumber++;
-            var line = rawLine.TrimEnd('\r');
+            if (encodingProblem is not null)
+            {
+                problems.Add(new(metadata, lineNumber, encodingProblem));
+                continue;
+            }
+            var line = decoded!.TrimEnd('\r');
             if (line.Trim().Length == 0) continue;
             var fields = line.Split('|');
             if (fields.Length is < 2 or > 3)
@@ -111,11 +118,40 @@ public sealed class LjSpeechCorpus
         return new LjSpeechCorpus(root, utterances, problems);
     }
 
+    /// <summary>
+    /// The lines of a UTF-8 file (a BOM is skipped), each decoded strictly: a line with bytes that are not UTF-8 comes
+    /// back as a problem naming the byte and its column, where File.ReadLines would quietly replace them with U+FFFD.
+    /// </summary>
+    private static IEnumerable<(int Line, string? Text, string? Problem)> ReadUtf8Lines(string path)
+    {
+        var bytes = File.ReadAllBytes(path);
+        var start = bytes.AsSpan().StartsWith(Encoding.UTF8.Preamble) ? Encoding.UTF8.Preamble.Length : 0;
+        var lineNumber = 0;
+        while (start < bytes.Length)
+        {
+            lineNumber++;
+            var end = Array.IndexOf(bytes, (byte)'\n', start);
+            if (end < 0) end = bytes.Length;
+            yield return Decode(bytes.AsSpan(start, end - start), lineNumber);
+            start = end + 1;
+        }
+
+        static (int, string?, string?) Decode(ReadOnlySpan<byte> line, int lineNumber)
+        {
+            var chars = new char[line.Length];
+            var status = Utf8.ToUtf16(line, chars, out var read, out var written, replaceInvalidSequences: false);
+            return status == OperationStatus.Done
+                ? (lineNumber, new string(chars, 0, written), null)
+                : (lineNumber, null, $"not valid UTF-8: byte 0x{line[read]:X2} at byte column {read + 1} (save metadata.csv as UTF-8)");
+        }
+    }
+
     private static string? CheckWav(string path)
     {
         if (!File.Exists(path)) return "missing WAV file";
         try
         {
+            if (WavIo.CheckChunks(path) is { } layout) return layout;
             using var reader = new WaveFileReader(path);
             if (reader.SampleCount <= 0) return "WAV file has no samples";
             if (reader.WaveFormat.Encoding is not (WaveFormatEncoding.Pcm or WaveFormatEncoding.IeeeFloat or WaveFormatEncoding.Extensible))

@@ -118,13 +118,15 @@ internal sealed class Attention : nn.Module
     public (Tensor Keys, Tensor Values) KeysAndValues(Tensor memory) => (Heads(_key.call(memory)), Heads(_value.call(memory)));
 
     /// <summary>Attends from <paramref name="query"/> [B, T, H] over keys and values from <see cref="KeysAndValues"/>.</summary>
-    public (Tensor Output, Tensor Weights) Attend(Tensor query, Tensor keys, Tensor values, Tensor? keyPadding, bool causal)
+    /// <param name="headMask">[B, heads, S] true where a head may not look (the attention constraint), or null.</param>
+    public (Tensor Output, Tensor Weights) Attend(Tensor query, Tensor keys, Tensor values, Tensor? keyPadding, bool causal, Tensor? headMask = null)
     {
         var (b, t, h) = (query.shape[0], query.shape[1], query.shape[2]);
         var s = keys.shape[2];
         var q = Heads(_query.call(query));
         var scores = matmul(q, keys.transpose(-1, -2)) / Math.Sqrt(h / _heads);
         if (keyPadding is not null) scores = scores.masked_fill(keyPadding.view(b, 1, 1, s), float.NegativeInfinity);
+        if (headMask is not null) scores = scores.masked_fill(headMask.unsqueeze(2), float.NegativeInfinity);
         if (causal)
         {
             using var future = ones(t, s, ScalarType.Bool, query.device).triu(1);
@@ -285,7 +287,9 @@ internal sealed class LstmOp : LayerOp
 
 /// <summary>
 /// One searchable position: the candidate operations it holds (all 11 in a supernet, the chosen one in a standalone
-/// model) and, in the decoder, its own encoder–decoder attention for each head count in use.
+/// model) and, in the decoder, the encoder–decoder attention after them: one per operation, as in the reference's
+/// supernet (model_ws.py, where each decoder operation of operations.py holds its own), or, in models saved before
+/// that, one per head count shared by the operations with that many heads.
 /// </summary>
 internal sealed class SearchableLayer : nn.Module
 {
@@ -293,18 +297,18 @@ internal sealed class SearchableLayer : nn.Module
     private readonly ModuleDict<Attention> _crossAttention = new();
     private readonly ModuleDict<LayerNorm> _crossNorm = new();
     private readonly double _dropout;
+    private readonly bool _crossAttentionPerOperation;
 
-    public SearchableLayer(string name, IEnumerable<int> ops, int hidden, double dropout, bool decoder) : base(name)
+    public SearchableLayer(string name, IEnumerable<int> ops, int hidden, double dropout, bool decoder, bool crossAttentionPerOperation) : base(name)
     {
         _dropout = dropout;
+        _crossAttentionPerOperation = crossAttentionPerOperation;
         foreach (var op in ops.Distinct().Order())
         {
             _ops.Add(Key(op), LayerOp.Create(op, hidden, dropout, decoder));
-            if (!decoder) continue;
-            var heads = TtsOperations.Heads(op);
-            if (_crossAttention.ContainsKey(HeadsKey(heads))) continue;
-            _crossAttention.Add(HeadsKey(heads), new Attention("cross_attention", hidden, heads, dropout));
-            _crossNorm.Add(HeadsKey(heads), nn.LayerNorm(hidden));
+            if (!decoder || _crossAttention.ContainsKey(CrossKey(op))) continue;
+            _crossAttention.Add(CrossKey(op), new Attention("cross_attention", hidden, TtsOperations.Heads(op), dropout));
+            _crossNorm.Add(CrossKey(op), nn.LayerNorm(hidden));
         }
         RegisterComponents();
     }
@@ -315,22 +319,23 @@ internal sealed class SearchableLayer : nn.Module
     public (Tensor Output, Tensor Attention) Decode(int op, Tensor x, Tensor padding, Tensor memory, Tensor memoryPadding)
     {
         x = Op(op).Forward(x, padding);
-        var key = HeadsKey(TtsOperations.Heads(op));
+        var key = CrossKey(op);
         var (attended, weights) = _crossAttention[key].Forward(_crossNorm[key].call(x), memory, memoryPadding, causal: false);
         return (x + nn.functional.dropout(attended, _dropout, training), weights);
     }
 
     /// <summary>One step of incremental decoding (see <see cref="LayerOp.Step"/>); the attention weights are [B, heads, 1, S].</summary>
-    public (Tensor Output, Tensor Attention) Step(int op, Tensor x, StepCache cache, Tensor memory, Tensor memoryPadding)
+    /// <param name="constraint">[B, heads, S] true where the encoder–decoder attention may not look, or null.</param>
+    public (Tensor Output, Tensor Attention) Step(int op, Tensor x, StepCache cache, Tensor memory, Tensor memoryPadding, Tensor? constraint = null)
     {
         x = Op(op).Step(x, cache);
-        var key = HeadsKey(TtsOperations.Heads(op));
+        var key = CrossKey(op);
         if (cache["memory_keys"] is null)
         {
             var (k, v) = _crossAttention[key].KeysAndValues(memory);
             (cache["memory_keys"], cache["memory_values"]) = (k.contiguous(), v.contiguous());
         }
-        var (attended, weights) = _crossAttention[key].Attend(_crossNorm[key].call(x), cache["memory_keys"]!, cache["memory_values"]!, memoryPadding, causal: false);
+        var (attended, weights) = _crossAttention[key].Attend(_crossNorm[key].call(x), cache["memory_keys"]!, cache["memory_values"]!, memoryPadding, causal: false, constraint);
         return (x + nn.functional.dropout(attended, _dropout, training), weights);
     }
 
@@ -340,5 +345,5 @@ internal sealed class SearchableLayer : nn.Module
 
     private static string Key(int op) => "op" + op;
 
-    private static string HeadsKey(int heads) => "heads" + heads;
+    private string CrossKey(int op) => _crossAttentionPerOperation ? Key(op) : "heads" + TtsOperations.Heads(op);
 }

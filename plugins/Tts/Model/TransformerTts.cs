@@ -20,6 +20,12 @@ public sealed record TtsModelSettings
 
     /// <summary>Frames predicted per decoder step (1 in the paper; more makes CPU runs faster).</summary>
     public int ReductionFactor { get; init; } = 1;
+
+    /// <summary>
+    /// Each decoder operation has its own encoder–decoder attention, as the reference (true for every model built
+    /// now); false, the default for manifests that predate the field, shares one per head count.
+    /// </summary>
+    public bool CrossAttentionPerOperation { get; init; }
 }
 
 /// <summary>What the decoder produced.</summary>
@@ -68,13 +74,13 @@ public sealed class TransformerTts : nn.Module
 
         _embedding = nn.Embedding(settings.Vocabulary, h, padding_idx: 0);
         for (var i = 0; i < settings.EncoderLayers; i++)
-            _encoder.Add(new SearchableLayer($"encoder{i}", OpsAt(i), h, settings.Dropout, decoder: false));
+            _encoder.Add(new SearchableLayer($"encoder{i}", OpsAt(i), h, settings.Dropout, decoder: false, settings.CrossAttentionPerOperation));
         _encoderNorm = nn.LayerNorm(h);
         _prenet1 = nn.Linear(settings.MelBins, settings.PrenetWidth);
         _prenet2 = nn.Linear(settings.PrenetWidth, settings.PrenetWidth);
         _prenetOut = nn.Linear(settings.PrenetWidth, h);
         for (var i = 0; i < settings.DecoderLayers; i++)
-            _decoder.Add(new SearchableLayer($"decoder{i}", OpsAt(settings.EncoderLayers + i), h, settings.Dropout, decoder: true));
+            _decoder.Add(new SearchableLayer($"decoder{i}", OpsAt(settings.EncoderLayers + i), h, settings.Dropout, decoder: true, settings.CrossAttentionPerOperation));
         _decoderNorm = nn.LayerNorm(h);
         _melOut = nn.Linear(h, settings.MelBins * settings.ReductionFactor);
         _stopOut = nn.Linear(h, 1);
@@ -85,6 +91,16 @@ public sealed class TransformerTts : nn.Module
     public TtsModelSettings Settings { get; }
 
     public long ParameterCount => parameters().Sum(p => p.numel());
+
+    /// <summary>
+    /// Whether free-running synthesis that stops on its own (<see cref="Generate"/> with stopEarly) uses the reference
+    /// test script's attention constraint (test.py --attn_constraint, which its run script passes); see
+    /// <see cref="GenerateConstrained"/>. Not saved with the model: an inference setting.
+    /// </summary>
+    public bool AttentionConstraint { get; set; } = true;
+
+    /// <summary>Steps of free decoding before the constrained decode restarts (tasks.py's stage_change_step).</summary>
+    public const int ConstraintProbeSteps = 50;
 
     /// <summary>Encodes tokens [B, S] (0 = padding) into [B, S, H].</summary>
     public Tensor Encode(int[] encoderOps, Tensor tokens, Tensor tokenPadding)
@@ -132,13 +148,19 @@ public sealed class TransformerTts : nn.Module
 
     /// <summary>
     /// Free-running decoding of <paramref name="steps"/> steps: each step feeds the last generated frame back. When
-    /// <paramref name="stopEarly"/>, stops once every item's stop probability passed one half. Returns the mels, the
-    /// stop logits and, per layer, each step's attention row.
+    /// <paramref name="stopEarly"/>, stops once every item's stop probability passed one half, or, with
+    /// <see cref="AttentionConstraint"/>, decodes as <see cref="GenerateConstrained"/>. Returns the mels, the stop
+    /// logits and, per layer, each step's attention row.
     /// Incremental: every decoder layer keeps what it needs of the earlier steps (<see cref="StepCache"/>), so a step
     /// costs the same at the end of a long sentence as at its start, and gives what <see cref="Decode"/> over all the
     /// steps so far gives for its last row (tested). The prenet's dropout mask is drawn once per frame.
     /// </summary>
-    public DecoderOutput Generate(int[] encoderOps, int[] decoderOps, Tensor tokens, Tensor tokenPadding, int steps, bool stopEarly)
+    public DecoderOutput Generate(int[] encoderOps, int[] decoderOps, Tensor tokens, Tensor tokenPadding, int steps, bool stopEarly) =>
+        stopEarly && AttentionConstraint
+            ? GenerateConstrained(encoderOps, decoderOps, tokens, tokenPadding, steps)
+            : GenerateFree(encoderOps, decoderOps, tokens, tokenPadding, steps, stopEarly);
+
+    private DecoderOutput GenerateFree(int[] encoderOps, int[] decoderOps, Tensor tokens, Tensor tokenPadding, int steps, bool stopEarly)
     {
         using var scope = NewDisposeScope();
         using var guard = no_grad();
@@ -155,31 +177,120 @@ public sealed class TransformerTts : nn.Module
             for (var step = 0; step < steps; step++)
             {
                 using var stepScope = NewDisposeScope();
-                var x = Prenet(frame) + Positions(step, 1, frame.device);
-                x = nn.functional.dropout(x, Settings.Dropout, training);
-                for (var l = 0; l < _decoder.Count; l++)
-                {
-                    var (output, weights) = _decoder[l].Step(decoderOps[l], x, caches[l], memory, tokenPadding);
-                    x = output;
-                    rows[l].Add(weights.MoveToOuterDisposeScope());
-                }
-                x = _decoderNorm.call(x);
-                var newFrames = _melOut.call(x).view(b, r, Settings.MelBins);
-                mels.Add(newFrames.MoveToOuterDisposeScope());
-                stops.Add(_stopOut.call(x).squeeze(-1).MoveToOuterDisposeScope());
-                frame = newFrames.narrow(1, r - 1, 1).MoveToOuterDisposeScope();
-                if (stopEarly && stops[^1].sigmoid().gt(0.5).all().item<bool>()) break;
+                var (frames, stop, attention) = Step(decoderOps, frame, step, caches, memory, tokenPadding, null);
+                for (var l = 0; l < rows.Length; l++) rows[l].Add(attention[l].MoveToOuterDisposeScope());
+                mels.Add(frames.MoveToOuterDisposeScope());
+                stops.Add(stop.MoveToOuterDisposeScope());
+                frame = frames.narrow(1, r - 1, 1).MoveToOuterDisposeScope();
+                if (stopEarly && stop.sigmoid().gt(0.5).all().item<bool>()) break;
             }
         }
         finally
         {
             foreach (var cache in caches) cache.Dispose();
         }
-        var result = new DecoderOutput(cat(mels, 1), cat(stops, 1), rows.Select(r => cat(r, 2)).ToList());
-        result.Mel.MoveToOuterDisposeScope();
-        result.StopLogits.MoveToOuterDisposeScope();
-        foreach (var a in result.Attention) a.MoveToOuterDisposeScope();
-        return result;
+        return Escape(new DecoderOutput(cat(mels, 1), cat(stops, 1), rows.Select(x => cat(x, 2)).ToList()));
+    }
+
+    /// <summary>
+    /// The reference's constrained synthesis (tasks.py infer_batch with --attn_constraint). A first pass decodes
+    /// freely for <see cref="ConstraintProbeSteps"/> steps and marks, per decoder layer, the heads whose attention is
+    /// sharp (the mean over sentences and steps of each row's largest weight above 0.6). Decoding then restarts, and
+    /// those heads may only look at the window [p − 1, p + 3] around a position p that starts at the first phoneme
+    /// and moves one phoneme on when the marked heads' mean weight at p over the last three steps falls below 0.7
+    /// while their latest row peaks beyond p. A sentence ends only when its stop token fires with p within five
+    /// tokens of its end, which is what the returned stop logits say (negative before, positive from then on).
+    /// As in the reference the window for a step comes from p before the previous step moved it. When no head is
+    /// sharp (where the reference divides by zero and runs to the step limit) the decoding is the unconstrained one.
+    /// </summary>
+    private DecoderOutput GenerateConstrained(int[] encoderOps, int[] decoderOps, Tensor tokens, Tensor tokenPadding, int steps)
+    {
+        using var scope = NewDisposeScope();
+        using var guard = no_grad();
+        const double sharp = 0.6, stay = 0.7;
+        const int window = 4, tailTokens = 5, recentSteps = 3;
+        Tensor[] marked;
+        using (var probe = GenerateFree(encoderOps, decoderOps, tokens, tokenPadding, Math.Min(ConstraintProbeSteps, steps), stopEarly: false))
+            marked = probe.Attention.Select(a => a.max(-1).values.mean([0, 2]).gt(sharp)).ToArray();  // [heads] per layer
+        var markedCount = marked.Sum(m => m.sum().item<long>());
+        if (markedCount == 0) return Escape(GenerateFree(encoderOps, decoderOps, tokens, tokenPadding, steps, stopEarly: true));
+
+        var memory = Encode(encoderOps, tokens, tokenPadding);
+        var (b, sources) = (tokens.shape[0], tokens.shape[1]);
+        var r = Settings.ReductionFactor;
+        var device = tokens.device;
+        var lengths = tokenPadding.logical_not().sum(1);                  // tokens with the end-of-sentence one, as tasks.py
+        var columns = arange(sources, device: device).unsqueeze(0);       // [1, S]
+        var weights = marked.Select(m => m.to(ScalarType.Float32).view(1, -1, 1)).ToArray();
+        var position = zeros(b, ScalarType.Int64, device);
+        var ended = zeros(b, ScalarType.Bool, device);
+        var frame = zeros(b, 1, Settings.MelBins, device: device);
+        var masks = Masks(position);
+        var recent = new Queue<Tensor>();
+        var mels = new List<Tensor>();
+        var stops = new List<Tensor>();
+        var rows = Enumerable.Range(0, _decoder.Count).Select(_ => new List<Tensor>()).ToArray();
+        var caches = _decoder.Select(_ => new StepCache()).ToArray();
+        try
+        {
+            for (var step = 0; step < steps; step++)
+            {
+                using var stepScope = NewDisposeScope();
+                var (frames, stop, attention) = Step(decoderOps, frame, step, caches, memory, tokenPadding, masks);
+                var logit = stop.select(1, 0);
+                ended = ended.logical_or(position.ge(lengths - tailTokens).logical_and(logit.sigmoid().gt(0.5))).MoveToOuterDisposeScope();
+                stops.Add(where(ended, logit.clamp_min(0.01), logit.clamp_max(-0.01)).unsqueeze(1).MoveToOuterDisposeScope());
+                for (var l = 0; l < rows.Length; l++) rows[l].Add(attention[l].MoveToOuterDisposeScope());
+                mels.Add(frames.MoveToOuterDisposeScope());
+                frame = frames.narrow(1, r - 1, 1).MoveToOuterDisposeScope();
+                masks = Masks(position).Select(m => m.MoveToOuterDisposeScope()).ToArray();
+
+                // The marked heads of every layer, averaged: [B, S].
+                var focus = attention.Select((a, l) => (a.select(2, 0) * weights[l]).sum(1)).Aggregate((x, y) => x + y) / markedCount;
+                recent.Enqueue(focus.MoveToOuterDisposeScope());
+                if (recent.Count > recentSteps) recent.Dequeue();
+                if (step + 1 > 3)
+                {
+                    var held = stack(recent.ToArray()).mean([0]).gather(1, position.unsqueeze(1)).squeeze(1);
+                    var moveOn = held.lt(stay).logical_and(focus.argmax(1).gt(position));
+                    position = (position + moveOn.to(ScalarType.Int64)).MoveToOuterDisposeScope();
+                }
+                if (ended.all().item<bool>()) break;
+            }
+        }
+        finally
+        {
+            foreach (var cache in caches) cache.Dispose();
+        }
+        return Escape(new DecoderOutput(cat(mels, 1), cat(stops, 1), rows.Select(x => cat(x, 2)).ToList()));
+
+        // [B, heads, S] per layer: true outside the window, on the marked heads only.
+        Tensor[] Masks(Tensor at)
+        {
+            var outside = columns.lt((at - 1).clamp_min(0).unsqueeze(1)).logical_or(columns.ge((at + window).unsqueeze(1)));
+            return marked.Select(m => outside.unsqueeze(1).logical_and(m.view(1, -1, 1))).ToArray();
+        }
+    }
+
+    /// <summary>One decoder step from the previous frame [B, 1, mels]: new frames [B, r, mels], stop logit [B, 1], each layer's attention [B, heads, 1, S].</summary>
+    private (Tensor Frames, Tensor Stop, Tensor[] Attention) Step(int[] decoderOps, Tensor frame, int step, StepCache[] caches, Tensor memory,
+        Tensor memoryPadding, Tensor[]? constraints)
+    {
+        var x = Prenet(frame) + Positions(step, 1, frame.device);
+        x = nn.functional.dropout(x, Settings.Dropout, training);
+        var attention = new Tensor[_decoder.Count];
+        for (var l = 0; l < _decoder.Count; l++)
+            (x, attention[l]) = _decoder[l].Step(decoderOps[l], x, caches[l], memory, memoryPadding, constraints?[l]);
+        x = _decoderNorm.call(x);
+        return (_melOut.call(x).view(frame.shape[0], Settings.ReductionFactor, Settings.MelBins), _stopOut.call(x).squeeze(-1), attention);
+    }
+
+    private static DecoderOutput Escape(DecoderOutput output)
+    {
+        output.Mel.MoveToOuterDisposeScope();
+        output.StopLogits.MoveToOuterDisposeScope();
+        foreach (var a in output.Attention) a.MoveToOuterDisposeScope();
+        return output;
     }
 
     // The prenet's dropout stays on at inference, as in Tacotron and SemiNAS.

@@ -20,11 +20,18 @@ public sealed record TtsModelManifest
 
     /// <summary>Mean mel frames per input token in the training data: bounds free-running decoding of text without audio.</summary>
     public double FramesPerToken { get; init; }
+
+    /// <summary>The step whose weights <c>best.bin</c> holds: the lowest validation loss of the checkpoints (0: none yet).</summary>
+    public int BestStep { get; init; }
+
+    /// <summary>That validation loss (mel MSE + stop BCE, teacher-forced), or null before the first checkpoint.</summary>
+    public double? BestValidLoss { get; init; }
 }
 
 /// <summary>
-/// A model folder: <c>model.json</c> (the manifest), <c>model.bin</c> (weights) and, while training,
-/// <c>optimizer.bin</c>. Written through temporary files and renames, so a killed process leaves the previous
+/// A model folder: <c>model.json</c> (the manifest), <c>model.bin</c> (the latest weights, where training resumes),
+/// <c>best.bin</c> (the weights of the checkpoint with the lowest validation loss, which evaluation reads) and, while
+/// training, <c>optimizer.bin</c>. Written through temporary files and renames, so a killed process leaves the previous
 /// checkpoint whole.
 /// </summary>
 public static class TtsModelFile
@@ -32,6 +39,7 @@ public static class TtsModelFile
     public const string ManifestFile = "model.json";
     public const string WeightsFile = "model.bin";
     public const string OptimizerFile = "optimizer.bin";
+    public const string BestWeightsFile = "best.bin";
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 
@@ -65,13 +73,31 @@ public static class TtsModelFile
         }
     }
 
-    /// <summary>Rebuilds the model of a folder on <paramref name="device"/>.</summary>
-    public static (TransformerTts Model, TtsModelManifest Manifest) Load(string directory, Device device)
+    /// <summary>
+    /// Rebuilds the model of a folder on <paramref name="device"/>: with the best weights by validation loss when the
+    /// folder has them (a folder from before they were kept has only the latest), or the latest when
+    /// <paramref name="latest"/> (to resume training).
+    /// </summary>
+    public static (TransformerTts Model, TtsModelManifest Manifest) Load(string directory, Device device, bool latest = false)
     {
         var manifest = ReadManifest(directory);
         var model = new TransformerTts(manifest.Settings, manifest.Architecture);
-        model.load(Path.Combine(directory, WeightsFile));
+        model.load(Path.Combine(directory, !latest && HasBest(directory) ? BestWeightsFile : WeightsFile));
         model.to(device);
         return (model, manifest);
     }
+
+    public static bool HasBest(string directory) => File.Exists(Path.Combine(directory, BestWeightsFile));
+
+    /// <summary>Saves <paramref name="model"/>'s weights as the best so far (the manifest written next records its step).</summary>
+    public static void SaveBest(string directory, TransformerTts model)
+    {
+        Directory.CreateDirectory(directory);
+        var best = Path.Combine(directory, BestWeightsFile);
+        model.save(best + ".tmp");
+        File.Move(best + ".tmp", best, overwrite: true);
+    }
+
+    /// <summary>Loads the best weights into a model of the same architecture (on its own device).</summary>
+    public static void LoadBestInto(string directory, TransformerTts model) => model.load(Path.Combine(directory, BestWeightsFile));
 }

@@ -85,6 +85,11 @@ public sealed class ExperimentRunner(ExperimentPlan plan, ExperimentStore store,
             return new RunResult(RunOutcome.AlreadyFinished, experiment, Ordered(trials));
         }
 
+        // Inputs are checked before the first proposal: a missing or broken data set then stops the search here
+        // (non-zero exit, experiment left unfinished, the same command resumes once it is fixed) instead of
+        // failing every trial, spending the budget and marking the experiment finished.
+        if (plan.Task is IStartupCheck startup) startup.CheckInputs(Console.Error);
+
         var history = new SearchHistory(trials.Values.OrderBy(t => t.Number).Select(ToView));
         var strategy = plan.Strategy.Create(plan.StrategyOptions, new StrategyContext
         {
