@@ -280,6 +280,17 @@ public sealed class ExperimentStore : IDisposable
         }
     }
 
+    /// <summary>Gives an experiment another budget; a larger one reopens a finished experiment.</summary>
+    public void SetBudget(long experimentId, int budget)
+    {
+        lock (_lock)
+        {
+            using var command = Command("UPDATE experiments SET budget = $budget, finished_at = NULL WHERE id = $id;",
+                ("$budget", budget), ("$id", experimentId));
+            command.ExecuteNonQuery();
+        }
+    }
+
     public void MarkFinished(long experimentId)
     {
         lock (_lock)

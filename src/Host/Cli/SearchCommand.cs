@@ -14,6 +14,10 @@ internal static class SearchCommand
         var storage = new Option<string?>("--storage") { Description = "Store file; overrides storage.path." };
         var seed = new Option<int?>("--seed") { Description = "Overrides seed (a different seed is a different experiment)." };
         var workers = new Option<int?>("--workers") { Description = "Overrides execution.workers." };
+        var budget = new Option<int?>("--budget")
+        {
+            Description = "A new budget for the experiment in the store: more trials for a finished or running search, which goes on from its saved strategy state. The file's search.budget still sets the first run's.",
+        };
         var fork = new Option<bool>("--fork")
         {
             Description = "When the store holds this experiment with another configuration, start a new experiment beside it instead of refusing.",
@@ -21,7 +25,7 @@ internal static class SearchCommand
         var plugins = CommonOptions.PluginPaths();
         var command = new Command("search", "Runs (or resumes) the search an experiment file describes.")
         {
-            config, storage, seed, workers, fork, plugins,
+            config, storage, seed, workers, budget, fork, plugins,
         };
         command.SetAction((result, cancellationToken) => CommonOptions.Guard(async () =>
         {
@@ -40,7 +44,8 @@ internal static class SearchCommand
                 execution.Workers,
                 DeviceResolver.Resolve(execution.Device),
                 execution.TrialTimeoutSeconds is { } t ? TimeSpan.FromSeconds(t) : null,
-                result.GetValue(fork));
+                result.GetValue(fork),
+                result.GetValue(budget) is { } b ? (b >= 1 ? b : throw new FormatException("--budget must be at least 1.")) : null);
 
             using var store = ExperimentStore.Open(plan.StorePath);
             var progress = new ConsoleProgress(Console.Out, !Console.IsOutputRedirected, plan.Task.Objective);

@@ -15,6 +15,7 @@ public static class SemiNasCommandLine
         root.Subcommands.Add(ValidateCommand.Create());
         root.Subcommands.Add(SearchCommand.Create());
         root.Subcommands.Add(StatusCommand.Create());
+        root.Subcommands.Add(ExperimentsCommand.Create());
         root.Subcommands.Add(ExportCommand.Create());
         root.Subcommands.Add(DescribeCommand.Create());
         root.Subcommands.Add(PlotCommand.Create());

@@ -8,7 +8,9 @@ using SemiNas.Storage;
 namespace SemiNas.Host.Experiments;
 
 /// <summary>How a search runs on this machine; none of it changes the experiment's results.</summary>
-public sealed record RunSettings(int Workers, string Device, TimeSpan? TrialTimeout, bool Fork = false);
+/// <param name="Budget">A new budget for the experiment (seminas search --budget): a larger one extends a finished
+/// search with the strategy's saved state, so its first trials are those of the shorter run.</param>
+public sealed record RunSettings(int Workers, string Device, TimeSpan? TrialTimeout, bool Fork = false, int? Budget = null);
 
 public enum RunOutcome
 {
@@ -37,6 +39,7 @@ public sealed class ExperimentRunner(ExperimentPlan plan, ExperimentStore store,
         store.AcquireOwnership(experiment.Id, StaleAfter);
         try
         {
+            if (settings.Budget is { } budget && budget != experiment.Budget) experiment = ChangeBudget(experiment, budget);
             return await RunOwnedAsync(experiment, cancellationToken);
         }
         finally
@@ -44,6 +47,15 @@ public sealed class ExperimentRunner(ExperimentPlan plan, ExperimentStore store,
             store.RequeueUnfinished(experiment.Id);
             store.ReleaseOwnership(experiment.Id);
         }
+    }
+
+    private ExperimentRecord ChangeBudget(ExperimentRecord experiment, int budget)
+    {
+        var finished = store.LoadTrials(experiment.Id).Count(t => t.IsFinished);
+        if (budget < finished)
+            throw new StoreException($"{store.Path}: experiment '{experiment.Name}' has {finished} finished trials already; --budget {budget} cannot take them back.");
+        store.SetBudget(experiment.Id, budget);
+        return store.FindExperiment(experiment.Name)!;
     }
 
     /// <summary>Finds the experiment in the store, creating it on first run; refuses a changed configuration.</summary>

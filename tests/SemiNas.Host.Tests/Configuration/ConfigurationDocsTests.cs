@@ -33,6 +33,23 @@ public sealed class ConfigurationDocsTests
     }
 
     [Fact]
+    public void Every_strategy_and_each_of_its_options_is_documented_in_its_own_section()
+    {
+        var docs = Docs().ReplaceLineEndings("\n");
+        foreach (var strategy in SemiNas.Controller.StrategyRegistry.All)
+        {
+            var heading = $"#### `{strategy.Name}`\n";
+            var start = docs.IndexOf(heading, StringComparison.Ordinal);
+            Assert.True(start >= 0, $"docs/configuration.md has no section {heading.Trim()}");
+            var end = docs.IndexOf("\n#", start + heading.Length, StringComparison.Ordinal);
+            var section = docs[start..(end < 0 ? docs.Length : end)];
+            var missing = OptionsDocumentation.Describe(strategy.OptionsType).Select(o => o.KeyPath)
+                .Where(key => !section.Contains($"`{key}`", StringComparison.Ordinal)).ToList();
+            Assert.True(missing.Count == 0, $"the `{strategy.Name}` section does not mention: {string.Join(", ", missing)}");
+        }
+    }
+
+    [Fact]
     public void The_complete_example_in_the_docs_loads()
     {
         var docs = Docs();
