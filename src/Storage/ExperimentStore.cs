@@ -12,7 +12,7 @@ namespace SemiNas.Storage;
 /// unique (experiment, canonical key) index makes it impossible to record the same architecture twice.
 /// Thread-safe: all access goes through one connection under a lock.
 /// </summary>
-public sealed class ExperimentStore : IDisposable
+public sealed class ExperimentStore : IExperimentStore
 {
     public const int SchemaVersion = 2;
 
@@ -32,6 +32,11 @@ public sealed class ExperimentStore : IDisposable
     }
 
     public string Path { get; }
+
+    public string Location => Path;
+
+    /// <summary>The store's folder: each experiment's trial folders sit beside the file.</summary>
+    public string ArtifactDirectory => System.IO.Path.GetDirectoryName(Path)!;
 
     /// <summary>Opens the store, creating the file and its schema when missing.</summary>
     /// <param name="mustExist">When true, a missing file is an error instead of a new store.</param>
@@ -221,7 +226,14 @@ public sealed class ExperimentStore : IDisposable
                 ("$goal", experiment.Objective.Goal.ToString()), ("$text", experiment.ConfigText),
                 ("$json", experiment.ConfigJson), ("$path", experiment.ConfigPath), ("$fingerprint", experiment.Fingerprint),
                 ("$parent", experiment.ParentId), ("$now", Now()));
-            return ReadAll(command, ReadExperiment).Single();
+            try
+            {
+                return ReadAll(command, ReadExperiment).Single();
+            }
+            catch (SqliteException e) when (e.SqliteErrorCode == 19) // SQLITE_CONSTRAINT: the unique name
+            {
+                throw new StoreException($"{Path} already holds an experiment named '{experiment.Name}'.", e);
+            }
         }
     }
 

@@ -90,18 +90,18 @@ internal static class CommonOptions
     public static int Guard(Func<int> body) => Guard(() => Task.FromResult(body())).GetAwaiter().GetResult();
 
     /// <summary>Names every store row that could not be read (the readable ones were used as usual).</summary>
-    public static void WarnDamagedRows(ExperimentStore store)
+    public static void WarnDamagedRows(IExperimentStore store)
     {
         foreach (var damage in store.DamagedRows) Console.Error.WriteLine($"warning: {damage}");
     }
 
     /// <summary>Picks the experiment a store command is about.</summary>
-    public static ExperimentRecord PickExperiment(ExperimentStore store, string? name)
+    public static ExperimentRecord PickExperiment(IExperimentStore store, string? name)
     {
         var experiments = store.ListExperiments();
         if (name is not null)
             return experiments.FirstOrDefault(e => e.Name == name)
-                ?? throw new KeyNotFoundException($"{store.Path} has no experiment '{name}'; it has: {string.Join(", ", experiments.Select(e => e.Name))}.");
-        return experiments.LastOrDefault() ?? throw new KeyNotFoundException($"{store.Path} holds no experiment yet.");
+                ?? throw new KeyNotFoundException($"{store.Location} has no experiment '{name}'; it has: {string.Join(", ", experiments.Select(e => e.Name))}.");
+        return experiments.LastOrDefault() ?? throw new KeyNotFoundException($"{store.Location} holds no experiment yet.");
     }
 }

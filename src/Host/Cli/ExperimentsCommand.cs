@@ -18,7 +18,7 @@ internal static class ExperimentsCommand
         };
         command.SetAction(result => CommonOptions.Guard(() =>
         {
-            using var store = ExperimentStore.OpenReadOnly(result.GetValue(storeArgument)!);
+            using var store = ExperimentStores.OpenReadOnly(result.GetValue(storeArgument)!);
             var rows = store.ListExperiments().Select(e =>
             {
                 var summary = TrialSummary.Of(store.LoadTrials(e.Id), e.Objective);
@@ -44,7 +44,7 @@ internal static class ExperimentsCommand
             }
             if (rows.Count == 0)
             {
-                Console.WriteLine($"{store.Path} holds no experiment yet.");
+                Console.WriteLine($"{store.Location} holds no experiment yet.");
                 return CommonOptions.ExitOk;
             }
             foreach (var (e, s) in rows)

@@ -17,7 +17,7 @@ internal static class PlotCommand
         };
         command.SetAction(result => CommonOptions.Guard(() =>
         {
-            using var store = ExperimentStore.OpenReadOnly(result.GetValue(storeArgument)!);
+            using var store = ExperimentStores.OpenReadOnly(result.GetValue(storeArgument)!);
             var experiment = CommonOptions.PickExperiment(store, result.GetValue(experimentOption));
             var path = result.GetValue(output)!;
             ProgressPlot.Save(path, experiment, store.LoadTrials(experiment.Id));

@@ -11,7 +11,7 @@ internal static class SearchCommand
     public static Command Create()
     {
         var config = CommonOptions.Config();
-        var storage = new Option<string?>("--storage") { Description = "Store file; overrides storage.path." };
+        var storage = new Option<string?>("--storage") { Description = "Store: a file path or sqlite:PATH; overrides storage.url." };
         var seed = new Option<int?>("--seed") { Description = "Overrides seed (a different seed is a different experiment)." };
         var workers = new Option<int?>("--workers") { Description = "Overrides execution.workers." };
         var budget = new Option<int?>("--budget")
@@ -47,10 +47,10 @@ internal static class SearchCommand
                 result.GetValue(fork),
                 result.GetValue(budget) is { } b ? (b >= 1 ? b : throw new FormatException("--budget must be at least 1.")) : null);
 
-            using var store = ExperimentStore.Open(plan.StorePath);
+            using var store = ExperimentStores.Open(plan.StorePath);
             var progress = new ConsoleProgress(Console.Out, !Console.IsOutputRedirected, plan.Task.Objective);
             var run = await new ExperimentRunner(plan, store, settings, progress).RunAsync(cancellationToken);
-            PrintResult(run, plan, store.Path);
+            PrintResult(run, plan, store.Location);
             return run.Outcome == RunOutcome.Interrupted ? CommonOptions.ExitInterrupted : CommonOptions.ExitOk;
         }));
         return command;

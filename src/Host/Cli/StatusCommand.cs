@@ -18,7 +18,7 @@ internal static class StatusCommand
         };
         command.SetAction(result => CommonOptions.Guard(() =>
         {
-            using var store = ExperimentStore.OpenReadOnly(result.GetValue(storeArgument)!);
+            using var store = ExperimentStores.OpenReadOnly(result.GetValue(storeArgument)!);
             var experiment = CommonOptions.PickExperiment(store, result.GetValue(experimentOption));
             var trials = store.LoadTrials(experiment.Id);
             CommonOptions.WarnDamagedRows(store);

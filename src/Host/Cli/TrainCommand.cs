@@ -41,20 +41,20 @@ internal static class TrainCommand
         var command = new Command(name, description) { storeArgument, experimentOption, trialOption, archOption, configOption, outputOption, json, plugins };
         command.SetAction((result, cancellationToken) => CommonOptions.Guard(async () =>
         {
-            using var store = ExperimentStore.OpenReadOnly(result.GetValue(storeArgument)!);
+            using var store = ExperimentStores.OpenReadOnly(result.GetValue(storeArgument)!);
             var experiment = CommonOptions.PickExperiment(store, result.GetValue(experimentOption));
             var loaded = result.GetValue(configOption) is { } configPath ? ConfigLoader.Load(configPath) : StoredConfig(experiment);
             if (loaded.Config.Task.Plugin != experiment.Plugin)
                 throw ConfigErrors.At(loaded, "task.plugin", $"the experiment was searched with plugin '{experiment.Plugin}', not '{loaded.Config.Task.Plugin}'.");
 
             var catalog = CommonOptions.LoadPlugins(result.GetValue(plugins) ?? [], loaded);
-            using var plan = ExperimentPlan.Create(loaded, catalog, store.Path);
+            using var plan = ExperimentPlan.Create(loaded, catalog, store.Location);
             if (plan.Task is not ITrainableTask trainable)
                 throw new InvalidOperationException($"plugin '{experiment.Plugin}' cannot train a final model (its task does not implement ITrainableTask).");
             var target = PickTarget(store, experiment, plan.Task.Space, result.GetValue(trialOption), result.GetValue(archOption));
             if (plan.Config.Execution.Threads is { } threads) TorchSharp.torch.set_num_threads(threads);
 
-            var output = Path.GetFullPath(result.GetValue(outputOption) ?? Path.Combine(Path.GetDirectoryName(store.Path)!,
+            var output = Path.GetFullPath(result.GetValue(outputOption) ?? Path.Combine(store.ArtifactDirectory,
                 $"{experiment.Name}.final", target.Folder));
             Directory.CreateDirectory(output);
             var context = new TrainingContext
@@ -97,7 +97,7 @@ internal static class TrainCommand
     /// <summary>What to train: a trial's architecture, or one given on the command line (no trial).</summary>
     private sealed record Target(Architecture Architecture, int? Trial, string Label, string Folder);
 
-    private static Target PickTarget(ExperimentStore store, ExperimentRecord experiment, ISearchSpace space, string? trial, string? arch)
+    private static Target PickTarget(IExperimentStore store, ExperimentRecord experiment, ISearchSpace space, string? trial, string? arch)
     {
         if (arch is null)
         {
@@ -112,7 +112,7 @@ internal static class TrainCommand
         return new Target(architecture, null, "architecture", "arch-" + string.Join('-', architecture.Tokens));
     }
 
-    private static TrialRecord PickTrial(ExperimentStore store, ExperimentRecord experiment, string which)
+    private static TrialRecord PickTrial(IExperimentStore store, ExperimentRecord experiment, string which)
     {
         var trials = store.LoadTrials(experiment.Id);
         if (which == "best")

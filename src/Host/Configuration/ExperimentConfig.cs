@@ -93,8 +93,17 @@ public sealed class ExecutionConfig
     public double? TrialTimeoutSeconds { get; set; }
 }
 
-public sealed class StorageConfig
+public sealed class StorageConfig : IValidatableObject
 {
-    [Description("SQLite file of the experiment, relative to the working directory. Default: experiments/<name>.sqlite.")]
+    [Description("Where the experiment is stored: a file path or sqlite:PATH (an SQLite file), relative to the working directory. Default: experiments/<name>.sqlite.")]
+    public string? Url { get; set; }
+
+    [Description("The SQLite file of the experiment, relative to the working directory: the same as url with a plain path (kept for files written before url existed).")]
     public string? Path { get; set; }
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (Url is not null && Path is not null)
+            yield return new ValidationResult("give url or path, not both (path is the older spelling of a file url).", [nameof(Url)]);
+    }
 }

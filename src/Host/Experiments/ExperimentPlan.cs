@@ -100,7 +100,7 @@ public sealed class ExperimentPlan : IDisposable
         try
         {
             CheckMetrics(source, task);
-            var storePath = storePathOverride ?? config.Storage.Path ?? Path.Combine("experiments", $"{config.Name}.sqlite");
+            var storePath = storePathOverride ?? config.Storage.Url ?? config.Storage.Path ?? Path.Combine("experiments", $"{config.Name}.sqlite");
             return new ExperimentPlan(source, plugin, taskOptions, task, strategy, strategyOptions, storePath);
         }
         catch

@@ -28,7 +28,7 @@ public sealed record RunResult(RunOutcome Outcome, ExperimentRecord Experiment, 
 /// Runs one experiment against its store: resumes what is there, asks the strategy for proposals, evaluates
 /// up to <see cref="RunSettings.Workers"/> trials at once, and records every result as soon as it exists.
 /// </summary>
-public sealed class ExperimentRunner(ExperimentPlan plan, ExperimentStore store, RunSettings settings, ISearchObserver observer)
+public sealed class ExperimentRunner(ExperimentPlan plan, IExperimentStore store, RunSettings settings, ISearchObserver observer)
 {
     private static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan StaleAfter = TimeSpan.FromSeconds(30);
@@ -53,7 +53,7 @@ public sealed class ExperimentRunner(ExperimentPlan plan, ExperimentStore store,
     {
         var finished = store.LoadTrials(experiment.Id).Count(t => t.IsFinished);
         if (budget < finished)
-            throw new StoreException($"{store.Path}: experiment '{experiment.Name}' has {finished} finished trials already; --budget {budget} cannot take them back.");
+            throw new StoreException($"{store.Location}: experiment '{experiment.Name}' has {finished} finished trials already; --budget {budget} cannot take them back.");
         store.SetBudget(experiment.Id, budget);
         return store.FindExperiment(experiment.Name)!;
     }
@@ -76,7 +76,7 @@ public sealed class ExperimentRunner(ExperimentPlan plan, ExperimentStore store,
 
         var changes = ExperimentPlan.Differences(existing.ConfigJson, plan.ConfigJson);
         throw new StoreException(
-            $"{store.Path} already holds experiment '{name}' with a different configuration:\n  " +
+            $"{store.Location} already holds experiment '{name}' with a different configuration:\n  " +
             string.Join("\n  ", changes) +
             "\nRun with --fork to start a new experiment beside it in the same store, or choose another store with --storage.");
     }
@@ -121,7 +121,7 @@ public sealed class ExperimentRunner(ExperimentPlan plan, ExperimentStore store,
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 throw new StoreException(
-                    $"{store.Path}: table strategy_snapshots, experiment '{experiment.Name}': the saved state of strategy " +
+                    $"{store.Location}: table strategy_snapshots, experiment '{experiment.Name}': the saved state of strategy " +
                     $"'{plan.Strategy.Name}' cannot be read ({e.GetType().Name}: {e.Message}). The trials are intact: " +
                     "`seminas export` still reads them, and --fork starts a new experiment beside this one.", e);
             }
@@ -247,7 +247,7 @@ public sealed class ExperimentRunner(ExperimentPlan plan, ExperimentStore store,
             TrialId = trial.Id,
             Device = settings.Device,
             Seed = unchecked(plan.Config.Seed * 1_000_003 + trial.Number),
-            WorkingDirectory = Path.Combine(Path.GetDirectoryName(store.Path)!, $"{plan.Config.Name}.trials", trial.Number.ToString(CultureInfo.InvariantCulture)),
+            WorkingDirectory = Path.Combine(store.ArtifactDirectory, $"{plan.Config.Name}.trials", trial.Number.ToString(CultureInfo.InvariantCulture)),
             Progress = new Progress<EvaluationProgress>(p => observer.TrialProgress(trial, p)),
         };
         try

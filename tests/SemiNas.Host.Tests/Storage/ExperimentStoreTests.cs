@@ -13,62 +13,6 @@ public class ExperimentStoreTests
         new(Architecture.Parse(tokens), key, "d", new Dictionary<string, double> { ["flops"] = 1e6 });
 
     [Fact]
-    public void Trials_keep_their_state_metrics_and_order_across_reopening()
-    {
-        using var folder = new TempFolder();
-        var path = folder.File("s.sqlite");
-        long id;
-        using (var store = ExperimentStore.Open(path))
-        {
-            id = store.CreateExperiment(Experiment()).Id;
-            var added = store.AddTrials(id, [Trial("1 2", "a"), Trial("2 1", "b")], [7, 7]);
-            store.MarkRunning(added[0].Id);
-            store.MarkComplete(added[0].Id, new Dictionary<string, double> { ["acc"] = 91.5, ["test"] = 93 }, 91.5, feasible: true);
-            store.MarkRunning(added[1].Id);
-            store.MarkFailed(added[1].Id, "boom");
-        }
-        using (var store = ExperimentStore.Open(path, mustExist: true))
-        {
-            var trials = store.LoadTrials(id);
-            Assert.Equal([1, 2], trials.Select(t => t.Number));
-            Assert.Equal(TrialState.Complete, trials[0].State);
-            Assert.Equal(91.5, trials[0].Objective);
-            Assert.Equal(93, trials[0].Metrics["test"]);
-            Assert.Equal(1e6, trials[0].CheapMetrics["flops"]);
-            Assert.Equal(TrialState.Failed, trials[1].State);
-            Assert.Equal("boom", trials[1].Error);
-            Assert.Equal([7, 7], store.LoadStrategyState(id));
-        }
-    }
-
-    [Fact]
-    public void The_same_canonical_key_cannot_be_recorded_twice()
-    {
-        using var folder = new TempFolder();
-        using var store = ExperimentStore.Open(folder.File("s.sqlite"));
-        var id = store.CreateExperiment(Experiment()).Id;
-        store.AddTrials(id, [Trial("1 2", "same")], []);
-        var error = Assert.Throws<StoreException>(() => store.AddTrials(id, [Trial("2 1", "same")], []));
-        Assert.Contains("already a trial", error.Message);
-        Assert.Single(store.LoadTrials(id));
-    }
-
-    [Fact]
-    public void Interrupted_trials_go_back_to_waiting()
-    {
-        using var folder = new TempFolder();
-        using var store = ExperimentStore.Open(folder.File("s.sqlite"));
-        var id = store.CreateExperiment(Experiment()).Id;
-        var trial = store.AddTrials(id, [Trial("1", "a")], [])[0];
-        store.MarkRunning(trial.Id);
-        Assert.Equal(1, store.RequeueUnfinished(id));
-        var again = store.LoadTrial(trial.Id);
-        Assert.Equal(TrialState.Waiting, again.State);
-        store.MarkRunning(trial.Id);
-        Assert.Equal(2, store.LoadTrial(trial.Id).Attempts);
-    }
-
-    [Fact]
     public void A_store_from_a_newer_schema_is_refused_with_a_clear_message()
     {
         using var folder = new TempFolder();

@@ -1,0 +1,87 @@
+namespace SemiNas.Storage;
+
+/// <summary>
+/// Where experiments, their trials and their strategies' saved state are kept. Every change is atomic: new trials are
+/// recorded together with the strategy state that proposed them, each result on its own, and no canonical key is ever
+/// recorded twice for one experiment. <see cref="ExperimentStore"/> (SQLite) is the first implementation; any other
+/// must pass the same conformance tests (tests/SemiNas.Host.Tests/Storage/StoreConformanceTests.cs).
+/// </summary>
+public interface IExperimentStore : IDisposable
+{
+    /// <summary>Where the store is, as users name it (a file path or a URL without its password): for messages.</summary>
+    string Location { get; }
+
+    /// <summary>The folder for files that belong to the store's experiments (trial checkpoints, final models).</summary>
+    string ArtifactDirectory { get; }
+
+    IReadOnlyList<ExperimentRecord> ListExperiments();
+
+    ExperimentRecord? FindExperiment(string name);
+
+    ExperimentRecord CreateExperiment(NewExperiment experiment);
+
+    /// <summary>Claims the experiment for this process; refuses while another live process holds it.</summary>
+    void AcquireOwnership(long experimentId, TimeSpan staleAfter);
+
+    void ReleaseOwnership(long experimentId);
+
+    /// <summary>Tells other processes that the owner is alive.</summary>
+    void Heartbeat(long experimentId);
+
+    /// <summary>Gives an experiment another budget; a larger one reopens a finished experiment.</summary>
+    void SetBudget(long experimentId, int budget);
+
+    void MarkFinished(long experimentId);
+
+    /// <summary>Every readable trial, by number; damaged ones are left out and described in <see cref="DamagedRows"/>.</summary>
+    IReadOnlyList<TrialRecord> LoadTrials(long experimentId);
+
+    /// <summary>What could not be read so far, each naming the store, the table, the trial and the field.</summary>
+    IReadOnlyCollection<string> DamagedRows { get; }
+
+    TrialRecord LoadTrial(long trialId);
+
+    /// <summary>Records new WAITING trials and the strategy state that proposed them, in one atomic step.</summary>
+    IReadOnlyList<TrialRecord> AddTrials(long experimentId, IReadOnlyList<NewTrial> trials, byte[] strategyState);
+
+    byte[]? LoadStrategyState(long experimentId);
+
+    void MarkRunning(long trialId);
+
+    void MarkComplete(long trialId, IReadOnlyDictionary<string, double> metrics, double objective, bool feasible);
+
+    void MarkFailed(long trialId, string error, IReadOnlyDictionary<string, double>? metrics = null);
+
+    /// <summary>Puts the experiment's RUNNING trials back to WAITING (after an interruption); returns how many.</summary>
+    int RequeueUnfinished(long experimentId);
+}
+
+/// <summary>Opens a store from what users write in <c>--storage</c> or <c>storage.url</c>.</summary>
+public static class ExperimentStores
+{
+    /// <summary>
+    /// <c>sqlite:PATH</c> or a plain path is an SQLite file. Other schemes are refused with the list of those this
+    /// build supports.
+    /// </summary>
+    public static IExperimentStore Open(string location, bool mustExist = false) =>
+        ExperimentStore.Open(SqlitePath(location), mustExist);
+
+    /// <summary>Opens an existing store for reading only (status, export, reports); never writes to it.</summary>
+    public static IExperimentStore OpenReadOnly(string location) => ExperimentStore.OpenReadOnly(SqlitePath(location));
+
+    /// <summary>The SQLite file a location names; throws for a location of another kind.</summary>
+    public static string SqlitePath(string location)
+    {
+        if (location.StartsWith("sqlite:", StringComparison.OrdinalIgnoreCase))
+        {
+            var path = location["sqlite:".Length..];
+            // sqlite:///abs/path and sqlite://rel as well as sqlite:path, the forms other tools write.
+            if (path.StartsWith("//", StringComparison.Ordinal)) path = path[2..];
+            return path.Length > 0 ? path : throw new StoreException($"'{location}': no file after 'sqlite:'.");
+        }
+        var scheme = location.IndexOf("://", StringComparison.Ordinal);
+        if (scheme > 0 && !location[..scheme].Contains('/') && !location[..scheme].Contains('\\'))
+            throw new StoreException($"'{location[..scheme]}://' stores are not supported by this seminas; use a file path or sqlite:PATH.");
+        return location;
+    }
+}
