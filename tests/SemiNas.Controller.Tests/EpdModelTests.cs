@@ -2,6 +2,7 @@ using System.Diagnostics;
 using SemiNas.Controller.Nao;
 using TorchSharp;
 using Xunit.Abstractions;
+using SemiNas.Core;
 
 namespace SemiNas.Controller.Tests;
 

@@ -1,4 +1,5 @@
 using SemiNas.Controller.Predictors;
+using SemiNas.Core;
 
 namespace SemiNas.Controller.Tests;
 

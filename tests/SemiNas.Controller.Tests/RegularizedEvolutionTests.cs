@@ -1,6 +1,8 @@
 using System.ComponentModel.DataAnnotations;
 using SemiNas.Contracts;
 using SemiNas.Controller.Strategies;
+using SemiNas.Core.Strategies;
+using SemiNas.Core;
 
 namespace SemiNas.Controller.Tests;
 
@@ -214,7 +216,8 @@ public class RegularizedEvolutionTests
         Assert.False(IsValid(new RegularizedEvolution.Options { PopulationSize = 4, TournamentSize = 5 }));
         Assert.Throws<ArgumentException>(() => Evolution(seed: 1, populationSize: 4, tournamentSize: 5));
 
-        var factory = StrategyRegistry.Get("evolution");
+        var factory = new RegularizedEvolution.Factory();
+        Assert.Equal("evolution", factory.Name);
         Assert.Equal(typeof(RegularizedEvolution.Options), factory.OptionsType);
         Assert.IsType<RegularizedEvolution>(factory.Create(new RegularizedEvolution.Options(), Context(new ToySpace(), 1)));
         foreach (var property in typeof(RegularizedEvolution.Options).GetProperties())

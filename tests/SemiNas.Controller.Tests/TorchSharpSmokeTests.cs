@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using TorchSharp;
 using static TorchSharp.torch;
+using SemiNas.Core;
 
 namespace SemiNas.Controller.Tests;
 

@@ -2,6 +2,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using TorchSharp.Utils;
 using static TorchSharp.torch;
+using SemiNas.Core;
 
 namespace SemiNas.Controller.Nao;
 

@@ -1,3 +1,4 @@
+using SemiNas.Core;
 namespace SemiNas.Controller.Nao;
 
 /// <summary>What the predictor applies to its last linear layer.</summary>

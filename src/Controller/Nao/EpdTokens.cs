@@ -1,5 +1,6 @@
 using TorchSharp;
 using static TorchSharp.torch;
+using SemiNas.Core;
 
 namespace SemiNas.Controller.Nao;
 

@@ -2,6 +2,7 @@ using SemiNas.Optim;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using SemiNas.Core;
 
 namespace SemiNas.Controller.Nao;
 

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using SemiNas.Core;
 
 namespace SemiNas.Controller.Nao;
 

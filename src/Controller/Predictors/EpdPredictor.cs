@@ -1,5 +1,7 @@
 using SemiNas.Controller.Nao;
 using SemiNas.Controller.Strategies;
+using SemiNas.Core.Strategies;
+using SemiNas.Core;
 
 namespace SemiNas.Controller.Predictors;
 

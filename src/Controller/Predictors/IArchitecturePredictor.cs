@@ -1,3 +1,4 @@
+using SemiNas.Core;
 namespace SemiNas.Controller.Predictors;
 
 /// <summary>

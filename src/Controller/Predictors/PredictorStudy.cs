@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using SemiNas.Contracts;
 using SemiNas.Controller.Strategies;
+using SemiNas.Core.Strategies;
+using SemiNas.Core;
 
 namespace SemiNas.Controller.Predictors;
 

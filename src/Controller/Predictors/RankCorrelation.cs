@@ -1,3 +1,4 @@
+using SemiNas.Core;
 namespace SemiNas.Controller.Predictors;
 
 /// <summary>How well a predictor ranks architectures: Kendall's τ-b and Spearman's ρ, both handling ties.</summary>

@@ -1,3 +1,4 @@
+using SemiNas.Core;
 namespace SemiNas.Controller.Strategies;
 
 /// <summary>The paper's settings by name (seminas-method.md §2.4), for <c>search.options.preset</c>.</summary>

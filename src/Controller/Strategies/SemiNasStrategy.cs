@@ -3,6 +3,7 @@ using System.ComponentModel.DataAnnotations;
 using SemiNas.Contracts;
 using SemiNas.Controller.Nao;
 using SemiNas.Controller.Predictors;
+using SemiNas.Core;
 
 namespace SemiNas.Controller.Strategies;
 
@@ -181,7 +182,11 @@ public sealed class SemiNasStrategy : ISearchStrategy, IDisposable
     /// <summary>How many initial random samples were proposed (more than N when some were discarded).</summary>
     internal int InitialProposed => _initialProposed;
 
-    public IReadOnlyList<Architecture> Propose(int maxCount, SearchHistory history, CancellationToken cancellationToken = default)
+    /// <summary>Trains the controller on a thread of its own (minutes on a CPU), so the host stays responsive meanwhile.</summary>
+    public Task<IReadOnlyList<Architecture>> ProposeAsync(int maxCount, SearchHistory history, CancellationToken cancellationToken = default) =>
+        Task.Run(() => Propose(maxCount, history, cancellationToken), cancellationToken);
+
+    private IReadOnlyList<Architecture> Propose(int maxCount, SearchHistory history, CancellationToken cancellationToken)
     {
         var batch = new List<Architecture>(maxCount);
         var keys = new HashSet<string>(StringComparer.Ordinal);

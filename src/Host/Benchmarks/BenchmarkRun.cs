@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using SemiNas.Contracts;
 using SemiNas.Controller;
+using SemiNas.Core;
 
 namespace SemiNas.Host.Benchmarks;
 
@@ -76,7 +77,7 @@ public static class BenchmarkRun
         while (curve.Count < budget)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var batch = strategy.Propose(1, history, cancellationToken);
+            var batch = await strategy.ProposeAsync(1, history, cancellationToken);
             if (batch.Count == 0) break;
             var architecture = batch[0];
             var context = LookupContext(curve.Count + 1, seed);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using SemiNas.Controller;
 using SemiNas.Controller.Nao;
+using SemiNas.Core;
 
 namespace SemiNas.Host.Benchmarks;
 

@@ -2,7 +2,9 @@ using System.CommandLine;
 using System.Text.Json;
 using SemiNas.Controller;
 using SemiNas.Host.Configuration;
+using SemiNas.Host.Experiments;
 using SemiNas.Host.Reporting;
+using SemiNas.Core;
 
 namespace SemiNas.Host.Cli;
 

@@ -7,6 +7,7 @@ using SemiNas.Contracts;
 using SemiNas.Controller;
 using SemiNas.Host.Configuration;
 using SemiNas.Host.Plugins;
+using SemiNas.Core;
 
 namespace SemiNas.Host.Experiments;
 

@@ -4,6 +4,7 @@ using SemiNas.Contracts;
 using SemiNas.Controller;
 using SemiNas.Host.Reporting;
 using SemiNas.Storage;
+using SemiNas.Core;
 
 namespace SemiNas.Host.Experiments;
 
@@ -145,7 +146,7 @@ public sealed class ExperimentRunner(ExperimentPlan plan, IExperimentStore store
                 IReadOnlyList<Architecture> proposals;
                 try
                 {
-                    proposals = strategy.Propose(Math.Min(settings.Workers - running.Count, room), history, cancellationToken);
+                    proposals = await strategy.ProposeAsync(Math.Min(settings.Workers - running.Count, room), history, cancellationToken);
                 }
                 catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
                 {
@@ -284,7 +285,7 @@ public sealed class ExperimentRunner(ExperimentPlan plan, IExperimentStore store
     private static TrialView ToView(TrialRecord t) => new(
         t.Number, t.Architecture, t.CanonicalKey,
         t.State switch { TrialState.Complete => TrialStatus.Complete, TrialState.Failed => TrialStatus.Failed, _ => TrialStatus.Pending },
-        t.Objective, t.Feasible);
+        t.Objective, t.Feasible, t.CheapMetrics.Concat(t.Metrics).DistinctBy(m => m.Key).ToDictionary());
 
     private static List<TrialRecord> Ordered(Dictionary<long, TrialRecord> trials) => trials.Values.OrderBy(t => t.Number).ToList();
 

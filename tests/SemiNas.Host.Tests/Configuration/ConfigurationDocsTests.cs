@@ -36,7 +36,7 @@ public sealed class ConfigurationDocsTests
     public void Every_strategy_and_each_of_its_options_is_documented_in_its_own_section()
     {
         var docs = Docs().ReplaceLineEndings("\n");
-        foreach (var strategy in SemiNas.Controller.StrategyRegistry.All)
+        foreach (var strategy in SemiNas.Host.Experiments.StrategyRegistry.All)
         {
             var heading = $"#### `{strategy.Name}`\n";
             var start = docs.IndexOf(heading, StringComparison.Ordinal);

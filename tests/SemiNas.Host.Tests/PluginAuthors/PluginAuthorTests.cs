@@ -3,7 +3,9 @@ using SemiNas.Contracts;
 using SemiNas.Controller;
 using SemiNas.Host.Benchmarks;
 using SemiNas.Host.Configuration;
+using SemiNas.Host.Experiments;
 using SemiNas.Host.Tests.Cli;
+using SemiNas.Core;
 
 namespace SemiNas.Host.Tests.PluginAuthors;
 

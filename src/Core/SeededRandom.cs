@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace SemiNas.Controller;
+namespace SemiNas.Core;
 
 /// <summary>
 /// A <see cref="Random"/> whose whole state can be saved and restored (xoshiro256**), so that a search that

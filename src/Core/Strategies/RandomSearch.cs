@@ -1,6 +1,6 @@
 using SemiNas.Contracts;
 
-namespace SemiNas.Controller.Strategies;
+namespace SemiNas.Core.Strategies;
 
 /// <summary>Uniform random search without repetition: the baseline every other strategy must beat.</summary>
 public sealed class RandomSearch : ISearchStrategy
@@ -14,7 +14,10 @@ public sealed class RandomSearch : ISearchStrategy
         _random = new SeededRandom(context.Seed);
     }
 
-    public IReadOnlyList<Architecture> Propose(int maxCount, SearchHistory history, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<Architecture>> ProposeAsync(int maxCount, SearchHistory history, CancellationToken cancellationToken = default) =>
+        Task.FromResult(Propose(maxCount, history));
+
+    private IReadOnlyList<Architecture> Propose(int maxCount, SearchHistory history)
     {
         var batchKeys = new HashSet<string>(StringComparer.Ordinal);
         return SpaceSampling.Draw(_context.Space, _random, maxCount, candidate =>

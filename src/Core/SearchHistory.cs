@@ -1,6 +1,6 @@
 using SemiNas.Contracts;
 
-namespace SemiNas.Controller;
+namespace SemiNas.Core;
 
 public enum TrialStatus
 {
@@ -13,9 +13,16 @@ public enum TrialStatus
 /// <summary>What a strategy may know of one trial.</summary>
 /// <param name="Objective">The objective metric of a complete trial; null otherwise.</param>
 /// <param name="Feasible">False when a constraint on an evaluated metric was violated.</param>
+/// <param name="Metrics">Every metric known of the trial: the cheap ones from the start, the evaluated ones once it
+/// finished (a multi-objective or cost-aware strategy reads them).</param>
 public sealed record TrialView(
-    int Number, Architecture Architecture, string CanonicalKey, TrialStatus Status, double? Objective, bool Feasible)
+    int Number, Architecture Architecture, string CanonicalKey, TrialStatus Status, double? Objective, bool Feasible,
+    IReadOnlyDictionary<string, double>? Metrics = null)
 {
+    private static readonly IReadOnlyDictionary<string, double> NoMetrics = new Dictionary<string, double>();
+
+    public IReadOnlyDictionary<string, double> Metrics { get; init; } = Metrics ?? NoMetrics;
+
     /// <summary>Complete, feasible and with an objective value: labelled data for a learning strategy.</summary>
     public bool IsScored => this is { Status: TrialStatus.Complete, Feasible: true, Objective: not null };
 }

@@ -1,6 +1,6 @@
 using SemiNas.Contracts;
 
-namespace SemiNas.Controller;
+namespace SemiNas.Core;
 
 /// <summary>
 /// Proposes architectures to evaluate. The host owns the trial lifecycle and the store; a strategy only
@@ -18,7 +18,7 @@ public interface ISearchStrategy
     /// it: the store still holds the state saved with the last recorded proposals, so a resumed search makes the same
     /// proposals.
     /// </summary>
-    IReadOnlyList<Architecture> Propose(int maxCount, SearchHistory history, CancellationToken cancellationToken = default);
+    Task<IReadOnlyList<Architecture>> ProposeAsync(int maxCount, SearchHistory history, CancellationToken cancellationToken = default);
 
     /// <summary>The strategy's private state. Saved with every batch of proposals, in the same transaction.</summary>
     byte[] SaveState();

@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 using System.Text;
 using SemiNas.Contracts;
 
-namespace SemiNas.Controller.Strategies;
+namespace SemiNas.Core.Strategies;
 
 /// <summary>
 /// Regularized (aging) evolution, Real et al. 2019: a population of <see cref="Options.PopulationSize"/> architectures,
@@ -66,7 +66,10 @@ public sealed class RegularizedEvolution : ISearchStrategy
     /// <summary>The population as of the last call to <see cref="Propose"/>, oldest first.</summary>
     public IReadOnlyList<Member> Population => _population;
 
-    public IReadOnlyList<Architecture> Propose(int maxCount, SearchHistory history, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<Architecture>> ProposeAsync(int maxCount, SearchHistory history, CancellationToken cancellationToken = default) =>
+        Task.FromResult(Propose(maxCount, history));
+
+    private IReadOnlyList<Architecture> Propose(int maxCount, SearchHistory history)
     {
         if (maxCount <= 0) return [];
         var before = SaveState();

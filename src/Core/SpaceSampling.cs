@@ -1,6 +1,6 @@
 using SemiNas.Contracts;
 
-namespace SemiNas.Controller;
+namespace SemiNas.Core;
 
 /// <summary>Drawing architectures the caller has not seen yet, for every strategy that samples.</summary>
 public static class SpaceSampling
