@@ -178,11 +178,9 @@ public class EpdModelTests(EpdModelTests.TrainedCountingModel counting, ITestOut
         Assert.Equal(trained, model.SaveWeights());
     }
 
-    [Fact]
+    [LinuxFact("/lib/x86_64-linux-gnu/libc.so.6")]
     public void TheAllocatorTuningTakesEffectOnGlibc()
     {
-        if (!OperatingSystem.IsLinux() || !File.Exists("/lib/x86_64-linux-gnu/libc.so.6"))
-            return;
         Assert.True(GlibcAllocatorTuning.Apply());
     }
 

@@ -42,12 +42,9 @@ public class TorchSharpSmokeTests
         }
     }
 
-    [Fact]
+    [LinuxFact("the patched libLibTorchSharp.so")]
     public void OutputLibTorchSharpLoadsAndIsPatchedWhereNeeded()
     {
-        if (!RuntimeInformation.IsOSPlatform(OSPlatform.Linux))
-            return;
-
         string? library = new[]
             {
                 Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native", "libLibTorchSharp.so"),
