@@ -126,10 +126,12 @@ internal sealed class HeadlessChromium : IAsyncDisposable
         {
             var value = await EvaluateAsync($"!!({expression})");
             if (value?.GetValue<bool>() == true) return;
-            if (DateTime.UtcNow > deadline)
+            // A script error will not go away by waiting: say so at once.
+            var error = await EvaluateAsync("document.body && document.body.dataset.error || null");
+            if (DateTime.UtcNow > deadline || error is not null)
             {
                 var state = await EvaluateAsync("JSON.stringify(document.body ? document.body.dataset : null)");
-                throw new TimeoutException($"{what}: not within {timeout.TotalSeconds:0} s. body data: {state}; errors: {string.Join(" | ", Errors)}");
+                throw new TimeoutException($"{what}: {(error is null ? "not" : "script error,")} within {timeout.TotalSeconds:0} s. body data: {state}; errors: {string.Join(" | ", Errors)}");
             }
             await Task.Delay(150);
         }
