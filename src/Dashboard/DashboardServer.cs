@@ -77,6 +77,22 @@ public sealed class DashboardServer : IAsyncDisposable
                 await context.Response.WriteAsync("401: this dashboard needs its token; open the address `seminas dashboard` printed (…/?token=…).\n");
             });
         }
+        else
+        {
+            // No token on loopback: a web page elsewhere could still reach this server through DNS rebinding (its own
+            // name pointed at 127.0.0.1), so answer only requests addressed to this machine by a loopback name.
+            app.Use(async (context, next) =>
+            {
+                var host = context.Request.Host.Host;
+                if (host is "localhost" or "127.0.0.1" or "[::1]" or "::1")
+                {
+                    await next(context);
+                    return;
+                }
+                context.Response.StatusCode = StatusCodes.Status400BadRequest;
+                await context.Response.WriteAsync($"400: this dashboard answers to localhost or 127.0.0.1 only, not '{host}'.\n");
+            });
+        }
         app.MapGet("/", () => Results.Content(page, "text/html; charset=utf-8"));
         app.MapGet("/api/data", (HttpContext context) =>
         {

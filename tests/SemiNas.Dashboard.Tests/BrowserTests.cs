@@ -83,10 +83,12 @@ public class BrowserTests
         var more = TestStores.Add(writer, experiment.Id, 4, 5);
         foreach (var t in more.Take(4)) TestStores.Complete(writer, t, 85 + t.Number);
         writer.MarkRunning(more[4].Id);
+        // The page polls on its own; each condition is waited for, since a poll may land between two of the writes.
         await page.WaitForAsync("document.querySelectorAll('section[data-experiment=\"live\"] tr[data-trial]').length === 8", Wait, "live trials");
-        await page.WaitForAsync("document.querySelector('#e0-running') && document.querySelector('#e0-running').textContent.includes('elapsed')", Wait, "running trial");
-        Assert.Equal(7, (await page.EvaluateAsync("Chart.getChart('e0-best').data.datasets[1].data.length"))!.GetValue<int>());
-        Assert.Contains("7 / 30", (await page.EvaluateAsync("document.getElementById('e0-facts').textContent"))!.ToString());
+        await page.WaitForAsync("Chart.getChart('e0-best').data.datasets[1].data.length === 7", Wait, "7 feasible points on the best-so-far chart");
+        await page.WaitForAsync("document.getElementById('e0-facts').textContent.includes('7 / 30')", Wait, "progress 7 / 30");
+        await page.WaitForAsync("document.getElementById('e0-running').textContent.includes('#8') && " +
+            "document.getElementById('e0-running').textContent.includes('elapsed')", Wait, "trial 8 running, with its elapsed time");
         Assert.True((await page.EvaluateAsync("Number(document.body.dataset.updates)"))!.GetValue<int>() >= 2);
         Assert.Null((await page.EvaluateAsync("document.body.dataset.error || null"))?.ToString());
         Assert.Empty(page.Errors);

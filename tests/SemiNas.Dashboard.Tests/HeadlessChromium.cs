@@ -65,7 +65,7 @@ internal sealed class HeadlessChromium : IAsyncDisposable
         foreach (var arg in new[]
                  {
                      "--headless", "--disable-gpu", "--no-sandbox", "--no-first-run", "--disable-extensions",
-                     "--disable-background-networking", "--remote-debugging-port=0", "--user-data-dir=" + profile,
+                     "--disable-background-networking", "--no-proxy-server", "--remote-debugging-port=0", "--user-data-dir=" + profile,
                      "--window-size=1400,1000", "about:blank",
                  })
             info.ArgumentList.Add(arg);
@@ -87,7 +87,7 @@ internal sealed class HeadlessChromium : IAsyncDisposable
                 await Task.Delay(100);
             }
             var port = int.Parse(File.ReadAllText(portFile).Split('\n')[0].Trim());
-            using var http = new HttpClient();
+            using var http = new HttpClient(new HttpClientHandler { UseProxy = false });
             var target = JsonNode.Parse(await (await http.PutAsync($"http://127.0.0.1:{port}/json/new?about:blank", null)).Content.ReadAsStringAsync())!;
             var page = new HeadlessChromium(browser, new Uri(target["webSocketDebuggerUrl"]!.GetValue<string>()));
             await page.SendAsync("Runtime.enable");
@@ -124,7 +124,8 @@ internal sealed class HeadlessChromium : IAsyncDisposable
         var deadline = DateTime.UtcNow + timeout;
         while (true)
         {
-            var value = await EvaluateAsync($"!!({expression})");
+            // While a navigation is under way the document may have no body yet: that is "not yet", not a failure.
+            var value = await EvaluateAsync($"(() => {{ try {{ return !!({expression}); }} catch (e) {{ return false; }} }})()");
             if (value?.GetValue<bool>() == true) return;
             // A script error will not go away by waiting: say so at once.
             var error = await EvaluateAsync("document.body && document.body.dataset.error || null");

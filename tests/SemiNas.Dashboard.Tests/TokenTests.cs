@@ -13,7 +13,7 @@ public class TokenTests
         Assert.True(server.TokenGenerated);
         Assert.False(string.IsNullOrWhiteSpace(server.Token));
         Assert.Contains("token=", server.Url.Query);
-        using var http = new HttpClient();
+        using var http = new HttpClient(new HttpClientHandler { UseProxy = false });
         foreach (var path in new[] { "/", "/api/data", "/anything" })
         {
             var refused = await http.GetAsync(server.LocalUrl(path, withToken: false));
@@ -35,12 +35,18 @@ public class TokenTests
     public async Task On_localhost_no_token_is_needed_unless_one_is_given()
     {
         var store = TestStores.Mixed(TestStores.TempDirectory());
-        using var http = new HttpClient();
+        using var http = new HttpClient(new HttpClientHandler { UseProxy = false });
         await using (var open = await DashboardServer.StartAsync(new DashboardOptions([store], Port: 0)))
         {
             Assert.Null(open.Token);
             Assert.Equal("127.0.0.1", open.Url.Host);
             Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(open.LocalUrl("/api/data"))).StatusCode);
+            // Another name for this address (DNS rebinding) is refused.
+            using var rebound = new HttpRequestMessage(HttpMethod.Get, open.LocalUrl("/api/data"));
+            rebound.Headers.Host = "attacker.example";
+            var response = await http.SendAsync(rebound);
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.DoesNotContain("search-1", await response.Content.ReadAsStringAsync());
         }
         await using var guarded = await DashboardServer.StartAsync(new DashboardOptions([store], Port: 0, Token: "s3cret"));
         Assert.False(guarded.TokenGenerated);
