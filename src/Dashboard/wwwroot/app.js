@@ -321,7 +321,8 @@
       if (bestY === null || better(e.objective.goal, p.y, bestY)) { front.push({ x: p.x, y: p.y }); bestY = p.y; }
     });
     var datasets = [
-      { label: 'Pareto front', type: 'line', data: front, stepped: e.objective.goal === 'maximize' ? 'before' : 'before', borderColor: color(2), backgroundColor: color(2), pointRadius: 4, borderWidth: 2 },
+      // stepped 'before': the front holds its level until a costlier point beats it.
+      { label: 'Pareto front', type: 'line', data: front, stepped: 'before', borderColor: color(2), backgroundColor: color(2), pointRadius: 4, borderWidth: 2 },
       { label: 'feasible', data: feasible, backgroundColor: color(0, 0.45), pointRadius: 3 },
       { label: 'infeasible', data: infeasible, backgroundColor: color(1), pointStyle: 'triangle', pointRadius: 5 },
       { label: 'failed (at the floor)', data: failed.map(function (p) { return { x: p.x, y: ymin }; }), borderColor: color(3), backgroundColor: color(3), pointStyle: 'crossRot', pointRadius: 6, borderWidth: 2 }
