@@ -22,6 +22,15 @@ public class BrowserTests
         (await page.EvaluateAsync($"document.querySelectorAll('section[data-experiment=\"{experiment}\"] tr[data-trial]').length"))!.GetValue<int>();
 
     [Fact]
+    public void A_missing_chromium_is_an_error_that_names_the_fix_not_a_skip()
+    {
+        var empty = TestStores.TempDirectory();
+        var error = Assert.Throws<InvalidOperationException>(() => HeadlessChromium.Executable(empty));
+        Assert.Contains("install-debian-packages.sh", error.Message);
+        Assert.True(File.Exists(HeadlessChromium.Executable()), "chromium is on PATH here");
+    }
+
+    [Fact]
     public async Task The_report_draws_every_view_without_script_errors()
     {
         var directory = TestStores.TempDirectory();

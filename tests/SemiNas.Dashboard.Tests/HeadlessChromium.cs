@@ -41,10 +41,11 @@ internal sealed class HeadlessChromium : IAsyncDisposable
         get { lock (_lock) return _errors.ToList(); }
     }
 
-    public static string Executable()
+    /// <param name="searchPath">Folders to look in, as in PATH (default: PATH).</param>
+    public static string Executable(string? searchPath = null)
     {
         foreach (var name in new[] { "chromium", "chromium-browser" })
-        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries))
+        foreach (var dir in (searchPath ?? Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries))
         {
             var path = Path.Combine(dir, name);
             if (File.Exists(path)) return path;
