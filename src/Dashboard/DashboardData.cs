@@ -72,9 +72,10 @@ public static class DashboardData
         double? meanSeconds = durations.Count > 0 ? durations.Average() : null;
         var finished = complete + failed;
         // Trials still to finish, at the mean duration so far, spread over the trials running at once now (the
-        // worker count is not stored; while a search runs, its workers are busy).
-        double? eta = experiment.FinishedAt is null && meanSeconds is { } mean && finished < experiment.Budget
-            ? (experiment.Budget - finished) * mean / Math.Max(1, running)
+        // worker count is not stored; while a search runs, its workers are busy). Nothing running: a stopped search,
+        // no ETA.
+        double? eta = experiment.FinishedAt is null && meanSeconds is { } mean && finished < experiment.Budget && running > 0
+            ? (experiment.Budget - finished) * mean / running
             : null;
 
         var rows = new JsonArray();

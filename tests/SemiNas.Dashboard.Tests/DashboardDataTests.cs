@@ -29,6 +29,12 @@ public class DashboardDataTests
         var failed = experiment["trials"]!.AsArray().Single(t => t!["state"]!.GetValue<string>() == "FAILED")!;
         Assert.StartsWith("evaluation threw: out of memory", failed["error"]!.GetValue<string>());
         Assert.Equal(4, failed["tokens"]!.AsArray().Count);
+
+        // Stopped with nothing running (an interrupted search): no ETA to promise.
+        using (var writer = Storage.ExperimentStore.Open(store)) writer.RequeueUnfinished(writer.ListExperiments()[0].Id);
+        var stopped = DashboardData.Build([store], live: true, DateTimeOffset.UtcNow)["sources"]![0]!["experiments"]![0]!;
+        Assert.Equal(0, stopped["counts"]!["running"]!.GetValue<int>());
+        Assert.Null(stopped["etaSeconds"]);
     }
 
     [Fact]

@@ -259,7 +259,7 @@
       ['best', best ? fmt(best.objective) + ' (trial ' + best.number + ': ' + best.tokens.join(' ') + ')' : '–'],
       ['constraints', constraints.length ? constraints.join('; ') : 'none'],
       ['mean trial', seconds(e.meanTrialSeconds)],
-      [e.finishedAt ? 'finished' : 'ETA', e.finishedAt ? e.finishedAt.replace('T', ' ').slice(0, 19) + ' UTC' : (e.etaSeconds === null ? '–' : seconds(e.etaSeconds))]
+      [e.finishedAt ? 'finished' : 'ETA', e.finishedAt ? e.finishedAt.replace('T', ' ').slice(0, 19) + ' UTC' : (e.etaSeconds === null ? (c.running ? '–' : '– (nothing running)') : seconds(e.etaSeconds))]
     ].forEach(function (f) { facts.appendChild(el('span', {}, [f[0] + ': ', el('b', { text: f[1] })])); });
     document.getElementById(id + '-bar').style.width = Math.min(100, 100 * c.finished / Math.max(1, e.budget)) + '%';
 
