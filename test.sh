@@ -15,7 +15,7 @@ elif [[ $# -gt 0 ]]; then
   exit 2
 fi
 
-# The tts plugin's tests run flite and pocketsphinx: install them when missing (fails loudly when it cannot).
+# The tts tests run flite and pocketsphinx, the dashboard tests chromium: installed when missing (fails loudly when it cannot).
 build/install-debian-packages.sh
 
 dotnet build SemiNas.sln -c Release -nologo -v minimal

@@ -19,6 +19,8 @@ public static class SemiNasCommandLine
         root.Subcommands.Add(ExportCommand.Create());
         root.Subcommands.Add(DescribeCommand.Create());
         root.Subcommands.Add(PlotCommand.Create());
+        root.Subcommands.Add(ReportCommand.Create());
+        root.Subcommands.Add(DashboardCommand.Create());
         root.Subcommands.Add(BenchmarkCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(TrainCommand.CreateTrain());
