@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the tts plugin runs (flite writes the test corpora, pocketsphinx scores
-# intelligibility), and only those that are missing: with everything present it changes nothing and needs neither
+# Installs the Debian packages that plugins use (the tts plugin runs flite, which writes the test corpora, and
+# pocketsphinx, which scores intelligibility; the image-classification plugin reads Fashion-MNIST from
+# dataset-fashion-mnist, /usr/share/datasets/fashion-mnist), and only those that are missing: with everything present it changes nothing and needs neither
 # root nor the network. Uses sudo only when not root. Fails loudly (non-zero exit, a message naming the packages)
 # when a package cannot be installed, so that the tests that need them fail instead of passing silently.
 #
@@ -10,7 +11,7 @@ set -euo pipefail
 
 packages=("$@")
 if [ ${#packages[@]} -eq 0 ]; then
-  packages=(flite pocketsphinx pocketsphinx-en-us)
+  packages=(flite pocketsphinx pocketsphinx-en-us dataset-fashion-mnist)
 fi
 
 installed() {
