@@ -299,30 +299,12 @@ public sealed class SearchEvaluationOptions
     public StandaloneOptions Standalone { get; set; } = new();
 }
 
-public enum SupernetSchedule
-{
-    [Description("The reference code's order: the candidates of a round are collected, the supernet trains on them " +
-                 "(warmupSteps on the first round, the strategy's first poolSize architectures; roundSteps on each later " +
-                 "round of roundSize), then each of them is scored with those weights. Needs execution.workers >= poolSize " +
-                 "and >= roundSize, so that the host hands out a whole round at once.")]
-    [EnumMember(Value = "train-then-score")]
-    TrainThenScore,
-
-    [Description("This project's earlier order: warm up on poolSize random architectures of the evaluator's own; score " +
-                 "each candidate when it arrives with the current weights; every roundSize scored candidates become the pool " +
-                 "trained on for roundSteps before the next score. Works with execution.workers: 1.")]
-    [EnumMember(Value = "score-then-train")]
-    ScoreThenTrain,
-}
-
 public sealed class SupernetOptions
 {
-    [Description("train-then-score (the reference's order, the default) or score-then-train (see docs/image-classification.md).")]
-    public SupernetSchedule Schedule { get; set; } = SupernetSchedule.TrainThenScore;
-
-    [Description("The first round's architectures, the ones the warm-up trains on: train-then-score takes the strategy's " +
-                 "first poolSize candidates (set it to search.options.initialSamples; the paper: 100); score-then-train draws " +
-                 "poolSize random architectures itself."), Range(1, 100_000)]
+    [Description("The first round: the strategy's first poolSize candidates, which the warm-up trains on before scoring " +
+                 "them (set it to search.options.initialSamples; the paper: its 100 random seed architectures). " +
+                 "execution.workers must be at least poolSize and roundSize for the host to hand out a whole round at once."),
+     Range(1, 100_000)]
     public int PoolSize { get; set; } = 100;
 
     [Description("Candidates per later round, the pool the supernet trains on for roundSteps (set it to " +
@@ -338,15 +320,11 @@ public sealed class SupernetOptions
      Range(0, int.MaxValue)]
     public int RoundSteps { get; set; } = 20_000;
 
-    [Description("train-then-score: seconds the first candidate of a round waits, after the latest arrival, for the rest " +
+    [Description("Seconds the first candidate of a round waits, after the latest arrival, for the rest " +
                  "of the round before the round is formed with the candidates that came (its steps then shrink in proportion). " +
                  "With enough workers a whole round arrives at once and nothing waits."), Range(0.0, 3600.0)]
     public double CollectSeconds { get; set; } = 2;
 
-    [Description("score-then-train: maximum FLOPs of the random architectures of the warm-up pool (0: no limit). Set it to " +
-                 "the search's flops constraint so that the supernet trains on the paths the search may visit."),
-     Range(0.0, double.MaxValue)]
-    public double PoolMaxFlops { get; set; }
 
     [Description("Training batches (without augmentation, the same for every candidate) that re-estimate the batch-norm " +
                  "statistics of a candidate's path before it is scored; 0 scores with the running statistics, as the paper " +

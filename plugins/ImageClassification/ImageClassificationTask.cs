@@ -30,8 +30,7 @@ public sealed class ImageClassificationTask : ISearchTask, ITrainableTask
         _space = new ChainSearchSpace(chain, positionalKeys: options.Evaluation.Mode == EvaluationMode.Supernet);
         var fingerprint = Fingerprint(options, context.Seed);
         if (options.Evaluation.Mode == EvaluationMode.Supernet)
-            _supernet = new SupernetEvaluator(options, _space, () => Data(chain.Resolution), fingerprint, context.Seed,
-                a => CostModel.Of(chain, a).MultiplyAdds);
+            _supernet = new SupernetEvaluator(options, _space, () => Data(chain.Resolution), fingerprint, context.Seed);
         else
             _standalone = new StandaloneEvaluator(options, chain, () => Data(chain.Resolution), fingerprint);
         _final = new FinalTrainer(options, Data, fingerprint);

@@ -11,26 +11,20 @@ namespace SemiNas.ImageClassification;
 /// <summary>
 /// The paper's weight-sharing evaluation (seminas-method.md §6.1-6.2), fitted to a host that asks for one candidate's
 /// score per evaluation. One supernet per task, shared by every evaluation under a lock, trained in rounds; each
-/// training step trains one architecture drawn uniformly from the round's pool, single-path. Two orders
-/// (<c>evaluation.supernet.schedule</c>):
-/// <list type="bullet">
-/// <item><b>train-then-score</b> (the reference code's order, the default): the evaluations of a round wait until the
-/// round is complete — the strategy's first <c>poolSize</c> candidates, then each <c>roundSize</c> after them — or
-/// until no candidate has arrived for <c>collectSeconds</c>; the supernet then trains on exactly those candidates
-/// (<c>warmupSteps</c> for the first round, <c>roundSteps</c> later) and each of them is scored with the result. A new
-/// round only forms once every candidate of the previous one that is still being evaluated here has been scored. The
-/// host hands out a whole round at once only when <c>execution.workers</c> is at least the round's size; with fewer,
-/// a round forms with the candidates that came and its steps shrink in proportion.</item>
-/// <item><b>score-then-train</b> (this project's earlier order): warm up on <c>poolSize</c> random architectures of
-/// its own, score each candidate on arrival with the current weights, and once <c>roundSize</c> candidates have been
-/// scored train <c>roundSteps</c> on them before the next score.</item>
-/// </list>
+/// training step trains one architecture drawn uniformly from the round's pool, single-path. The reference code's
+/// order, train then score: the evaluations of a round wait until the round is complete — the strategy's first
+/// <c>poolSize</c> candidates, then each <c>roundSize</c> after them — or until no candidate has arrived for
+/// <c>collectSeconds</c>; the supernet then trains on exactly those candidates (<c>warmupSteps</c> for the first round,
+/// <c>roundSteps</c> later) and each of them is scored with the result. A new round only forms once every candidate of
+/// the previous one that is still being evaluated here has been scored. The host hands out a whole round at once only
+/// when <c>execution.workers</c> is at least the round's size; with fewer, a round forms with the candidates that came
+/// (after <c>collectSeconds</c>) and its steps shrink in proportion, so nothing waits forever.
 /// The weights, optimiser and round state are checkpointed in a folder shared by the experiment's trials, so a killed
 /// search resumes the supernet where it was. Unlike the reference, a candidate is scored once (the store records one
 /// result per trial), not re-scored with the weights of every later round.
 /// </summary>
 internal sealed class SupernetEvaluator(ImageClassificationOptions options, ChainSearchSpace space, Func<ImageData> data,
-    string fingerprint, int seed, Func<Architecture, double> flops) : IDisposable
+    string fingerprint, int seed) : IDisposable
 {
     private static readonly TimeSpan BusyRecheck = TimeSpan.FromSeconds(1);
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -58,19 +52,6 @@ internal sealed class SupernetEvaluator(ImageClassificationOptions options, Chai
     public async Task<IReadOnlyDictionary<string, double>> EvaluateAsync(Architecture architecture, EvaluationContext context,
         CancellationToken cancellationToken)
     {
-        if (_settings.Schedule == SupernetSchedule.ScoreThenTrain)
-        {
-            await _gate.WaitAsync(cancellationToken);
-            try
-            {
-                return await Task.Run(() => ScoreThenTrain(architecture, context, cancellationToken), cancellationToken);
-            }
-            finally
-            {
-                _gate.Release();
-            }
-        }
-
         var candidate = architecture.ToString();
         Arrive(candidate);
         try
@@ -199,37 +180,6 @@ internal sealed class SupernetEvaluator(ImageClassificationOptions options, Chai
             context.Logger.LogShortRound(state.Round, members.Count, expected, steps);
     }
 
-    /// <summary>One score-then-train evaluation, under the gate: train what the schedule owes, score, maybe start a round.</summary>
-    private Dictionary<string, double> ScoreThenTrain(Architecture architecture, EvaluationContext context, CancellationToken cancellationToken)
-    {
-        var images = data();
-        EnsureCreated(context, images);
-        var state = _state!;
-        var candidate = architecture.ToString();
-        TrainRound(context, images, candidate, cancellationToken);
-
-        if (!state.Pending.Contains(candidate))
-        {
-            state.Pending.Add(candidate);
-            Checkpoint.SaveState(_folder!, fingerprint, state);
-        }
-        var result = Score(architecture, context, images, cancellationToken);
-
-        // The scored candidates of this round are the next round's pool, trained on before the next score.
-        if (state.Pending.Count >= _settings.RoundSize && _settings.RoundSteps > 0)
-        {
-            state.Pool = state.Pending;
-            state.Pending = [];
-            state.Round++;
-            state.Rounds++;
-            state.RoundStart = _trainer!.Step;
-            state.TrainUntil = _trainer.Step + _settings.RoundSteps;
-            RoundPools.Add(state.Pool);
-            Checkpoint.SaveState(_folder!, fingerprint, state);
-        }
-        return result;
-    }
-
     /// <summary>Trains the current round's remaining steps (none when it is done) on its pool.</summary>
     private void TrainRound(EvaluationContext context, ImageData images, string candidate, CancellationToken cancellationToken)
     {
@@ -313,11 +263,6 @@ internal sealed class SupernetEvaluator(ImageClassificationOptions options, Chai
             trainer.Step = state.Step;
             context.Logger.LogSupernetResumed(state.Step, state.Round);
         }
-        else if (_settings.Schedule == SupernetSchedule.ScoreThenTrain)
-        {
-            state = new SupernetState { Pool = RandomPool(), TrainUntil = _settings.WarmupSteps, Rounds = 1 };
-            RoundPools.Add(state.Pool);
-        }
         else
         {
             state = new SupernetState(); // the first round forms from the first candidates
@@ -326,22 +271,6 @@ internal sealed class SupernetEvaluator(ImageClassificationOptions options, Chai
         _trainer = trainer;
         _state = state;
         if (state.Step == 0) Save();
-    }
-
-    /// <summary>score-then-train's warm-up pool: distinct random architectures within poolMaxFlops, from the experiment seed.</summary>
-    private List<string> RandomPool()
-    {
-        var random = new Random(HashCode.Combine(seed, 0x9001));
-        var pool = new HashSet<string>();
-        for (var attempts = 0; pool.Count < _settings.PoolSize && attempts < 1000 * _settings.PoolSize; attempts++)
-        {
-            var architecture = space.Sample(random);
-            if (_settings.PoolMaxFlops > 0 && flops(architecture) > _settings.PoolMaxFlops) continue;
-            pool.Add(architecture.ToString());
-        }
-        if (pool.Count == 0)
-            throw new InvalidOperationException($"No architecture of the space is within evaluation.supernet.poolMaxFlops = {_settings.PoolMaxFlops:G4}.");
-        return [.. pool];
     }
 
     private void Save()
@@ -365,10 +294,9 @@ internal sealed class SupernetEvaluator(ImageClassificationOptions options, Chai
         public long RoundStart { get; set; }
         /// <summary>The round the weights were last trained for (0: the warm-up).</summary>
         public int Round { get; set; }
-        /// <summary>Rounds formed so far (train-then-score: 0 until the first candidates have arrived).</summary>
+        /// <summary>Rounds formed so far (0 until the first candidates have arrived).</summary>
         public int Rounds { get; set; }
         public List<string> Pool { get; set; } = [];
-        public List<string> Pending { get; set; } = [];
         public double? LastLoss { get; set; }
     }
 }

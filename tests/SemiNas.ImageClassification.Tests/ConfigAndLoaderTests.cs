@@ -42,7 +42,6 @@ public sealed class ConfigAndLoaderTests : IDisposable
         Assert.Empty(loaded.Config.Constraints);
         var options = TestConfigs.Options("imagenet-paper.yaml");
         Assert.Equal(1.0, options.Space.WidthMultiplier);
-        Assert.Equal(SupernetSchedule.TrainThenScore, options.Evaluation.Supernet.Schedule);
         Assert.True(loaded.Config.Execution.Workers >= options.Evaluation.Supernet.PoolSize);
 
         var search = CostModel.Of(ChainSpec.From(options.Space), CostModelTests.SemiNasNet);
@@ -62,7 +61,6 @@ public sealed class ConfigAndLoaderTests : IDisposable
         var loaded = ConfigLoader.Load(TestConfigs.Path(file));
         var options = TestConfigs.Options(file);
         var supernet = options.Evaluation.Supernet;
-        Assert.Equal(SupernetSchedule.TrainThenScore, supernet.Schedule);
         Assert.True(loaded.Config.Execution.Workers >= Math.Max(supernet.PoolSize, supernet.RoundSize), file);
         using var plan = Host.Experiments.ExperimentPlan.Create(loaded, new ImageClassificationPlugin(), Path.Combine(_folder, $"{file}.sqlite"));
         var search = plan.StrategyOptions as Controller.Strategies.SemiNasOptions;

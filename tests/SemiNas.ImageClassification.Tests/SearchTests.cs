@@ -99,30 +99,6 @@ public sealed class SearchTests : IDisposable
     }
 
     [Fact]
-    public async Task The_score_then_train_schedule_warms_up_on_its_own_random_pool_and_scores_on_arrival()
-    {
-        TorchSharp.torch.set_num_threads(1);
-        var options = TestConfigs.Options("image-synthetic.yaml");
-        var supernet = options.Evaluation.Supernet;
-        (supernet.Schedule, supernet.PoolSize, supernet.WarmupSteps, supernet.RoundSize, supernet.RoundSteps, supernet.PoolMaxFlops) =
-            (SupernetSchedule.ScoreThenTrain, 8, 30, 2, 10, 3e5);
-        using var task = (ImageClassificationTask)new ImageClassificationPlugin().CreateTask(options,
-            new TaskCreationContext { ConfigDirectory = _folder, Seed = 1 });
-        EvaluationContext Context(int trial) => new() { TrialId = trial, Device = "cpu", Seed = 1, WorkingDirectory = Path.Combine(_folder, "y.trials", $"{trial}") };
-        var candidates = new[] { "1 7 1 1 2 7", "2 7 1 1 2 7", "3 7 1 1 2 7" }.Select(Architecture.Parse).ToArray();
-
-        var steps = new List<double>();
-        foreach (var (candidate, i) in candidates.Select((c, i) => (c, i)))
-            steps.Add((await task.EvaluateAsync(candidate, Context(i + 1), CancellationToken.None))["supernet_step"]);
-
-        // Warm-up before the first score, nothing between the first two, a round of 10 on those two before the third.
-        Assert.Equal([30.0, 30, 40], steps);
-        Assert.Equal(8, task.SupernetPools[0].Count);
-        Assert.DoesNotContain(candidates[0].ToString(), task.SupernetPools[0]);
-        Assert.Equal([candidates[0].ToString(), candidates[1].ToString()], task.SupernetPools[1]);
-    }
-
-    [Fact]
     public async Task A_supernet_killed_during_warm_up_resumes_from_its_checkpoint_in_a_new_process()
     {
         TorchSharp.torch.set_num_threads(1);
