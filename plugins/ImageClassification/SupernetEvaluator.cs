@@ -32,6 +32,7 @@ internal sealed class SupernetEvaluator(ImageClassificationOptions options, Chai
     private readonly Lock _sync = new();
     private readonly List<string> _arrivals = [];
     private readonly Dictionary<string, int> _inFlight = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _trialIds = new(StringComparer.Ordinal);
     private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
     private TimeSpan _lastArrival;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -53,7 +54,7 @@ internal sealed class SupernetEvaluator(ImageClassificationOptions options, Chai
         CancellationToken cancellationToken)
     {
         var candidate = architecture.ToString();
-        Arrive(candidate);
+        Arrive(candidate, context.TrialId);
         try
         {
             while (true)
@@ -82,11 +83,12 @@ internal sealed class SupernetEvaluator(ImageClassificationOptions options, Chai
     /// <summary>What an evaluation does next: return its result, or wait for a change (an arrival) or the time given.</summary>
     private readonly record struct Step(Dictionary<string, double>? Result, TimeSpan Wait, Task? Changed);
 
-    private void Arrive(string candidate)
+    private void Arrive(string candidate, long trialId)
     {
         lock (_sync)
         {
             _inFlight[candidate] = _inFlight.GetValueOrDefault(candidate) + 1;
+            _trialIds[candidate] = trialId;
             if (!_arrivals.Contains(candidate)) _arrivals.Add(candidate);
             _lastArrival = _clock.Elapsed;
             Pulse();
@@ -101,6 +103,7 @@ internal sealed class SupernetEvaluator(ImageClassificationOptions options, Chai
             {
                 _inFlight.Remove(candidate);
                 _arrivals.Remove(candidate);
+                _trialIds.Remove(candidate);
             }
             Pulse();
         }
@@ -167,6 +170,10 @@ internal sealed class SupernetEvaluator(ImageClassificationOptions options, Chai
         var state = _state!;
         var members = _arrivals.Take(expected).ToList();
         _arrivals.RemoveRange(0, members.Count);
+        // The order in which evaluations arrive depends on thread scheduling, and the pool's order decides which path
+        // each training step draws: the pool is put in the order the strategy proposed it (the trials' order), so that
+        // a search is reproducible.
+        members.Sort((a, b) => _trialIds[a].CompareTo(_trialIds[b]));
         var full = state.Rounds == 0 ? _settings.WarmupSteps : _settings.RoundSteps;
         var steps = members.Count >= expected ? full : (long)Math.Ceiling((double)full * members.Count / expected);
         state.Round = state.Rounds;
