@@ -15,7 +15,8 @@ elif [[ $# -gt 0 ]]; then
   exit 2
 fi
 
-# The tts tests run flite and pocketsphinx, the dashboard tests chromium: installed when missing (fails loudly when it cannot).
+# The tts tests run flite and pocketsphinx, the image tests read Fashion-MNIST, the dashboard tests drive chromium:
+# installed when missing (fails loudly when it cannot).
 build/install-debian-packages.sh
 
 dotnet build SemiNas.sln -c Release -nologo -v minimal

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the tests need (flite writes the tts test corpora, pocketsphinx scores
-# intelligibility, headless chromium drives the dashboard and report tests), and only those that are missing:
-# with everything present it changes nothing and needs neither root nor the network. Uses sudo only when not root. Fails loudly (non-zero exit, a message naming the packages)
+# Installs the Debian packages the project uses (the tts plugin runs flite, which writes the test corpora, and
+# pocketsphinx, which scores intelligibility; the image-classification plugin reads Fashion-MNIST from
+# dataset-fashion-mnist, /usr/share/datasets/fashion-mnist; headless chromium drives the dashboard and report tests),
+# and only those that are missing: with everything present it changes nothing and needs neither root nor the network.
+# Uses sudo only when not root. Fails loudly (non-zero exit, a message naming the packages)
 # when a package cannot be installed, so that the tests that need them fail instead of passing silently.
 #
 #   build/install-debian-packages.sh            # the default list
@@ -10,7 +12,7 @@ set -euo pipefail
 
 packages=("$@")
 if [ ${#packages[@]} -eq 0 ]; then
-  packages=(flite pocketsphinx pocketsphinx-en-us chromium)
+  packages=(flite pocketsphinx pocketsphinx-en-us dataset-fashion-mnist chromium)
 fi
 
 installed() {

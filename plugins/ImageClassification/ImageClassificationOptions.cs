@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
+using System.Runtime.Serialization;
 
 namespace SemiNas.ImageClassification;
 
@@ -20,13 +21,22 @@ public sealed class ImageClassificationOptions : IValidatableObject
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        if (Dataset.Kind == DatasetKind.Cifar10 && Space.Classes != 10)
+        if (Dataset.Kind is DatasetKind.Cifar10 or DatasetKind.FashionMnist && Space.Classes != 10)
             yield return new ValidationResult(
-                $"space.classes is {Space.Classes}, but CIFAR-10 has 10 classes; set space.classes: 10.", [nameof(Space)]);
+                $"space.classes is {Space.Classes}, but {Dataset.KindName} has 10 classes; set space.classes: 10.", [nameof(Space)]);
         if (Dataset.Kind == DatasetKind.Synthetic && Space.Classes > 1000)
             yield return new ValidationResult("space.classes must be at most 1000 for the synthetic data set.", [nameof(Space)]);
-        if (Dataset.Kind != DatasetKind.Synthetic && string.IsNullOrWhiteSpace(Dataset.Path))
-            yield return new ValidationResult($"dataset.path is required for dataset.kind {Dataset.Kind.ToString().ToLowerInvariant()}.", [nameof(Dataset)]);
+        if (Dataset.Kind == DatasetKind.Idx && Space.Classes > 256)
+            yield return new ValidationResult("space.classes must be at most 256 for IDX data (one label byte per image).", [nameof(Space)]);
+        if (Dataset.Kind is not (DatasetKind.Synthetic or DatasetKind.FashionMnist) && string.IsNullOrWhiteSpace(Dataset.Path))
+            yield return new ValidationResult($"dataset.path is required for dataset.kind {Dataset.KindName}.", [nameof(Dataset)]);
+        var channels = Dataset.Channels;
+        if (Dataset.Mean.Count != channels || Dataset.Std.Count != channels)
+            yield return new ValidationResult(
+                $"dataset.mean and dataset.std need {channels} value{(channels == 1 ? "" : "s")} each for dataset.kind {Dataset.KindName} " +
+                $"({(channels == 1 ? "grey images" : "R, G, B")}); got {Dataset.Mean.Count} and {Dataset.Std.Count}.", [nameof(Dataset)]);
+        if (Dataset.Std.Any(v => v <= 0))
+            yield return new ValidationResult("dataset.std values must be positive.", [nameof(Dataset)]);
     }
 }
 
@@ -43,8 +53,13 @@ public sealed class SpaceOptions : IValidatableObject
                  "does; 1.35 turns the search widths into the paper's final 600M-FLOPs widths."), Range(0.05, 8.0)]
     public double WidthMultiplier { get; set; } = 1.0;
 
-    [Description("Output channels of the stem (conv 3x3, stride 2)."), Range(1, 4096)]
+    [Description("Output channels of the stem (conv 3x3 with stemStride; its input channels are the data set's: 3, or 1 for grey images)."),
+     Range(1, 4096)]
     public int Stem { get; set; } = 32;
+
+    [Description("Stride of the stem convolution: 2 as in MobileNetV2 at 224x224; 1 keeps small inputs (28x28, 32x32) at full resolution."),
+     Range(1, 2)]
+    public int StemStride { get; set; } = 2;
 
     [Description("Output channels of the first block (MBConv k3 e1, stride 1)."), Range(1, 4096)]
     public int FirstBlock { get; set; } = 16;
@@ -119,15 +134,50 @@ public enum DatasetKind
 
     [Description("An ImageNet-style folder: train/<class>/*.JPEG and val/<class>/*.JPEG (JPEG, PNG, WebP, ...).")]
     Folder,
+
+    [Description("Fashion-MNIST (Zalando, MIT licence): 60,000 training and 10,000 test images, 28x28 grey, 10 classes, " +
+                 "as IDX files; dataset.path defaults to /usr/share/datasets/fashion-mnist (Debian: apt-get install dataset-fashion-mnist).")]
+    [EnumMember(Value = "fashion-mnist")]
+    FashionMnist,
+
+    [Description("Any IDX data set in the MNIST layout (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, " +
+                 "t10k-labels-idx1-ubyte, each plain or .gz): grey images, labels 0..space.classes-1.")]
+    Idx,
+}
+
+/// <summary>Random colour changes of the training images, each factor drawn per image (torchvision's ColorJitter).</summary>
+public sealed class ColorJitterOptions
+{
+    [Description("Brightness: the image is multiplied by U(1-b, 1+b); 0 for none (the reference: 0.4)."), Range(0.0, 1.0)]
+    public double Brightness { get; set; }
+
+    [Description("Contrast: blended with its mean grey level by U(1-c, 1+c); 0 for none (the reference: 0.4)."), Range(0.0, 1.0)]
+    public double Contrast { get; set; }
+
+    [Description("Saturation: blended with its grey version by U(1-s, 1+s); 0 for none; RGB only (the reference: 0.4)."), Range(0.0, 1.0)]
+    public double Saturation { get; set; }
+
+    [Description("Hue: the colours turn by U(-h, h) of a full circle (a rotation of the YIQ chroma plane); 0 for none; RGB only " +
+                 "(the reference: 0.1)."), Range(0.0, 0.5)]
+    public double Hue { get; set; }
+
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool Any => Brightness > 0 || Contrast > 0 || Saturation > 0 || Hue > 0;
 }
 
 public sealed class DatasetOptions
 {
-    [Description("synthetic, cifar10 or folder.")]
+    [Description("synthetic, cifar10, folder, fashion-mnist or idx.")]
     public DatasetKind Kind { get; set; } = DatasetKind.Synthetic;
 
-    [Description("Folder of the data (cifar10, folder), relative to the experiment file.")]
+    [Description("Folder of the data (cifar10, folder, idx; fashion-mnist defaults to /usr/share/datasets/fashion-mnist), " +
+                 "relative to the experiment file.")]
     public string? Path { get; set; }
+
+    [Description("Seed of the split: a permutation of the training images from it picks the held-out images (the first heldOut) " +
+                 "and the training subset (the next trainLimit). Independent of the experiment seed, so that every search on the " +
+                 "data scores on the same held-out images.")]
+    public int SplitSeed { get; set; } = 12345;
 
     [Description("Use at most this many training images (a fixed, seeded subset); 0 for all."), Range(0, int.MaxValue)]
     public int TrainLimit { get; set; }
@@ -151,19 +201,40 @@ public sealed class DatasetOptions
     [Description("Seed of the synthetic images (independent of the experiment seed, so every search sees the same data).")]
     public int SyntheticSeed { get; set; } = 7;
 
-    [Description("Folder data set: threads that decode images (each is resized so that its shorter side is " +
-                 "resolution/0.875, then centre-cropped to a square)."), Range(1, 256)]
+    [Description("Folder data set: threads that decode images in parallel. Training crops are cut from each whole decoded " +
+                 "image; evaluation resizes the shorter side to resolution/0.875 and takes the centre square."), Range(1, 256)]
     public int DecodeThreads { get; set; } = 4;
+
+    [Description("Batches prepared ahead of the training step by a background thread (decode, crop, jitter, normalise), so " +
+                 "that loading overlaps the step; it bounds the memory they hold. 0 prepares each batch in the step's thread."),
+     Range(0, 64)]
+    public int Prefetch { get; set; } = 2;
 
     [Description("Random-resized-crop: smallest area fraction of the crop (the paper: 0.08); 1 for flip only."),
      Range(0.01, 1.0)]
     public double MinCropScale { get; set; } = 0.08;
 
-    [Description("Normalisation mean per channel (R, G, B), on the 0..1 scale.")]
+    [Description("Random horizontal flip of training images.")]
+    public bool Flip { get; set; } = true;
+
+    [Description("Colour jitter of training images (off by default).")]
+    public ColorJitterOptions ColorJitter { get; set; } = new();
+
+    [Description("Normalisation mean per channel (R, G, B; one value for grey data sets), on the 0..1 scale.")]
     public List<double> Mean { get; set; } = [0.485, 0.456, 0.406];
 
-    [Description("Normalisation standard deviation per channel (R, G, B), on the 0..1 scale.")]
+    [Description("Normalisation standard deviation per channel (R, G, B; one value for grey data sets), on the 0..1 scale.")]
     public List<double> Std { get; set; } = [0.229, 0.224, 0.225];
+
+    /// <summary>The channels of the data set's images: 1 for the grey IDX sets, 3 otherwise.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public int Channels => Kind is DatasetKind.FashionMnist or DatasetKind.Idx ? 1 : 3;
+
+    [System.Text.Json.Serialization.JsonIgnore]
+    internal string KindName => Kind == DatasetKind.FashionMnist ? "fashion-mnist" : Kind.ToString().ToLowerInvariant();
+
+    /// <summary>Where Debian's dataset-fashion-mnist installs the IDX files.</summary>
+    public const string FashionMnistFolder = "/usr/share/datasets/fashion-mnist";
 }
 
 public enum EvaluationMode
@@ -230,25 +301,30 @@ public sealed class SearchEvaluationOptions
 
 public sealed class SupernetOptions
 {
-    [Description("Random architectures in the first pool, the one the warm-up trains on (the paper: its 100 initial " +
-                 "random architectures)."), Range(1, 100_000)]
+    [Description("The first round: the strategy's first poolSize candidates, which the warm-up trains on before scoring " +
+                 "them (set it to search.options.initialSamples; the paper: its 100 random seed architectures). " +
+                 "execution.workers must be at least poolSize and roundSize for the host to hand out a whole round at once."),
+     Range(1, 100_000)]
     public int PoolSize { get; set; } = 100;
 
-    [Description("Candidates per later round: once this many have been scored, they are the pool the supernet trains on " +
-                 "before the next score (the paper: the 100 architectures each controller iteration generates)."), Range(1, 100_000)]
+    [Description("Candidates per later round, the pool the supernet trains on for roundSteps (set it to " +
+                 "search.options.newPerIteration; the paper: the 100 architectures each controller iteration generates)."),
+     Range(1, 100_000)]
     public int RoundSize { get; set; } = 100;
 
-    [Description("Single-path steps on the first, random pool before any candidate is scored (the paper: 20000)."),
+    [Description("Single-path steps on the first round's architectures before any of them is scored (the paper: 20000)."),
      Range(0, int.MaxValue)]
     public int WarmupSteps { get; set; } = 20_000;
 
-    [Description("Single-path steps on each later pool of candidates (the paper: 20000); 0 keeps the warmed-up weights."),
+    [Description("Single-path steps on each later round's architectures (the paper: 20000); 0 keeps the warmed-up weights."),
      Range(0, int.MaxValue)]
     public int RoundSteps { get; set; } = 20_000;
 
-    [Description("Maximum FLOPs of the random architectures in the first pool (0: no limit). Set it to the search's " +
-                 "flops constraint so that the supernet trains on the paths the search may visit."), Range(0.0, double.MaxValue)]
-    public double PoolMaxFlops { get; set; }
+    [Description("Seconds the first candidate of a round waits, after the latest arrival, for the rest " +
+                 "of the round before the round is formed with the candidates that came (its steps then shrink in proportion). " +
+                 "With enough workers a whole round arrives at once and nothing waits."), Range(0.0, 3600.0)]
+    public double CollectSeconds { get; set; } = 2;
+
 
     [Description("Training batches (without augmentation, the same for every candidate) that re-estimate the batch-norm " +
                  "statistics of a candidate's path before it is scored; 0 scores with the running statistics, as the paper " +
@@ -291,6 +367,14 @@ public sealed class FinalTrainingOptions
 
     [Description("Training epochs (the paper: 300)."), Range(1, 100_000)]
     public int Epochs { get; set; } = 300;
+
+    [Description("Added to the final training's seed (which seminas train derives from the experiment seed and the trial): " +
+                 "another value trains the same architecture again from other initial weights and batch orders.")]
+    public int Seed { get; set; }
+
+    [Description("Seconds between two progress lines of seminas train (an epoch summary is printed after every epoch as well)."),
+     Range(1, 3600)]
+    public int ProgressSeconds { get; set; } = 15;
 
     [Description("Steps between two checkpoints."), Range(1, int.MaxValue)]
     public int CheckpointEvery { get; set; } = 1000;

@@ -26,12 +26,11 @@ public sealed class ImageClassificationTask : ISearchTask, ITrainableTask
     {
         _options = options;
         _configDirectory = context.ConfigDirectory;
-        var chain = ChainSpec.From(options.Space);
+        var chain = ChainSpec.From(options.Space, inChannels: options.Dataset.Channels);
         _space = new ChainSearchSpace(chain, positionalKeys: options.Evaluation.Mode == EvaluationMode.Supernet);
         var fingerprint = Fingerprint(options, context.Seed);
         if (options.Evaluation.Mode == EvaluationMode.Supernet)
-            _supernet = new SupernetEvaluator(options, _space, () => Data(chain.Resolution), fingerprint, context.Seed,
-                a => CostModel.Of(chain, a).MultiplyAdds);
+            _supernet = new SupernetEvaluator(options, _space, () => Data(chain.Resolution), fingerprint, context.Seed);
         else
             _standalone = new StandaloneEvaluator(options, chain, () => Data(chain.Resolution), fingerprint);
         _final = new FinalTrainer(options, Data, fingerprint);
@@ -58,6 +57,9 @@ public sealed class ImageClassificationTask : ISearchTask, ITrainableTask
 
     /// <summary>The supernet's mean loss per training call, for tests and reports (empty in standalone mode).</summary>
     internal IReadOnlyList<(int Round, long Step, double Loss)> SupernetLosses => _supernet?.LossHistory ?? [];
+
+    /// <summary>The architectures each supernet round trained on, in order (empty in standalone mode).</summary>
+    internal IReadOnlyList<IReadOnlyList<string>> SupernetPools => _supernet?.RoundPools ?? [];
 
     public IReadOnlyDictionary<string, double> CheapMetrics(Architecture architecture)
     {
@@ -95,7 +97,7 @@ public sealed class ImageClassificationTask : ISearchTask, ITrainableTask
 
     private ImageData Data(int resolution)
     {
-        // The folder data set stores images at a size derived from the resolution; the in-memory ones do not depend on it.
+        // The folder data set's evaluation view depends on the resolution; the in-memory ones do not.
         var key = _options.Dataset.Kind == DatasetKind.Folder ? resolution : 0;
         lock (_dataGate)
         {

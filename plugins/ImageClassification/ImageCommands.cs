@@ -14,10 +14,15 @@ internal static class ImageCommands
 {
     private const string Usage = """
         usage: seminas image bench [--resolution 32] [--batch 64] [--steps 10] [--width 1.0] [--threads N] [--device cpu]
+                                   [--folder DIR | --idx DIR] [--decode-threads 4] [--prefetch 2] [--min-crop 0.08] [--jitter 0]
                seminas image make-cifar DIR [--train 5000] [--test 1000] [--seed 7]
 
-        bench       Images/s of one training step of the supernet (a random path of the SemiNAS ImageNet space) and of a
-                    standalone candidate (SemiNASNet), SGD with Nesterov momentum on generated images.
+        bench       Images/s of the data loader alone (load, decode, random-resized crop, colour jitter, normalise: the
+                    same pipeline and prefetch as training), of one training step alone (inputs already prepared) for the
+                    supernet (a random path of the SemiNAS ImageNet space) and a standalone candidate (SemiNASNet), and
+                    of the candidate's training with the loader, so that one sees which of the two limits. Data: generated
+                    images, or --folder (an ImageNet-style split, DIR/<class>/*.JPEG) or --idx (an IDX folder such as
+                    /usr/share/datasets/fashion-mnist). --jitter J sets brightness, contrast and saturation J, hue J/4.
         make-cifar  Writes generated images in the CIFAR-10 binary format (data_batch_1..5.bin, test_batch.bin) to DIR,
                     to try the cifar10 data set kind without the real CIFAR-10. It is NOT CIFAR-10.
         """;
@@ -64,7 +69,7 @@ internal static class ImageCommands
         return options;
     }
 
-    private static T Get<T>(Dictionary<string, string> options, string name, T fallback) where T : IParsable<T>
+    private static T Get<T>(Dictionary<string, string> options, string name, T fallback) where T : IParsable<T>?
     {
         if (!options.Remove(name, out var text)) return fallback;
         return T.TryParse(text, CultureInfo.InvariantCulture, out var value) ? value
@@ -76,7 +81,7 @@ internal static class ImageCommands
         if (options.Count > 0) throw new FormatException($"unknown option --{options.Keys.First()}\n\n{Usage}");
     }
 
-    /// <summary>Measures images/s of training steps; the first steps warm up and are not counted.</summary>
+    /// <summary>Measures images/s of the loader and of training steps; the first batches or steps warm up and are not counted.</summary>
     private static int Bench(Dictionary<string, string> options, CancellationToken cancellationToken)
     {
         var resolution = Get(options, "resolution", 32);
@@ -85,30 +90,74 @@ internal static class ImageCommands
         var width = Get(options, "width", 1.0);
         var threads = Get(options, "threads", 0);
         var deviceName = Get(options, "device", "cpu");
+        var folder = Get<string>(options, "folder", null!);
+        var idx = Get<string>(options, "idx", null!);
+        var decodeThreads = Get(options, "decode-threads", 4);
+        var prefetch = Get(options, "prefetch", 2);
+        var minCrop = Get(options, "min-crop", 0.08);
+        var jitter = Get(options, "jitter", 0.0);
         RejectUnknown(options);
+        if (folder is not null && idx is not null) throw new FormatException("give --folder or --idx, not both.");
         if (threads > 0) torch.set_num_threads(threads);
         var device = torch.device(deviceName);
         torch.manual_seed(1); // the same initial weights on every run, so that two runs time the same arithmetic
 
-        var space = new SpaceOptions { Resolution = resolution, Classes = 10 };
-        var chain = ChainSpec.From(space, width);
+        var dataset = new DatasetOptions
+        {
+            SyntheticSize = resolution, MinCropScale = minCrop, DecodeThreads = decodeThreads, Prefetch = prefetch,
+            ColorJitter = new ColorJitterOptions { Brightness = jitter, Contrast = jitter, Saturation = jitter, Hue = Math.Min(0.5, jitter / 4) },
+        };
+        IImageSet images;
+        IDisposable? owner = null;
+        string source;
+        if (folder is not null)
+        {
+            var classes = FolderImageSet.ClassNames(folder);
+            images = FolderImageSet.Open(folder, classes, (int)Math.Round(resolution / 0.875), decodeThreads);
+            source = $"{images.Count:N0} images in {folder} ({decodeThreads} decode threads)";
+        }
+        else if (idx is not null)
+        {
+            var (train, test) = IdxReader.ReadFolder(idx, 256);
+            test.Dispose();
+            owner = train;
+            images = train;
+            dataset.Kind = DatasetKind.Idx;
+            dataset.Mean = [0.5];
+            dataset.Std = [0.25];
+            source = $"{train.Count:N0} IDX training images from {idx}";
+        }
+        else
+        {
+            var generated = SyntheticImages.Generate(Math.Max(batch * 2, 256), 10, resolution, 7);
+            owner = generated;
+            images = generated;
+            source = "generated images in memory";
+        }
+        using var disposeImages = owner;
+        var space = new SpaceOptions { Resolution = resolution, Classes = Math.Max(2, images.Classes) };
+        var chain = ChainSpec.From(space, width, inChannels: images.Channels);
         var searchSpace = new ChainSearchSpace(chain);
-        var dataset = new DatasetOptions { SyntheticSize = resolution, MinCropScale = 0.35 };
-        using var images = SyntheticImages.Generate(Math.Max(batch * 2, 256), 10, resolution, 7);
-        using var augmentation = new Augmentation(dataset, resolution, device);
+        using var augmentation = new Augmentation(dataset, resolution, device, images.Channels);
         var optimizer = new OptimizerOptions { BatchSize = batch, LearningRate = 0.05 };
         var semiNasNet = Architecture.Parse("6 5 1 7 4 2 5 3 5 2 5 3 3 5 7 3 1 6 3 3 6");
         if (semiNasNet.Length != searchSpace.Length) semiNasNet = searchSpace.Sample(new Random(1));
+        var sampler = new BatchSampler(images.Count, batch, 1);
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"device {deviceName}, {torch.get_num_threads()} threads, batch {batch}, {resolution}x{resolution}, width x{width}, {steps} timed steps after 2 warm-up steps"));
+            $"device {deviceName}, {torch.get_num_threads()} threads, batch {sampler.BatchSize}, {resolution}x{resolution}, width x{width}, {steps} timed steps after 2 warm-up steps; data: {source}, prefetch {prefetch}"));
 
+        var loaderRate = MeasureLoader(images, augmentation, sampler, steps, prefetch, cancellationToken);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"loader alone (load, crop, flip{(jitter > 0 ? ", colour jitter" : "")}, normalise{(images.CropsOnLoad ? ", decoding every image" : "")}): {loaderRate:F1} images/s"));
+
+        using var fixedBatch = new FixedBatch(images, augmentation, sampler);
         using (var supernet = new Supernet(chain))
         {
             supernet.to(device);
             var random = new Random(1);
             using var trainer = new SgdTrainer(supernet.ParameterGroups(), optimizer, steps + 2);
-            var rate = Measure(supernet, trainer, images, augmentation, batch, steps, r =>
+            var rate = MeasureStep(supernet, trainer, fixedBatch, steps, () =>
             {
                 var path = searchSpace.Sample(random);
                 trainer.ActiveGroups = supernet.GroupsOf(path);
@@ -116,30 +165,102 @@ internal static class ImageCommands
             }, cancellationToken);
             var parameters = supernet.parameters().Sum(p => p.numel());
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"supernet step (random single path, {parameters:N0} supernet parameters): {rate:F1} images/s"));
+                $"supernet step alone (random single path, {parameters:N0} supernet parameters): {rate:F1} images/s"));
         }
 
+        var cost = CostModel.Of(chain, semiNasNet);
+        double stepRate, withLoader;
         using (var network = new ChainNetwork(chain, semiNasNet))
         {
             network.to(device);
-            using var trainer = new SgdTrainer(network, optimizer, steps + 2);
-            var rate = Measure(network, trainer, images, augmentation, batch, steps, _ => network.forward, cancellationToken);
-            var cost = CostModel.Of(chain, semiNasNet);
+            using var trainer = new SgdTrainer(network, optimizer, 2 * steps + 4);
+            stepRate = MeasureStep(network, trainer, fixedBatch, steps, () => network.forward, cancellationToken);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"standalone step ({semiNasNet}, {cost.MultiplyAdds / 1e6:F1}M multiply-adds, {cost.Parameters:N0} parameters): {rate:F1} images/s"));
+                $"standalone step alone ({semiNasNet}, {cost.MultiplyAdds / 1e6:F1}M multiply-adds, {cost.Parameters:N0} parameters): {stepRate:F1} images/s"));
+            var evalRate = MeasureEval(network, fixedBatch, steps, cancellationToken);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"standalone evaluation forward alone (no gradients): {evalRate:F1} images/s"));
+            trainer.Step = 0;
+            withLoader = MeasureTraining(network, trainer, images, augmentation, sampler, steps, prefetch, cancellationToken);
         }
+        var limit = loaderRate < stepRate ? "the loader limits: add decode threads (or prefetch), or cheaper augmentation"
+            : "the training step limits; the loader keeps up";
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"standalone training with the loader: {withLoader:F1} images/s ({limit})"));
         return 0;
     }
 
-    private static double Measure(nn.Module model, SgdTrainer trainer, IImageSet images, Augmentation augmentation,
-        int batch, int steps, Func<Random, Func<Tensor, Tensor>> forwardAt, CancellationToken cancellationToken)
+    private static double MeasureLoader(IImageSet images, Augmentation augmentation, BatchSampler sampler, int steps, int prefetch,
+        CancellationToken cancellationToken)
     {
-        var sampler = new BatchSampler(images.Count, batch, 1);
+        void Drain(long from, long until)
+        {
+            using var pipeline = new BatchPipeline(images, augmentation, sampler, from, until, prefetch, cancellationToken);
+            for (var step = from; step < until; step++)
+            {
+                var (inputs, labels) = pipeline.Next(step);
+                if (inputs.device.type != DeviceType.CPU) torch.cuda.synchronize();
+                inputs.Dispose();
+                labels.Dispose();
+            }
+        }
+        Drain(0, 2);
+        var watch = Stopwatch.StartNew();
+        Drain(2, steps + 2);
+        return (double)steps * sampler.BatchSize / watch.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>One prepared batch, trained on again and again: the step's speed without the loader.</summary>
+    private sealed class FixedBatch(IImageSet images, Augmentation augmentation, BatchSampler sampler) : IDisposable
+    {
+        public (Tensor Inputs, Tensor Labels) Batch { get; } = TrainingLoop.Prepare(images, augmentation, sampler, 0);
+
+        public int Size => (int)Batch.Labels.shape[0];
+
+        public void Dispose()
+        {
+            Batch.Inputs.Dispose();
+            Batch.Labels.Dispose();
+        }
+    }
+
+    private static double MeasureStep(nn.Module model, SgdTrainer trainer, FixedBatch batch, int steps, Func<Func<Tensor, Tensor>> forward,
+        CancellationToken cancellationToken)
+    {
+        model.train();
+        var watch = new Stopwatch();
+        for (var i = 0; i < steps + 2; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (i == 2) watch.Start();
+            trainer.TrainStep(forward(), batch.Batch.Inputs, batch.Batch.Labels);
+        }
+        return (double)steps * batch.Size / watch.Elapsed.TotalSeconds;
+    }
+
+    private static double MeasureEval(ChainNetwork network, FixedBatch batch, int steps, CancellationToken cancellationToken)
+    {
+        network.eval();
+        using var noGrad = torch.no_grad();
+        var watch = new Stopwatch();
+        for (var i = 0; i < steps + 2; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (i == 2) watch.Start();
+            using var logits = network.forward(batch.Batch.Inputs);
+            _ = logits.sum().item<float>();
+        }
+        network.train();
+        return (double)steps * batch.Size / watch.Elapsed.TotalSeconds;
+    }
+
+    private static double MeasureTraining(nn.Module model, SgdTrainer trainer, IImageSet images, Augmentation augmentation,
+        BatchSampler sampler, int steps, int prefetch, CancellationToken cancellationToken)
+    {
         model.train();
         var noop = () => { };
-        TrainingLoop.Run(trainer, images, augmentation, sampler, 2, forwardAt, int.MaxValue, noop, null, cancellationToken);
+        TrainingLoop.Run(trainer, images, augmentation, sampler, 2, _ => ((nn.Module<Tensor, Tensor>)model).forward, int.MaxValue, noop, null, cancellationToken, prefetch);
         var watch = Stopwatch.StartNew();
-        TrainingLoop.Run(trainer, images, augmentation, sampler, steps + 2, forwardAt, int.MaxValue, noop, null, cancellationToken);
+        TrainingLoop.Run(trainer, images, augmentation, sampler, steps + 2, _ => ((nn.Module<Tensor, Tensor>)model).forward, int.MaxValue, noop, null, cancellationToken, prefetch);
         return (double)steps * sampler.BatchSize / watch.Elapsed.TotalSeconds;
     }
 

@@ -24,7 +24,7 @@ internal sealed class StandaloneEvaluator(ImageClassificationOptions options, Ch
         using var network = new ChainNetwork(chain, architecture);
         network.to(device);
         using var trainer = new SgdTrainer(network, settings.Optimizer, settings.Steps);
-        using var augmentation = new Augmentation(options.Dataset, chain.Resolution, device);
+        using var augmentation = new Augmentation(options.Dataset, chain.Resolution, device, chain.InChannels);
         var sampler = new BatchSampler(images.Train.Count, settings.Optimizer.BatchSize, context.Seed);
         var folder = Path.Combine(context.WorkingDirectory, "standalone");
         var key = fingerprint + "|" + architecture;
@@ -42,7 +42,7 @@ internal sealed class StandaloneEvaluator(ImageClassificationOptions options, Ch
                 0.95 * report.Step / settings.Steps,
                 string.Create(CultureInfo.InvariantCulture, $"{described}: step {report.Step}/{settings.Steps}, loss {report.Loss:F3}, {report.ImagesPerSecond:F0} img/s"),
                 new Dictionary<string, double> { ["train_loss"] = report.Loss, ["images_per_second"] = report.ImagesPerSecond })),
-            cancellationToken);
+            cancellationToken, options.Dataset.Prefetch);
 
         network.eval();
         var score = Scoring.Evaluate(network.forward, images.HeldOut, augmentation, settings.Optimizer.BatchSize,

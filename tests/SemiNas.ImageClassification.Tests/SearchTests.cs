@@ -15,7 +15,7 @@ public sealed class SearchTests : IDisposable
     [Fact]
     public async Task A_SemiNAS_search_on_synthetic_images_trains_the_supernet_and_records_every_candidate_within_the_FLOPs_limit()
     {
-        // What `seminas search` does with execution.threads: 1.
+        // What `seminas search` does with execution.threads: 1 and the file's workers (6: a whole round at once).
         TorchSharp.torch.set_num_threads(1);
         var loaded = ConfigLoader.Load(TestConfigs.Path("image-synthetic.yaml"));
         var store = Path.Combine(_folder, "search.sqlite");
@@ -23,7 +23,8 @@ public sealed class SearchTests : IDisposable
         var task = (ImageClassificationTask)plan.Task;
         using var experiments = ExperimentStore.Open(plan.StorePath);
         var output = new StringWriter();
-        var runner = new ExperimentRunner(plan, experiments, new RunSettings(1, "cpu", null),
+        Assert.Equal(6, plan.Config.Execution.Workers);
+        var runner = new ExperimentRunner(plan, experiments, new RunSettings(plan.Config.Execution.Workers, "cpu", null),
             new ConsoleProgress(output, interactive: false, plan.Task.Objective));
 
         var result = await runner.RunAsync(CancellationToken.None);
@@ -49,8 +50,52 @@ public sealed class SearchTests : IDisposable
         // The supernet scores well above chance (10 %, 10 classes): the weights learnt something. Its best is usually
         // 30-40 %; a run in CI once reached only 28.7 %, so the bound is twice chance rather than 30.
         Assert.True(trials.Max(t => t.Objective) > 20, string.Join(", ", trials.Select(t => t.Objective)));
-        Assert.True(trials.Max(t => t.Metrics["supernet_round"]) >= 1);
         Assert.True(File.Exists(Path.Combine(_folder, "image-synthetic.trials", "supernet", "latest.json")));
+
+        // Train-then-score: the warm-up trained on exactly the strategy's first 6 candidates, each later round on the
+        // next 4; every candidate was scored after its own round's training (150 warm-up steps, then 40 per round).
+        var byNumber = trials.OrderBy(t => t.Number).Select(t => t.Architecture.ToString()).ToList();
+        Assert.Equal(3, task.SupernetPools.Count);
+        Assert.Equal(byNumber[..6].Order(), task.SupernetPools[0].Order());
+        Assert.Equal(byNumber[6..10].Order(), task.SupernetPools[1].Order());
+        Assert.Equal(byNumber[10..].Order(), task.SupernetPools[2].Order());
+        Assert.All(trials, t =>
+        {
+            var round = t.Number <= 6 ? 0 : (t.Number - 7) / 4 + 1;
+            Assert.Equal(round, t.Metrics["supernet_round"]);
+            Assert.Equal(150 + 40 * round, t.Metrics["supernet_step"]);
+        });
+    }
+
+    [Fact]
+    public async Task With_fewer_workers_than_a_round_the_supernet_trains_on_the_candidates_that_came_and_never_waits_forever()
+    {
+        TorchSharp.torch.set_num_threads(1);
+        var options = TestConfigs.Options("image-synthetic.yaml");
+        options.Evaluation.Supernet.PoolSize = 3;
+        options.Evaluation.Supernet.WarmupSteps = 30;
+        options.Evaluation.Supernet.RoundSize = 2;
+        options.Evaluation.Supernet.RoundSteps = 10;
+        options.Evaluation.Supernet.CollectSeconds = 0.2;
+        using var task = (ImageClassificationTask)new ImageClassificationPlugin().CreateTask(options,
+            new TaskCreationContext { ConfigDirectory = _folder, Seed = 1 });
+        var first = Architecture.Parse("1 7 1 1 2 7");
+        var second = Architecture.Parse("2 7 1 1 2 7");
+        var third = Architecture.Parse("3 7 1 1 2 7");
+        EvaluationContext Context(int trial) => new() { TrialId = trial, Device = "cpu", Seed = 1, WorkingDirectory = Path.Combine(_folder, "x.trials", $"{trial}") };
+
+        // One at a time (workers: 1): the first round forms with 1 of its 3 candidates after collectSeconds, with a
+        // third of the warm-up; the second round with 1 of 2, with half of its 10 steps.
+        var a = await task.EvaluateAsync(first, Context(1), CancellationToken.None);
+        Assert.Equal((0, 10), (a["supernet_round"], a["supernet_step"]));
+        var b = await task.EvaluateAsync(second, Context(2), CancellationToken.None);
+        Assert.Equal((1, 15), (b["supernet_round"], b["supernet_step"]));
+        // Two at once fill a round of 2: both are scored after the same 10 steps on the two of them.
+        var both = await Task.WhenAll(task.EvaluateAsync(third, Context(3), CancellationToken.None),
+            task.EvaluateAsync(Architecture.Parse("4 7 1 1 2 7"), Context(4), CancellationToken.None));
+        Assert.All(both, r => Assert.Equal((2, 25), (r["supernet_round"], r["supernet_step"])));
+        Assert.Equal([[first.ToString()], [second.ToString()], [third.ToString(), "4 7 1 1 2 7"]],
+            task.SupernetPools.Select(p => p.Order().ToList()).ToList());
     }
 
     [Fact]
@@ -58,6 +103,7 @@ public sealed class SearchTests : IDisposable
     {
         TorchSharp.torch.set_num_threads(1);
         var options = TestConfigs.Options("image-synthetic.yaml");
+        options.Evaluation.Supernet.PoolSize = 1; // the first round is this one candidate
         options.Evaluation.Supernet.WarmupSteps = 80;
         options.Evaluation.Supernet.CheckpointEvery = 30;
         var creation = new TaskCreationContext { ConfigDirectory = _folder, Seed = 1 };

@@ -119,7 +119,7 @@ public sealed class TaskTests : IDisposable
     }
 
     [Fact]
-    public async Task The_bench_command_reports_the_throughput_of_a_supernet_step_and_a_standalone_candidate()
+    public async Task The_bench_command_reports_the_loaders_throughput_beside_a_supernet_steps_and_a_standalone_candidates()
     {
         var command = new ImageClassificationPlugin().Commands.Single(c => c.Name == "image");
         var output = new StringWriter();
@@ -136,8 +136,11 @@ public sealed class TaskTests : IDisposable
             Console.SetOut(console);
         }
         var text = output.ToString();
-        Assert.Matches(@"supernet step .*: \d+(\.\d)? images/s", text);
-        Assert.Matches(@"standalone step \(6 5 1 7 4 2 5 3 5 2 5 3 3 5 7 3 1 6 3 3 6, .*\): \d+(\.\d)? images/s", text);
+        // The loader alone beside the training step alone, then both together, and which of the two limits.
+        Assert.Matches(@"loader alone \(.*\): \d+(\.\d)? images/s", text);
+        Assert.Matches(@"supernet step alone .*: \d+(\.\d)? images/s", text);
+        Assert.Matches(@"standalone step alone \(6 5 1 7 4 2 5 3 5 2 5 3 3 5 7 3 1 6 3 3 6, .*\): \d+(\.\d)? images/s", text);
+        Assert.Matches(@"standalone training with the loader: \d+(\.\d)? images/s \(the (loader|training step) limits", text);
         Assert.Equal(2, await command.Run(["bench", "--bogus", "1"], CancellationToken.None));
     }
 

@@ -26,13 +26,25 @@ internal static class DatasetLoader
                 (train, valid) = (cifarTrain, cifarTest);
                 break;
             }
+            case DatasetKind.FashionMnist:
+            case DatasetKind.Idx:
+            {
+                var folder = options.Kind == DatasetKind.FashionMnist && string.IsNullOrWhiteSpace(options.Path)
+                    ? DatasetOptions.FashionMnistFolder
+                    : Resolve(options, configDirectory);
+                var (idxTrain, idxTest) = IdxReader.ReadFolder(folder, space.Classes);
+                owner = new Owners(idxTrain, idxTest);
+                (train, valid) = (idxTrain, idxTest);
+                break;
+            }
             case DatasetKind.Folder:
             {
                 var root = Resolve(options, configDirectory);
                 var classes = FolderImageSet.ClassNames(Path.Combine(root, "train"));
                 if (classes.Count != space.Classes)
                     throw new InvalidDataException($"{Path.Combine(root, "train")} has {classes.Count} class folders but space.classes is {space.Classes}.");
-                // The stored side is the evaluation resize (256 for 224), from which training crops at random.
+                // The evaluation view: the shorter side resized to 256 for 224, the centre square kept (training crops are
+                // cut from the whole image instead).
                 var size = (int)Math.Round(space.Resolution / 0.875);
                 train = FolderImageSet.Open(Path.Combine(root, "train"), classes, size, options.DecodeThreads);
                 valid = FolderImageSet.Open(Path.Combine(root, "val"), classes, size, options.DecodeThreads);
@@ -44,11 +56,14 @@ internal static class DatasetLoader
 
         if (train.Classes != space.Classes)
             throw new InvalidDataException($"The data set has {train.Classes} classes but space.classes is {space.Classes}.");
+        if (train.Channels != options.Channels)
+            throw new InvalidDataException($"The data set's images have {train.Channels} channels, expected {options.Channels}.");
 
-        // A fixed permutation of the training images (seeded by the data, not the experiment, so that every search on
+        // A permutation of the training images from dataset.splitSeed (not the experiment seed, so that every search on
         // this data set scores on the same held-out images): the first heldOut are held out, then the limit applies.
+        // The validation (test) split is never part of it: only final scores use it.
         var order = Enumerable.Range(0, train.Count).ToArray();
-        new Random(12345).Shuffle(order);
+        new Random(options.SplitSeed).Shuffle(order);
         var heldOutCount = Math.Min(options.HeldOut, train.Count / 2);
         var rest = order.Skip(heldOutCount);
         if (options.TrainLimit > 0) rest = rest.Take(options.TrainLimit);

@@ -3,12 +3,15 @@ using static TorchSharp.torch;
 namespace SemiNas.ImageClassification.Data;
 
 /// <summary>
-/// Labelled images, all stored at one square size as 8-bit RGB. Batches come out as uint8 [n, 3, S, S] tensors on the
-/// CPU; augmentation and normalisation happen afterwards, on the training device.
+/// Labelled images, all stored at one square size as 8-bit RGB or grey. Batches come out as uint8 [n, C, S, S] tensors
+/// on the CPU; augmentation and normalisation happen afterwards, on the training device.
 /// </summary>
 internal interface IImageSet
 {
     int Count { get; }
+
+    /// <summary>Channels C: 3 (RGB) or 1 (grey).</summary>
+    int Channels => 3;
 
     /// <summary>The stored side S, in pixels.</summary>
     int Size { get; }
@@ -18,11 +21,25 @@ internal interface IImageSet
     /// <summary>The label of every image, 0..Classes-1.</summary>
     IReadOnlyList<int> Labels { get; }
 
-    /// <summary>uint8 [indices.Length, 3, S, S].</summary>
+    /// <summary>uint8 [indices.Length, C, S, S]: the evaluation view.</summary>
     Tensor Load(IReadOnlyList<int> indices);
+
+    /// <summary>
+    /// True when the set cuts the training crops itself (<see cref="LoadCropped"/>), from each whole image as it decodes
+    /// it; otherwise the augmentation crops the stored images.
+    /// </summary>
+    bool CropsOnLoad => false;
+
+    /// <summary>
+    /// uint8 [n, C, resolution, resolution]: a random-resized crop of each whole image (area fraction U(minScale, 1) of
+    /// the image, aspect ratio log-uniform in [3/4, 4/3]), flipped horizontally at random when <paramref name="flip"/>.
+    /// Only when <see cref="CropsOnLoad"/>.
+    /// </summary>
+    Tensor LoadCropped(IReadOnlyList<int> indices, Random random, int resolution, double minScale, bool flip) =>
+        throw new NotSupportedException("this image set does not crop while it loads.");
 }
 
-/// <summary>Images held in one uint8 tensor (CIFAR-10, the synthetic set).</summary>
+/// <summary>Images held in one uint8 tensor (CIFAR-10, IDX, the synthetic set).</summary>
 internal sealed class InMemoryImageSet : IImageSet, IDisposable
 {
     private readonly Tensor _images;
@@ -30,8 +47,8 @@ internal sealed class InMemoryImageSet : IImageSet, IDisposable
 
     public InMemoryImageSet(Tensor images, int[] labels, int classes)
     {
-        if (images.dtype != ScalarType.Byte || images.ndim != 4 || images.shape[1] != 3 || images.shape[2] != images.shape[3])
-            throw new ArgumentException("images must be uint8 [n, 3, S, S].", nameof(images));
+        if (images.dtype != ScalarType.Byte || images.ndim != 4 || images.shape[1] is not (1 or 3) || images.shape[2] != images.shape[3])
+            throw new ArgumentException("images must be uint8 [n, 1 or 3, S, S].", nameof(images));
         if (images.shape[0] != labels.Length)
             throw new ArgumentException($"{images.shape[0]} images but {labels.Length} labels.", nameof(labels));
         _images = images;
@@ -40,6 +57,8 @@ internal sealed class InMemoryImageSet : IImageSet, IDisposable
     }
 
     public int Count => _labels.Length;
+
+    public int Channels => (int)_images.shape[1];
 
     public int Size => (int)_images.shape[2];
 
@@ -63,6 +82,8 @@ internal sealed class SubsetImageSet(IImageSet source, int[] indices) : IImageSe
 
     public int Count => indices.Length;
 
+    public int Channels => source.Channels;
+
     public int Size => source.Size;
 
     public int Classes => source.Classes;
@@ -70,6 +91,11 @@ internal sealed class SubsetImageSet(IImageSet source, int[] indices) : IImageSe
     public IReadOnlyList<int> Labels => _labels;
 
     public Tensor Load(IReadOnlyList<int> batch) => source.Load(batch.Select(i => indices[i]).ToArray());
+
+    public bool CropsOnLoad => source.CropsOnLoad;
+
+    public Tensor LoadCropped(IReadOnlyList<int> batch, Random random, int resolution, double minScale, bool flip) =>
+        source.LoadCropped(batch.Select(i => indices[i]).ToArray(), random, resolution, minScale, flip);
 }
 
 /// <summary>The images a task works with: training, the held-out images that score candidates, and validation.</summary>

@@ -9,7 +9,7 @@ namespace SemiNas.ImageClassification.Model;
 internal static class ChainParts
 {
     public static Sequential Stem(ChainSpec chain) => nn.Sequential(
-        ("conv", Blocks.Conv(3, chain.Stem, 3, stride: 2)),
+        ("conv", Blocks.Conv(chain.InChannels, chain.Stem, 3, stride: chain.StemStride)),
         ("bn", Blocks.BatchNorm(chain.Stem)),
         ("act", nn.ReLU6()),
         ("first", new MbConv(chain.Stem, chain.FirstBlock, 3, 1, 1)));

@@ -4,14 +4,17 @@ namespace SemiNas.ImageClassification;
 public readonly record struct LayerSlot(int Index, int Stage, int InChannels, int OutChannels, int Stride, bool IsStageFirst);
 
 /// <summary>
-/// The MobileNetV2/ProxylessNAS chain with concrete widths: stem conv3x3/2, a fixed MBConv k3 e1, the searchable
-/// layers stage by stage, a 1x1 head, pooling, dropout and a linear classifier.
+/// The MobileNetV2/ProxylessNAS chain with concrete widths: stem conv3x3 (stride 2, or 1 for small inputs) from the
+/// data set's channels, a fixed MBConv k3 e1, the searchable layers stage by stage, a 1x1 head, pooling, dropout and a
+/// linear classifier.
 /// </summary>
 public sealed class ChainSpec
 {
     public ChainSpec(int resolution, int classes, int stem, int firstBlock, IReadOnlyList<(int Width, int Layers, int Stride)> stages,
-        int head, double dropout, IReadOnlyList<OperationSpec> operations)
+        int head, double dropout, IReadOnlyList<OperationSpec> operations, int inputChannels = 3, int stemStride = 2)
     {
+        InChannels = inputChannels;
+        StemStride = stemStride;
         Resolution = resolution;
         Classes = classes;
         Stem = stem;
@@ -35,13 +38,16 @@ public sealed class ChainSpec
     }
 
     /// <summary>The chain the options describe, widths scaled by <paramref name="widthMultiplier"/>.</summary>
-    public static ChainSpec From(SpaceOptions options, double? widthMultiplier = null, int? resolution = null, double? dropout = null)
+    /// <param name="inChannels">The data set's channels (3 for RGB, 1 for grey), the stem's input.</param>
+    public static ChainSpec From(SpaceOptions options, double? widthMultiplier = null, int? resolution = null, double? dropout = null,
+        int inChannels = 3)
     {
         var m = widthMultiplier ?? options.WidthMultiplier;
         return new ChainSpec(
             resolution ?? options.Resolution, options.Classes, Scale(options.Stem, m), Scale(options.FirstBlock, m),
             options.Stages.Select(s => (Scale(s.Width, m), s.Layers, s.Stride)).ToList(),
-            Scale(options.Head, m), dropout ?? options.Dropout, options.Operations.Select(OperationSpec.Parse).ToList());
+            Scale(options.Head, m), dropout ?? options.Dropout, options.Operations.Select(OperationSpec.Parse).ToList(),
+            inChannels, options.StemStride);
     }
 
     /// <summary>
@@ -57,6 +63,12 @@ public sealed class ChainSpec
         if (rounded < 0.9 * exact) rounded += 8;
         return rounded;
     }
+
+    /// <summary>Channels of the input images: 3 (RGB) or 1 (grey).</summary>
+    public int InChannels { get; }
+
+    /// <summary>Stride of the stem convolution (2 in MobileNetV2).</summary>
+    public int StemStride { get; }
 
     public int Resolution { get; }
     public int Classes { get; }

@@ -15,10 +15,10 @@ public static class CostModel
     public static Cost Of(ChainSpec chain, Architecture architecture)
     {
         long macs = 0, parameters = 0;
-        var size = ChainSpec.OutputSize(chain.Resolution, 3, 2);
-        // Stem: conv3x3/2 + BN.
-        macs += 3L * chain.Stem * 9 * size * size;
-        parameters += 3L * chain.Stem * 9 + 2L * chain.Stem;
+        var size = ChainSpec.OutputSize(chain.Resolution, 3, chain.StemStride);
+        // Stem: conv3x3 (stride 2, or 1) from the input channels + BN.
+        macs += (long)chain.InChannels * chain.Stem * 9 * size * size;
+        parameters += (long)chain.InChannels * chain.Stem * 9 + 2L * chain.Stem;
         // First block: MBConv k3 e1 without expansion: depthwise + BN, pointwise + BN.
         var first = MbConv(chain.Stem, chain.FirstBlock, 3, 1, 1, size);
         macs += first.MultiplyAdds;

@@ -26,6 +26,12 @@ internal sealed class BatchSampler(int count, int batchSize, int seed)
         return _permutation[start..(start + BatchSize)];
     }
 
-    /// <summary>A random generator for step s's augmentation (and path choice), reproducible on resume.</summary>
+    /// <summary>A random generator for step s's augmentation, reproducible on resume.</summary>
     public Random RandomFor(long step) => new(HashCode.Combine(seed, step, 0x5eed));
+
+    /// <summary>
+    /// A second generator for step s, for choices the training step makes (the supernet's path): separate from the
+    /// augmentation's, which a background thread may be drawing from at the same time.
+    /// </summary>
+    public Random PathRandomFor(long step) => new(HashCode.Combine(seed, step, 0x9a7));
 }

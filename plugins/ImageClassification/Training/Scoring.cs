@@ -9,8 +9,9 @@ internal readonly record struct Score(double Top1, double Top5, double Loss, int
 internal static class Scoring
 {
     /// <summary>Scores <paramref name="forward"/> (already in eval mode) on the first <paramref name="limit"/> images of the set.</summary>
+    /// <param name="progress">Called after each batch with the images scored so far and the total.</param>
     public static Score Evaluate(Func<Tensor, Tensor> forward, IImageSet set, Augmentation augmentation, int batchSize,
-        int limit = int.MaxValue, CancellationToken cancellationToken = default)
+        int limit = int.MaxValue, CancellationToken cancellationToken = default, Action<int, int>? progress = null)
     {
         using var noGrad = no_grad();
         var count = Math.Min(limit, set.Count);
@@ -29,6 +30,7 @@ internal static class Scoring
             var hits = topk.eq(labels.unsqueeze(1));
             top1 += hits.narrow(1, 0, 1).sum().item<long>();
             top5 += hits.any(1).sum().item<long>();
+            progress?.Invoke(start + indices.Length, count);
         }
         return new Score(100 * top1 / count, 100 * top5 / count, loss / count, count);
     }

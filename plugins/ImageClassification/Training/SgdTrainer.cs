@@ -45,6 +45,9 @@ internal sealed class SgdTrainer : IDisposable
 
     public double LearningRate => RateAt(Step);
 
+    /// <summary>Images of the last step's batch whose top-1 prediction was right.</summary>
+    public long LastCorrect { get; private set; }
+
     /// <summary>
     /// The steps one cosine period spans; by default the whole training. The supernet sets one period per round,
     /// while its step schedule runs on across rounds, as in the reference.
@@ -85,6 +88,8 @@ internal sealed class SgdTrainer : IDisposable
             }
         }
         Step++;
+        using (no_grad())
+            LastCorrect = logits.argmax(1).eq(labels).sum().item<long>();
         var value = loss.item<float>();
         if (!float.IsFinite(value)) throw new InvalidOperationException($"The training loss is {value} at step {Step}: the model diverged (lower the learning rate).");
         return value;
