@@ -27,7 +27,16 @@ public static class SeminasProcess
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        await process.WaitForExitAsync(timeout.Token);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // A test that gives up must not leave its search running and loading the machine for the tests after it.
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"seminas {string.Join(' ', args)} did not finish within 3 minutes");
+        }
         return (process.ExitCode, await output, await error);
     }
 }

@@ -130,7 +130,15 @@ public class DrillTests
             }
             await Task.Delay(500); // into the controller's training, which takes seconds at the least
             using (var kill = Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) await kill.WaitForExitAsync();
-            await process.WaitForExitAsync();
+            using var stopped = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+            try
+            {
+                await process.WaitForExitAsync(stopped.Token);
+            }
+            finally
+            {
+                if (!process.HasExited) process.Kill(entireProcessTree: true);
+            }
             Assert.True(process.ExitCode == 130, $"exit {process.ExitCode}\n{await stdout}\n{await stderr}");
             Assert.Contains("Interrupted", await stdout);
         }
@@ -139,7 +147,14 @@ public class DrillTests
         var output = resume.StandardOutput.ReadToEndAsync();
         var error = resume.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(15));
-        await resume.WaitForExitAsync(timeout.Token);
+        try
+        {
+            await resume.WaitForExitAsync(timeout.Token);
+        }
+        finally
+        {
+            if (!resume.HasExited) resume.Kill(entireProcessTree: true);
+        }
         Assert.True(resume.ExitCode == 0, await error);
         Assert.Contains("resuming", await output);
         Assert.Equal(20, CompleteTrials(store));
