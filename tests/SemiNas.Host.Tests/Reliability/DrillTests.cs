@@ -115,7 +115,7 @@ public class DrillTests
         using var folder = new TempFolder();
         // SemiNAS trains its controller for tens of seconds after the first 10 queries: the signal lands there.
         var config = Configs.NasBench201(name: "sig", budget: 20, strategy: "seminas")
-            .Replace("  budget: 20\n", "  budget: 20\n  options: {preset: nb201, initialSamples: 10, newPerIteration: 10}\n");
+            .Replace("  budget: 20\n", "  budget: 20\n  options: {preset: nb201, initialSamples: 10, newPerIteration: 10, pseudoLabeled: 200, pretrainEpochs: 300, trainEpochs: 100}\n");
         folder.Write("c.yaml", config);
         var store = folder.File("experiments/sig.sqlite");
         using (var process = SeminasProcess.Start(folder.Path, "search", "c.yaml"))
