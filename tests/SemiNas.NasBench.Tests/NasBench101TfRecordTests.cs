@@ -346,7 +346,9 @@ public class NasBench101TfRecordTests : IDisposable
     [Fact]
     public void A_missing_data_file_is_a_clear_error()
     {
-        var error = Assert.Throws<FileNotFoundException>(() => CreateTask("nowhere/nasbench_only108.tfrecord"));
+        // A configuration problem, reported by the host at task.options.dataFile with exit code 2.
+        var error = Assert.Throws<SemiNas.Contracts.TaskConfigurationException>(() => CreateTask("nowhere/nasbench_only108.tfrecord"));
+        Assert.Equal("dataFile", error.Option);
         Assert.Contains(Path.Combine(_folder, "nowhere", "nasbench_only108.tfrecord"), error.Message);
         Assert.Contains("leave dataFile empty", error.Message);
     }
