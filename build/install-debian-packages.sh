@@ -10,7 +10,7 @@ set -euo pipefail
 
 packages=("$@")
 if [ ${#packages[@]} -eq 0 ]; then
-  packages=(flite pocketsphinx pocketsphinx-en-us)
+  packages=(flite pocketsphinx pocketsphinx-en-us pocketsphinx-testdata)
 fi
 
 installed() {
