@@ -39,7 +39,7 @@ public sealed record RecognizerSettings
     /// <summary>Padded mel frames per batch.</summary>
     public int MaxFramesPerBatch { get; init; } = 4_000;
 
-    /// <summary>SpecAugment-style masks on the training mels (one band of ≤ 10 bins, two spans of ≤ 12 frames); 0 turns them off.</summary>
+    /// <summary>SpecAugment-style masks on the training mels (one band of ≤ 10 bins, two spans of ≤ 12 frames).</summary>
     public bool Masking { get; init; } = true;
 
     public int Seed { get; init; } = 1;
