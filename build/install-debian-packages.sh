@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the project uses (the tts plugin runs flite, which writes the test corpora, and
-# pocketsphinx, which scores intelligibility; the image-classification plugin reads Fashion-MNIST from
+# pocketsphinx, which scores intelligibility, with pocketsphinx-testdata's natural recordings as a sanity anchor; the image-classification plugin reads Fashion-MNIST from
 # dataset-fashion-mnist, /usr/share/datasets/fashion-mnist; headless chromium drives the dashboard and report tests),
 # and only those that are missing: with everything present it changes nothing and needs neither root nor the network.
 # Uses sudo only when not root. Fails loudly (non-zero exit, a message naming the packages)
@@ -12,7 +12,7 @@ set -euo pipefail
 
 packages=("$@")
 if [ ${#packages[@]} -eq 0 ]; then
-  packages=(flite pocketsphinx pocketsphinx-en-us dataset-fashion-mnist chromium)
+  packages=(flite pocketsphinx pocketsphinx-en-us pocketsphinx-testdata dataset-fashion-mnist chromium)
 fi
 
 installed() {

@@ -76,7 +76,8 @@ public class HostTests(FliteCorpusFixture fixture)
         Assert.True(eval.ExitCode == 0, eval.Output + eval.Error);
         using var metrics = JsonDocument.Parse(File.ReadAllText(folder.Combine("final", "eval-metrics.json")));
         Assert.InRange(metrics.RootElement.GetProperty("intelligibility_rate").GetDouble(), 0, 1);
-        Assert.InRange(metrics.RootElement.GetProperty("ground_truth_wer").GetDouble(), 0, 0.5);
+        Assert.InRange(metrics.RootElement.GetProperty("ground_truth_open_wer").GetDouble(), 0, 0.7);
+        Assert.Equal(0, metrics.RootElement.GetProperty("ground_truth_mcd_db").GetDouble(), 3);
 
         // A baseline outside the searched trials trains with the same recipe; an architecture outside the space is refused.
         var baseline = await Seminas(folder.Path, "train", "tts.sqlite", "--arch", "9 9 9 9", "--json");

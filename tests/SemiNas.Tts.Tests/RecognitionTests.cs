@@ -10,28 +10,24 @@ namespace SemiNas.Tts.Tests;
 public class RecognitionTests(FliteCorpusFixture fixture)
 {
     [Fact]
-    public async Task Real_recording_mels_through_griffin_lim_are_recognised_and_errors_rise_as_the_mels_degrade()
+    public async Task The_open_vocabulary_recogniser_hears_real_recording_mels_and_worse_mels_worse()
     {
         using var features = new MelSpectrogram(MelSettings.Paper);
         var scorer = new SpeechScorer(features, new PocketSphinx(), CmuDict.Debian);
-        var corpus = fixture.Corpus;
-        var mels = scorer.GroundTruthMels(corpus.Utterances.Take(8));
-        var languageModel = SpeechScorer.LanguageModel(corpus.Utterances.Select(u => u.NormalizedText));
-
+        var mels = scorer.GroundTruthMels(fixture.Corpus.Utterances.Take(6));
         var wer = new List<double>();
-        foreach (var sigma in new[] { 0.0, 1.0, 1.5 })
+        foreach (var sigma in new[] { 0.0, 1.5 })
         {
-            var report = await scorer.ScoreAsync(mels, languageModel, new ScoringSettings { NoiseSigma = sigma });
-            Assert.Equal(8, report.Sentences.Count);
-            wer.Add(report.WordErrorRate);
-            if (sigma == 0)
-            {
-                Assert.True(report.WordErrorRate <= 0.05, $"ground-truth WER {report.WordErrorRate:P1}");
-                Assert.True(report.IntelligibilityRate >= 0.75, $"ground-truth IR {report.IntelligibilityRate:P1}");
-            }
+            var report = await scorer.ScoreAsync(mels, new ScoringSettings { NoiseSigma = sigma, Phones = false });
+            Assert.Equal(6, report.OpenVocabulary!.Sentences.Count);
+            Assert.Null(report.Recogniser);
+            wer.Add(report.OpenVocabulary.WordErrorRate);
         }
-        Assert.True(wer[0] < wer[1] && wer[1] < wer[2], $"WER at σ 0, 1.0, 1.5: {string.Join(", ", wer.Select(w => w.ToString("P1")))}");
-        Assert.True(wer[2] >= 0.5, $"WER at σ 1.5: {wer[2]:P1}");
+        // The general model knows no corpus text: flite through Griffin-Lim is far from perfect (tts-notes §3.2),
+        // but it hears most words, and nearly none once the mels are buried in noise.
+        Assert.True(wer[0] < 0.6, $"open-vocabulary WER of the recordings' mels {wer[0]:P1}");
+        Assert.True(wer[1] > wer[0] + 0.3, $"open-vocabulary WER at σ 0 and 1.5: {wer[0]:P1}, {wer[1]:P1}");
+        foreach (var mel in mels) mel.LogMel.Dispose();
     }
 
     [Fact]
@@ -49,7 +45,7 @@ public class RecognitionTests(FliteCorpusFixture fixture)
         int code;
         try
         {
-            code = await TtsCommands.RunAsync(["evaluate", "--corpus", corpus, "--ground-truth", "--json", "--out", folder.Combine("wavs")], default);
+            code = await TtsCommands.RunAsync(["evaluate", "--corpus", corpus, "--ground-truth", "--json", "--out", folder.Combine("wavs"), "--epochs", "2"], default);
         }
         finally
         {
@@ -58,11 +54,21 @@ public class RecognitionTests(FliteCorpusFixture fixture)
         Assert.Equal(0, code);
         using var json = JsonDocument.Parse(output.ToString());
         var root = json.RootElement;
-        Assert.Equal(3, root.GetProperty("sentences").GetInt32());
-        Assert.InRange(root.GetProperty("wer").GetDouble(), 0, 0.5);
-        var first = root.GetProperty("perSentence")[0];
-        Assert.Equal("the the the cat sat on on the mat", first.GetProperty("reference").GetString());
-        Assert.Equal(3, Directory.GetFiles(folder.Combine("wavs"), "*.wav").Length);
+        // Three utterances: one is held out for scoring, two train the recogniser (it never hears the scored one).
+        Assert.Equal(1, root.GetProperty("sentences").GetInt32());
+        foreach (var figure in new[] { "wer", "cer", "sentenceAccuracy" })
+        {
+            Assert.InRange(root.GetProperty("openVocabulary").GetProperty(figure).GetDouble(), 0, 1);
+            Assert.InRange(root.GetProperty("recogniser").GetProperty(figure).GetDouble(), 0, 1);
+        }
+        Assert.InRange(root.GetProperty("phones").GetProperty("per").GetDouble(), 0, 2);
+        Assert.Equal(0, root.GetProperty("mcd").GetDouble(), 3);   // the recordings' own mels against themselves
+        Assert.True(root.GetProperty("robustness").TryGetProperty("errorRate", out _));
+        Assert.Equal(2, root.GetProperty("recogniserModel").GetProperty("TrainUtterances").GetInt32());
+        var scored = root.GetProperty("perSentence")[0].GetProperty("id").GetString();
+        var trainedOn = File.ReadAllLines(Path.Combine(corpus, "metadata.csv")).Select(l => l.Split('|')[0]).Where(id => id != scored).ToList();
+        Assert.Equal(2, trainedOn.Count);
+        Assert.Single(Directory.GetFiles(folder.Combine("wavs"), "*.wav"));
     }
 
     [Theory]

@@ -125,10 +125,12 @@ public class TaskTests(FliteCorpusFixture fixture)
         await Assert.ThrowsAsync<InvalidOperationException>(() => task.TrainAsync(Architecture.Parse("1 1 1 1"), context, default));
 
         var scored = await task.EvaluateTrainedAsync(architecture, context, default);
-        foreach (var name in new[] { "intelligibility_rate", "wer", "cer", "robustness_error_rate", "ground_truth_wer", "ground_truth_intelligibility_rate" })
+        foreach (var name in new[] { "intelligibility_rate", "wer", "cer", "open_wer", "open_cer", "open_sentence_accuracy", "per", "mcd_db",
+                     "robustness_error_rate", "ground_truth_wer", "ground_truth_open_wer", "ground_truth_intelligibility_rate", "ground_truth_mcd_db" })
             Assert.True(scored.ContainsKey(name), name);
         // 20 steps teach nothing: the model's speech is not understood, the recordings' own mels are.
-        Assert.True(scored["wer"] > scored["ground_truth_wer"], $"model WER {scored["wer"]}, ground truth {scored["ground_truth_wer"]}");
+        Assert.True(scored["open_cer"] > scored["ground_truth_open_cer"], $"model open CER {scored["open_cer"]}, ground truth {scored["ground_truth_open_cer"]}");
+        Assert.True(scored["mcd_db"] > scored["ground_truth_mcd_db"] + 1, $"model MCD {scored["mcd_db"]} dB, ground truth {scored["ground_truth_mcd_db"]} dB");
         Assert.Equal(2, Directory.GetFiles(Path.Combine(context.OutputDirectory, "evaluation", "test"), "*.wav").Length);
         Assert.Equal(2, Directory.GetFiles(Path.Combine(context.OutputDirectory, "evaluation", "hard"), "*.wav").Length);
     }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using SemiNas.Contracts;
 using SemiNas.Tts.Audio;
 using SemiNas.Tts.Data;
@@ -18,22 +19,37 @@ public static class TtsCommands
     public const string Usage = """
         usage: seminas tts make-corpus --sentences FILE --out DIR [--voice slt] [--rate 22050] [--limit N] [--prefix FL]
                seminas tts evaluate --corpus DIR (--model FILE | --ground-truth) [--json] [--out DIR]
-                                    [--split all|test] [--valid N] [--test N] [--seed N] [--limit N]
+                                    [--split test|all] [--train N] [--valid N] [--test N] [--seed N] [--limit N]
                                     [--noise SIGMA] [--power 1.0] [--iterations 60] [--hard FILE|none]
+                                    [--epochs N] [--closed-set] [--no-sphinx] [--threads N]
+               seminas tts train-recognizer --corpus DIR [--train N] [--valid N] [--test N] [--seed N] [--epochs N] [--force] [--threads N]
+               seminas tts anchor [--json]
 
           make-corpus  synthesises the sentences with flite into an LJSpeech-format corpus (wavs/ID.wav, metadata.csv).
                        FILE may be shipped:sentences.txt or shipped:hard-sentences.txt, the lists inside the plugin.
-          evaluate     voices log-mels with Griffin-Lim, recognises them with pocketsphinx (language model: the
-                       corpus text) and reports the intelligibility rate, WER, CER and robustness error rate.
-                       --ground-truth scores the recordings' own mels: the ceiling of the pipeline.
+          evaluate     scores log-mels with models that never saw the scored sentences: the in-domain CTC recogniser
+                       (trained on the split's training recordings only, cached in DIR/recognizers; its sentence
+                       accuracy is the intelligibility rate), pocketsphinx with its general model through Griffin-Lim
+                       (open vocabulary: WER, CER, sentence accuracy), pocketsphinx's phone loop (PER), MCD-DTW
+                       against the recordings, and skips/repeats (robustness).
+                       --ground-truth scores the test recordings' own mels: the ceiling of the pipeline. Its split is
+                       the paper's low-resource draw (--train 1500, --valid 100, --test 100, --seed 1) when the corpus
+                       holds enough utterances, else everything not held out trains. --split all scores every
+                       utterance with pocketsphinx and MCD only (the recogniser would have heard them).
                        --model scores a model saved by `seminas train` (its folder) on the test sentences of
                        its own split and on the hard sentences (--hard; default the shipped list).
-                       --noise adds Gaussian noise to the log-mels first (to see the metric respond).
+                       --noise adds Gaussian noise to the log-mels first (to see the figures respond).
+                       --closed-set adds a secondary closed-set figure (bigram LM of the training sentences only).
+                       --no-sphinx skips pocketsphinx (recogniser and MCD only, no Griffin-Lim).
                        WAV files go to --out (default: DIR/evaluation).
+          train-recognizer  trains (or with --force retrains) the in-domain recogniser of a split and caches it;
+                       prints its training time and validation CER/WER.
+          anchor       the open-vocabulary recogniser on natural speech: Debian's pocketsphinx-testdata LibriVox
+                       clips with their transcripts (a sanity check of the recogniser, not of any TTS model).
         """;
 
     public static PluginCommand Command { get; } = new("tts",
-        "Text to speech: make an LJSpeech-format corpus with flite, or score intelligibility with pocketsphinx.",
+        "Text to speech: make an LJSpeech-format corpus with flite, train the in-domain recogniser, or score intelligibility.",
         RunAsync);
 
     public static async Task<int> RunAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
@@ -50,7 +66,9 @@ public static class TtsCommands
             {
                 "make-corpus" => await MakeCorpusAsync(rest, cancellationToken).ConfigureAwait(false),
                 "evaluate" => await EvaluateAsync(rest, cancellationToken).ConfigureAwait(false),
-                _ => throw new UsageException($"unknown tts command '{arguments[0]}' (make-corpus, evaluate)."),
+                "train-recognizer" => TrainRecognizer(rest, cancellationToken),
+                "anchor" => await AnchorAsync(rest, cancellationToken).ConfigureAwait(false),
+                _ => throw new UsageException($"unknown tts command '{arguments[0]}' (make-corpus, evaluate, train-recognizer, anchor)."),
             };
         }
         catch (UsageException e)
@@ -93,17 +111,93 @@ public static class TtsCommands
         return reader.TotalTime.TotalSeconds;
     }
 
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    /// <summary>The split a ground-truth evaluation or a recogniser uses: the paper's low-resource draw when the
+    /// corpus holds enough utterances (or --train is given), else everything not held out trains.</summary>
+    private static (CorpusSplit<Utterance> Split, object Description) SplitOf(LjSpeechCorpus corpus, CommandArguments args)
+    {
+        var n = corpus.Utterances.Count;
+        var seed = args.Int("--seed", 1);
+        var lowResource = args.Has("--train") || n >= 1700;
+        var valid = args.Int("--valid", lowResource ? 100 : Math.Min(100, n / 10), 0);
+        var test = args.Int("--test", lowResource ? 100 : Math.Min(100, Math.Max(1, n / 4)), 0);
+        if (lowResource)
+        {
+            var train = args.Int("--train", 1500, 1);
+            return (CorpusSplits.LowResource(corpus.Utterances, train, valid, test, seed), new { kind = "lowResource", train, valid, test, seed });
+        }
+        var split = CorpusSplits.Full(corpus.Utterances, valid, test, seed);
+        return (split, new { kind = "full", train = split.Train.Count, valid, test, seed });
+    }
+
+    // libtorch's worker threads spin while they wait: on a machine busy with other jobs, fewer threads run faster.
+    private static void SetThreads(CommandArguments args)
+    {
+        if (args.Has("--threads")) TorchSharp.torch.set_num_threads(args.Int("--threads", 1, 1, 256));
+    }
+
+    private static RecognizerSettings RecognizerOf(CommandArguments args) =>
+        new() { Epochs = args.Int("--epochs", new RecognizerSettings().Epochs, 1, 10_000) };
+
+    private static int TrainRecognizer(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
+    {
+        var args = new CommandArguments(arguments, ["--corpus", "--train", "--valid", "--test", "--seed", "--epochs", "--threads"], ["--force"]);
+        SetThreads(args);
+        var corpus = LjSpeechCorpus.Load(args.Required("--corpus"));
+        foreach (var problem in corpus.Problems) Console.Error.WriteLine($"skipped: {problem}");
+        var (split, description) = SplitOf(corpus, args);
+        var settings = RecognizerOf(args);
+        var folder = CtcRecognizer.CachePath(corpus.Directory, CtcRecognizer.Key(split.Train, settings, MelSettings.Paper));
+        if (args.Has("--force") && Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        using var recognizer = CtcRecognizer.LoadOrTrain(corpus.Directory, split.Train, split.Valid, settings, Console.Error.WriteLine, cancellationToken);
+        // Measured again on the validation recordings (the manifest holds the figures measured right after training).
+        var valid = recognizer.Measure(split.Valid);
+        Console.WriteLine(JsonSerializer.Serialize(new
+        {
+            folder = recognizer.Directory,
+            split = description,
+            validation = new { sentences = valid.Sentences.Count, cer = valid.CharacterErrorRate, wer = valid.WordErrorRate, sentenceAccuracy = valid.IntelligibilityRate },
+            recognizer = recognizer.Manifest,
+        }, Indented));
+        return 0;
+    }
+
+    private static async Task<int> AnchorAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
+    {
+        var args = new CommandArguments(arguments, [], ["--json"]);
+        var report = await Anchor.ScoreAsync(new PocketSphinx(), cancellationToken).ConfigureAwait(false);
+        if (args.Has("--json"))
+            Console.WriteLine(JsonSerializer.Serialize(new
+            {
+                source = Anchor.Directory,
+                sentences = report.Sentences.Count,
+                openVocabulary = new { wer = report.WordErrorRate, cer = report.CharacterErrorRate, sentenceAccuracy = report.IntelligibilityRate, words = report.WordCounts.ReferenceLength },
+                perSentence = report.Sentences.Select(s => new { id = s.Id, reference = string.Join(' ', s.Reference), hypothesis = string.Join(' ', s.Hypothesis) }),
+            }, Indented));
+        else
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"pocketsphinx, general en-us model, on {report.Sentences.Count} natural LibriVox recordings ({Anchor.Directory}): WER {report.WordErrorRate:P1}, CER {report.CharacterErrorRate:P1}, sentence accuracy {report.IntelligibilityRate:P1}."));
+            foreach (var s in report.Sentences)
+                Console.WriteLine($"  {s.Id}: said \"{string.Join(' ', s.Reference)}\", heard \"{string.Join(' ', s.Hypothesis)}\"");
+        }
+        return 0;
+    }
+
     private static async Task<int> EvaluateAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
     {
         var args = new CommandArguments(arguments,
-            ["--corpus", "--model", "--out", "--split", "--valid", "--test", "--seed", "--limit", "--noise", "--power", "--iterations", "--hard"],
-            ["--ground-truth", "--json"]);
+            ["--corpus", "--model", "--out", "--split", "--train", "--valid", "--test", "--seed", "--limit", "--noise", "--power", "--iterations", "--hard", "--epochs", "--threads"],
+            ["--ground-truth", "--json", "--closed-set", "--no-sphinx"]);
+        SetThreads(args);
         var corpusDirectory = args.Required("--corpus");
         var model = args.Get("--model");
         var groundTruth = args.Has("--ground-truth");
         if (groundTruth == (model is not null)) throw new UsageException("give exactly one of --model FILE and --ground-truth.");
-        var split = args.Get("--split") ?? (groundTruth ? "all" : "test");
+        var split = args.Get("--split") ?? "test";
         if (split is not ("all" or "test")) throw new UsageException($"--split must be all or test, not '{split}'.");
+        var sphinx = !args.Has("--no-sphinx");
         var settings = new ScoringSettings
         {
             NoiseSigma = args.Double("--noise", 0, 0, 8),
@@ -111,117 +205,127 @@ public static class TtsCommands
             GriffinLimIterations = args.Int("--iterations", 60, 1, 10_000),
             Seed = args.Int("--seed", 1),
             WavDirectory = Path.GetFullPath(args.Get("--out") ?? Path.Combine(corpusDirectory, "evaluation")),
+            OpenVocabulary = sphinx,
+            Phones = sphinx,
         };
-        var valid = args.Int("--valid", 100, 0);
-        var test = args.Int("--test", 100, 0);
         var limit = args.Int("--limit", int.MaxValue, 1);
         var json = args.Has("--json");
+        var recognizerSettings = RecognizerOf(args);
 
         var corpus = LjSpeechCorpus.Load(corpusDirectory);
         foreach (var problem in corpus.Problems) await Console.Error.WriteLineAsync($"skipped: {problem}").ConfigureAwait(false);
-        IReadOnlyList<Utterance> utterances = split == "all"
-            ? corpus.Utterances
-            : CorpusSplits.Full(corpus.Utterances, Math.Min(valid, corpus.Utterances.Count / 4), Math.Min(test, corpus.Utterances.Count / 4), settings.Seed).Test;
-        utterances = utterances.Take(limit).ToList();
-
-        using var features = new MelSpectrogram(MelSettings.Paper);
-        var scorer = new SpeechScorer(features, new PocketSphinx(), CmuDict.Debian);
-        if (scorer.Recognizer.CheckInstalled() is { } missing) throw new InvalidOperationException(missing);
+        if (new PocketSphinx().CheckInstalled() is { } missing) throw new InvalidOperationException(missing);
         if (model is not null)
-            return await EvaluateModelAsync(model, corpus, args.Get("--hard") ?? "shipped:" + SentenceList.ShippedHard, settings, json, cancellationToken).ConfigureAwait(false);
+            return await EvaluateModelAsync(model, corpus, args.Get("--hard") ?? "shipped:" + SentenceList.ShippedHard, settings, recognizerSettings,
+                json, cancellationToken).ConfigureAwait(false);
 
         var started = DateTime.UtcNow;
+        var (parts, description) = SplitOf(corpus, args);
+        IReadOnlyList<Utterance> utterances = (split == "all" ? corpus.Utterances : parts.Test).Take(limit).ToList();
+        // Every utterance includes the recogniser's training recordings: it is left out rather than leak.
+        using var recognizer = split == "all" ? null
+            : CtcRecognizer.LoadOrTrain(corpus.Directory, parts.Train, parts.Valid, recognizerSettings, m => Console.Error.WriteLine(m), cancellationToken);
+        if (split == "all") await Console.Error.WriteLineAsync("--split all: no in-domain recogniser (it was trained on some of these recordings).").ConfigureAwait(false);
+        if (args.Has("--closed-set"))
+        {
+            if (split == "all") throw new UsageException("--closed-set needs --split test: its language model is the training sentences.");
+            settings = settings with { ClosedSet = SpeechScorer.LanguageModel(parts.Train.Select(u => u.NormalizedText)) };
+        }
+
+        using var features = new MelSpectrogram(MelSettings.Paper);
+        var scorer = new SpeechScorer(features, new PocketSphinx(), CmuDict.Debian, recognizer);
         var mels = scorer.GroundTruthMels(utterances);
-        var languageModel = SpeechScorer.LanguageModel(corpus.Utterances.Select(u => u.NormalizedText));
         Directory.CreateDirectory(settings.WavDirectory);
-        var report = await scorer.ScoreAsync(mels, languageModel, settings, cancellationToken).ConfigureAwait(false);
+        var report = await scorer.ScoreAsync(mels, settings, cancellationToken).ConfigureAwait(false);
         var elapsed = (DateTime.UtcNow - started).TotalSeconds;
         foreach (var mel in mels) mel.LogMel.Dispose();
 
-        if (json) Console.WriteLine(ToJson(report, corpus.Directory, groundTruth ? "ground-truth" : "model", settings, elapsed));
-        else PrintReport(report, corpus.Directory, groundTruth ? "the recordings' own mels (ceiling)" : model!, settings, elapsed);
+        if (json)
+        {
+            var document = JsonSerializer.SerializeToNode(report.ToJson(perSentence: true), Indented)!.AsObject();
+            document.Insert(0, "corpus", corpus.Directory);
+            document.Insert(1, "source", "ground-truth");
+            document.Insert(2, "split", JsonSerializer.SerializeToNode(new { scored = split, draw = description }));
+            document["recogniserModel"] = recognizer is null ? null : JsonSerializer.SerializeToNode(recognizer.Manifest);
+            document["noiseSigma"] = settings.NoiseSigma;
+            document["power"] = settings.Power;
+            document["griffinLimIterations"] = settings.GriffinLimIterations;
+            document["wavDirectory"] = settings.WavDirectory;
+            document["seconds"] = elapsed;
+            Console.WriteLine(document.ToJsonString(Indented));
+        }
+        else
+        {
+            var c = CultureInfo.InvariantCulture;
+            var noise = settings.NoiseSigma > 0 ? string.Create(c, $", log-mel noise σ {settings.NoiseSigma}") : "";
+            Console.WriteLine(string.Create(c, $"Corpus {corpus.Directory}: {report.Sentences} {(split == "all" ? "utterances" : "test utterances")}, the recordings' own mels (ceiling){noise}."));
+            PrintReport("", report);
+            Console.WriteLine(string.Create(c, $"WAV files in {settings.WavDirectory}; {elapsed:F1} s."));
+        }
         return 0;
     }
 
     private static async Task<int> EvaluateModelAsync(string modelDirectory, LjSpeechCorpus corpus, string hard, ScoringSettings settings,
-        bool json, CancellationToken cancellationToken)
+        RecognizerSettings recognizerSettings, bool json, CancellationToken cancellationToken)
     {
         var started = DateTime.UtcNow;
         var device = TorchSharp.torch.CPU;
         var (model, manifest) = TtsModelFile.Load(modelDirectory, device);
         using (model)
         {
-            var split = manifest.Split == SplitKind.LowResource
-                ? CorpusSplits.LowResource(corpus.Utterances, manifest.TrainUtterances, manifest.ValidUtterances, manifest.TestUtterances, manifest.SplitSeed)
-                : CorpusSplits.Full(corpus.Utterances, manifest.ValidUtterances, manifest.TestUtterances, manifest.SplitSeed);
+            var split = ModelEvaluation.Split(corpus, manifest);
             var phonemes = new PhonemeSet(CmuDict.Debian);
             using var features = new MelSpectrogram(MelSettings.Paper);
             var test = TtsData.Prepare(split.Test, phonemes, features, cancellationToken);
             var hardSentences = hard == "none"
                 ? []
                 : SentenceList.LoadPathOrShipped(hard).Select((h, i) => (string.Create(CultureInfo.InvariantCulture, $"HARD-{i + 1:D3}"), TextNormalizer.Normalize(h.Text))).ToList();
-            var metrics = await ModelEvaluation.RunAsync(model, manifest, test, TtsData.TextOnly(hardSentences, phonemes), corpus, hardSentences,
-                settings.WavDirectory!, settings.GriffinLimIterations, 2.0, settings.Seed, cancellationToken).ConfigureAwait(false);
+            var result = await ModelEvaluation.EvaluateAsync(model, manifest, test, TtsData.TextOnly(hardSentences, phonemes), corpus,
+                settings.WavDirectory!, settings.GriffinLimIterations, 2.0, settings.Seed, recognizerSettings, m => Console.Error.WriteLine(m),
+                cancellationToken).ConfigureAwait(false);
             var elapsed = (DateTime.UtcNow - started).TotalSeconds;
             if (json)
             {
-                Console.WriteLine(JsonSerializer.Serialize(new { corpus = corpus.Directory, model = Path.GetFullPath(modelDirectory), architecture = manifest.Architecture,
-                    steps = manifest.StepsDone, metrics, wavDirectory = settings.WavDirectory, seconds = elapsed }, new JsonSerializerOptions { WriteIndented = true }));
+                var document = JsonSerializer.SerializeToNode(result.Test.ToJson(perSentence: true), Indented)!.AsObject();
+                document.Insert(0, "corpus", corpus.Directory);
+                document.Insert(1, "source", "model");
+                document.Insert(2, "model", Path.GetFullPath(modelDirectory));
+                document.Insert(3, "architecture", JsonSerializer.SerializeToNode(manifest.Architecture));
+                document.Insert(4, "steps", manifest.StepsDone);
+                // Robustness is measured on the hard sentences (the paper's robustness test) when there are any.
+                if (result.Hard is { } h) document["robustness"] = JsonSerializer.SerializeToNode(h.Robustness.ToJson());
+                document["testRobustness"] = JsonSerializer.SerializeToNode(result.Test.Robustness.ToJson());
+                document["hard"] = result.Hard is null ? null : JsonSerializer.SerializeToNode(result.Hard.ToJson());
+                document["groundTruth"] = JsonSerializer.SerializeToNode(result.GroundTruth.ToJson());
+                document["testDfr"] = result.TestDfr;
+                document["recogniserModel"] = JsonSerializer.SerializeToNode(result.Recogniser);
+                document["metrics"] = JsonSerializer.SerializeToNode(result.Metrics);
+                document["wavDirectory"] = settings.WavDirectory;
+                document["seconds"] = elapsed;
+                Console.WriteLine(document.ToJsonString(Indented));
             }
             else
             {
                 Console.WriteLine($"Model {Path.GetFullPath(modelDirectory)} (architecture {string.Join(' ', manifest.Architecture)}, {manifest.StepsDone} steps) on {corpus.Directory}:");
-                foreach (var (name, value) in metrics.OrderBy(p => p.Key, StringComparer.Ordinal))
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {name,-40} {value:0.####}"));
+                PrintReport("test ", result.Test);
+                if (result.Hard is { } h) PrintReport("hard ", h);
+                PrintReport("ceiling ", result.GroundTruth);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"WAV files in {settings.WavDirectory}; {elapsed:F1} s."));
             }
         }
         return 0;
     }
 
-    internal static string ToJson(IntelligibilityReport report, string corpus, string source, ScoringSettings settings, double seconds)
-    {
-        var document = new
-        {
-            corpus,
-            source,
-            sentences = report.Sentences.Count,
-            intelligibilityRate = report.IntelligibilityRate,
-            wer = report.WordErrorRate,
-            cer = report.CharacterErrorRate,
-            robustnessErrorRate = report.RobustnessErrorRate,
-            noiseSigma = settings.NoiseSigma,
-            power = settings.Power,
-            griffinLimIterations = settings.GriffinLimIterations,
-            wavDirectory = settings.WavDirectory,
-            seconds,
-            perSentence = report.Sentences.Select(s => new
-            {
-                id = s.Id,
-                reference = string.Join(' ', s.Reference),
-                hypothesis = string.Join(' ', s.Hypothesis),
-                substitutions = s.Words.Substitutions,
-                deletions = s.Words.Deletions,
-                insertions = s.Words.Insertions,
-                words = s.Words.ReferenceLength,
-                intelligible = s.Intelligible,
-                robustnessError = s.RobustnessError,
-            }),
-        };
-        return JsonSerializer.Serialize(document, new JsonSerializerOptions { WriteIndented = true });
-    }
-
-    private static void PrintReport(IntelligibilityReport report, string corpus, string source, ScoringSettings settings, double seconds)
+    private static void PrintReport(string label, EvaluationReport report)
     {
         var c = CultureInfo.InvariantCulture;
-        var noise = settings.NoiseSigma > 0 ? string.Create(c, $", log-mel noise σ {settings.NoiseSigma}") : "";
-        Console.WriteLine(string.Create(c, $"Corpus {corpus}: {report.Sentences.Count} sentences from {source}, Griffin-Lim {settings.GriffinLimIterations} iterations, power {settings.Power}{noise}."));
-        Console.WriteLine(string.Create(c, $"  intelligibility rate   {report.IntelligibilityRate:P1}  (sentences recognised with no word error)"));
-        Console.WriteLine(string.Create(c, $"  word error rate        {report.WordErrorRate:P1}  ({report.WordCounts.Substitutions} substitutions, {report.WordCounts.Deletions} deletions, {report.WordCounts.Insertions} insertions in {report.WordCounts.ReferenceLength} words)"));
-        Console.WriteLine(string.Create(c, $"  character error rate   {report.CharacterErrorRate:P1}"));
-        Console.WriteLine(string.Create(c, $"  robustness error rate  {report.RobustnessErrorRate:P1}  (sentences with a skipped or repeated word)"));
-        foreach (var s in report.Sentences.Where(s => !s.Intelligible).OrderByDescending(s => s.Words.Errors).Take(5))
-            Console.WriteLine($"  {s.Id}: said \"{string.Join(' ', s.Reference)}\", heard \"{string.Join(' ', s.Hypothesis)}\"");
-        Console.WriteLine(string.Create(c, $"WAV files in {settings.WavDirectory}; {seconds:F1} s."));
+        if (report.Recogniser is { } r)
+            Console.WriteLine(string.Create(c, $"  {label}in-domain recogniser   intelligibility rate {r.IntelligibilityRate:P1}, WER {r.WordErrorRate:P1}, CER {r.CharacterErrorRate:P1}"));
+        if (report.OpenVocabulary is { } o)
+            Console.WriteLine(string.Create(c, $"  {label}open vocabulary        sentence accuracy {o.IntelligibilityRate:P1}, WER {o.WordErrorRate:P1}, CER {o.CharacterErrorRate:P1}"));
+        if (report.Phones is { } p) Console.WriteLine(string.Create(c, $"  {label}phone loop             PER {p.PhoneErrorRate:P1}"));
+        if (report.Mcd is { } m) Console.WriteLine(string.Create(c, $"  {label}MCD-DTW                {m:F2} dB"));
+        if (report.ClosedSet is { } cs) Console.WriteLine(string.Create(c, $"  {label}closed set (secondary) sentence accuracy {cs.IntelligibilityRate:P1}, WER {cs.WordErrorRate:P1}"));
+        Console.WriteLine(string.Create(c, $"  {label}robustness error rate  {report.Robustness.ErrorRate:P1} of {report.Sentences} (attention skip/repeat or a recogniser deletion/insertion)"));
     }
 }

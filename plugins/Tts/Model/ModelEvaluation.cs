@@ -6,49 +6,82 @@ using static TorchSharp.torch;
 
 namespace SemiNas.Tts.Model;
 
+/// <summary>Every figure of a trained model: its test sentences, its hard sentences, and the ceiling (the test recordings' own mels).</summary>
+public sealed record ModelEvaluationResult(EvaluationReport Test, EvaluationReport? Hard, EvaluationReport GroundTruth,
+    RecognizerManifest Recogniser, double TestDfr, IReadOnlyDictionary<string, double> Metrics);
+
 /// <summary>
 /// The final metrics of a trained model: free-running synthesis of the test sentences (stop token, bounded at
-/// <c>maxDecodeRatio</c> × the expected length) and of the hard sentences, voiced with Griffin-Lim and recognised by
-/// pocketsphinx; beside them the ceiling, the same pipeline on the test recordings' own mels.
+/// <c>maxDecodeRatio</c> × the expected length) and of the hard sentences, scored by <see cref="SpeechScorer"/>: the
+/// in-domain CTC recogniser (trained once per corpus and split on the training recordings only, then cached), the
+/// open-vocabulary pocketsphinx and its phone loop through Griffin-Lim, and MCD against the recordings; beside
+/// them the ceiling, the same pipeline on the test recordings' own mels. Nothing that scores has seen a test or hard
+/// sentence.
 /// </summary>
 public static class ModelEvaluation
 {
     public static async Task<IReadOnlyDictionary<string, double>> RunAsync(TransformerTts model, TtsModelManifest manifest,
         IReadOnlyList<TtsExample> test, IReadOnlyList<TtsExample> hard, LjSpeechCorpus corpus,
         IReadOnlyList<(string Id, string NormalizedText)> hardSentences, string outputDirectory, int griffinLimIterations,
-        double maxDecodeRatio, int seed, CancellationToken cancellationToken)
+        double maxDecodeRatio, int seed, CancellationToken cancellationToken) =>
+        (await EvaluateAsync(model, manifest, test, hard, corpus, outputDirectory, griffinLimIterations, maxDecodeRatio, seed,
+            null, m => Console.Error.WriteLine(m), cancellationToken).ConfigureAwait(false)).Metrics;
+
+    /// <summary>The split a saved model was trained on (its manifest records it).</summary>
+    public static CorpusSplit<Utterance> Split(LjSpeechCorpus corpus, TtsModelManifest manifest) =>
+        manifest.Split == SplitKind.LowResource
+            ? CorpusSplits.LowResource(corpus.Utterances, manifest.TrainUtterances, manifest.ValidUtterances, manifest.TestUtterances, manifest.SplitSeed)
+            : CorpusSplits.Full(corpus.Utterances, manifest.ValidUtterances, manifest.TestUtterances, manifest.SplitSeed);
+
+    public static async Task<ModelEvaluationResult> EvaluateAsync(TransformerTts model, TtsModelManifest manifest,
+        IReadOnlyList<TtsExample> test, IReadOnlyList<TtsExample> hard, LjSpeechCorpus corpus, string outputDirectory,
+        int griffinLimIterations, double maxDecodeRatio, int seed, RecognizerSettings? recognizerSettings, Action<string>? log,
+        CancellationToken cancellationToken)
     {
         using var features = new MelSpectrogram(MelSettings.Paper);
-        var scorer = new SpeechScorer(features, new PocketSphinx(), CmuDict.Debian);
-        if (scorer.Recognizer.CheckInstalled() is { } missing) throw new InvalidOperationException(missing);
-        var languageModel = SpeechScorer.LanguageModel(corpus.Utterances.Select(u => u.NormalizedText).Concat(hardSentences.Select(h => h.NormalizedText)));
+        var sphinx = new PocketSphinx();
+        if (sphinx.CheckInstalled() is { } missing) throw new InvalidOperationException(missing);
+        var split = Split(corpus, manifest);
+        var scored = test.Select(t => t.Id).Concat(hard.Select(h => h.Id)).ToHashSet(StringComparer.Ordinal);
+        if (split.Train.Any(u => scored.Contains(u.Id)))
+            throw new InvalidOperationException("A scored sentence is in the recogniser's training split; the score would be a leak.");
+        using var recogniser = CtcRecognizer.LoadOrTrain(corpus.Directory, split.Train, split.Valid, recognizerSettings ?? new RecognizerSettings(),
+            log, cancellationToken);
+        var scorer = new SpeechScorer(features, sphinx, CmuDict.Debian, recogniser);
         var settings = new ScoringSettings { GriffinLimIterations = griffinLimIterations, Seed = seed };
         manual_seed(seed);
 
         var metrics = new Dictionary<string, double>();
+        var truthMels = test.Select(e => tensor(e.Mel).view(e.Frames, manifest.Settings.MelBins)).ToList();
         var testMels = Synthesize(model, manifest, test, maxDecodeRatio);
-        var testReport = await scorer.ScoreAsync(testMels.Select(m => m.Mel).ToList(), languageModel,
-            settings with { WavDirectory = Dir(outputDirectory, "test") }, cancellationToken).ConfigureAwait(false);
+        var testItems = testMels.Select((m, i) => m.Mel with { Reference = truthMels[i] }).ToList();
+        var testReport = await scorer.ScoreAsync(testItems, settings with { WavDirectory = Dir(outputDirectory, "test") }, cancellationToken).ConfigureAwait(false);
         foreach (var (k, v) in testReport.ToMetrics()) metrics[k] = v;
-        metrics["test_dfr"] = testMels.Average(m => m.Scores.DiagonalFocusRate);
+        metrics["test_robustness_error_rate"] = testReport.Robustness.ErrorRate;
+        var dfr = testMels.Average(m => m.Scores.DiagonalFocusRate);
+        metrics["test_dfr"] = dfr;
 
+        EvaluationReport? hardReport = null;
         if (hard.Count > 0)
         {
             var hardMels = Synthesize(model, manifest, hard, maxDecodeRatio);
-            var hardReport = await scorer.ScoreAsync(hardMels.Select(m => m.Mel).ToList(), languageModel,
-                settings with { WavDirectory = Dir(outputDirectory, "hard") }, cancellationToken).ConfigureAwait(false);
+            hardReport = await scorer.ScoreAsync(hardMels.Select(m => m.Mel).ToList(), settings with { WavDirectory = Dir(outputDirectory, "hard") },
+                cancellationToken).ConfigureAwait(false);
             foreach (var (k, v) in hardReport.ToMetrics("hard_")) metrics[k] = v;
-            metrics["robustness_error_rate"] = hardReport.RobustnessErrorRate;
             DisposeAll(hardMels);
         }
+        // The robustness error rate is the hard sentences' (the paper's robustness test), else the test sentences'.
+        metrics["robustness_error_rate"] = hardReport?.Robustness.ErrorRate ?? testReport.Robustness.ErrorRate;
 
-        var truth = test.Select(e => new MelToScore(e.Id, e.NormalizedText, tensor(e.Mel).view(e.Frames, manifest.Settings.MelBins))).ToList();
-        var truthReport = await scorer.ScoreAsync(truth, languageModel, settings with { WavDirectory = Dir(outputDirectory, "ground-truth") },
+        var truth = test.Select((e, i) => new MelToScore(e.Id, e.NormalizedText, truthMels[i], Reference: truthMels[i])).ToList();
+        var truthReport = await scorer.ScoreAsync(truth, settings with { WavDirectory = Dir(outputDirectory, "ground-truth") },
             cancellationToken).ConfigureAwait(false);
         foreach (var (k, v) in truthReport.ToMetrics("ground_truth_")) metrics[k] = v;
-        foreach (var t in truth) t.LogMel.Dispose();
+        foreach (var t in truthMels) t.Dispose();
         DisposeAll(testMels);
-        return metrics;
+        metrics["recogniser_train_seconds"] = recogniser.Manifest.TrainingSeconds;
+        metrics["recogniser_valid_cer"] = recogniser.Manifest.ValidCer;
+        return new ModelEvaluationResult(testReport, hardReport, truthReport, recogniser.Manifest, dfr, metrics);
     }
 
     private static string Dir(string root, string name)

@@ -5,10 +5,11 @@ using static TorchSharp.torch;
 
 namespace SemiNas.Tts.Scoring;
 
-/// <summary>A log-mel spectrogram to be voiced and scored.</summary>
+/// <summary>A log-mel spectrogram to be scored.</summary>
 /// <param name="LogMel">[frames, mels], the paper's scaling.</param>
 /// <param name="Attention">Attention failures found while decoding it, for a model's output.</param>
-public sealed record MelToScore(string Id, string NormalizedText, Tensor LogMel, AttentionFailures? Attention = null);
+/// <param name="Reference">The recording's own log-mel, for MCD; null when there is no recording (hard sentences).</param>
+public sealed record MelToScore(string Id, string NormalizedText, Tensor LogMel, AttentionFailures? Attention = null, Tensor? Reference = null);
 
 /// <summary>Settings of the voicing and recognition pipeline.</summary>
 public sealed record ScoringSettings
@@ -19,56 +20,104 @@ public sealed record ScoringSettings
     /// <summary>Magnitude exponent before Griffin-Lim: 1.0 for the recogniser (1.5 ruins it; tts-notes §3.2).</summary>
     public double Power { get; init; } = 1.0;
 
-    /// <summary>Standard deviation of Gaussian noise added to the log-mel before voicing, to fake a worse model.</summary>
+    /// <summary>Standard deviation of Gaussian noise added to the log-mel before scoring, to fake a worse model.</summary>
     public double NoiseSigma { get; init; }
 
     public int Seed { get; init; } = 1;
 
     /// <summary>Where to write the voiced WAV files (corpus rate), or null.</summary>
     public string? WavDirectory { get; init; }
+
+    /// <summary>Run pocketsphinx with its general model (the open-vocabulary figures).</summary>
+    public bool OpenVocabulary { get; init; } = true;
+
+    /// <summary>Run pocketsphinx's phone loop (PER).</summary>
+    public bool Phones { get; init; } = true;
+
+    /// <summary>
+    /// A closed-set language model for a secondary figure; it must be built only from sentences that are not scored
+    /// (e.g. the training split), or null.
+    /// </summary>
+    public BigramLanguageModel? ClosedSet { get; init; }
 }
 
 /// <summary>
-/// The final-metric pipeline: log-mel → Griffin-Lim → 16 kHz → pocketsphinx with a bigram language model of the
-/// corpus text → WER, CER, intelligibility and robustness error rates. Run on the recordings' own mels it gives the
-/// ceiling any model can reach through the same vocoder and recogniser.
+/// The final-metric pipeline. A log-mel (a model's, or a recording's own for the ceiling), optionally with noise, is
+/// (1) read directly by the in-domain CTC recogniser, (2) compared with the recording by MCD-DTW, and (3) voiced by
+/// Griffin-Lim → 16 kHz → pocketsphinx with its general model and dictionary (open vocabulary) and its phone loop
+/// (PER). No model used here has seen the scored sentences: the CTC recogniser learnt from the training split only,
+/// and pocketsphinx's models are Debian's.
 /// </summary>
-public sealed class SpeechScorer(MelSpectrogram features, PocketSphinx recognizer, CmuDict dictionary)
+public sealed class SpeechScorer(MelSpectrogram features, PocketSphinx recognizer, CmuDict dictionary, CtcRecognizer? inDomain = null)
 {
     public MelSpectrogram Features { get; } = features;
 
     public PocketSphinx Recognizer { get; } = recognizer;
 
-    /// <summary>
-    /// A language model of the given texts (normalised), typically the whole corpus plus the hard sentences: the
-    /// recogniser then verifies the expected words rather than transcribing open English.
-    /// </summary>
+    public CtcRecognizer? InDomain { get; } = inDomain;
+
+    /// <summary>A bigram language model of the given texts (normalised), for <see cref="ScoringSettings.ClosedSet"/>.</summary>
     public static BigramLanguageModel LanguageModel(IEnumerable<string> normalizedTexts) =>
         new(normalizedTexts.Select(TextNormalizer.Words));
 
-    public async Task<IntelligibilityReport> ScoreAsync(IReadOnlyList<MelToScore> items, BigramLanguageModel languageModel,
-        ScoringSettings settings, CancellationToken cancellationToken = default)
+    public async Task<EvaluationReport> ScoreAsync(IReadOnlyList<MelToScore> items, ScoringSettings settings,
+        CancellationToken cancellationToken = default)
     {
-        var rate = Features.Settings.SampleRate;
-        var voiced = new List<(string Id, float[] Samples)>(items.Count);
-        using var generator = new Generator((ulong)settings.Seed);
-        foreach (var item in items)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            using var scope = NewDisposeScope();
-            var mel = item.LogMel;
-            if (settings.NoiseSigma > 0)
-                mel = clamp(mel + randn(mel.shape, generator: generator) * settings.NoiseSigma, -4, 4);
-            var samples = GriffinLim.LogMelToWaveform(Features, mel, settings.GriffinLimIterations, settings.Power, settings.Seed);
-            if (settings.WavDirectory is { } folder) WavIo.WriteMono16(Path.Combine(folder, item.Id + ".wav"), samples, rate);
-            voiced.Add((item.Id, samples));
-        }
-        var recognitions = await Recognizer.RecognizeAsync(voiced, rate, languageModel, dictionary, cancellationToken).ConfigureAwait(false);
+        var references = items.Select(i => (i.Id, i.NormalizedText)).ToList();
         var attention = items.Where(i => i.Attention is not null).ToDictionary(i => i.Id, i => i.Attention!.Value, StringComparer.Ordinal);
-        return IntelligibilityReport.Score(items.Select(i => (i.Id, i.NormalizedText)).ToList(), recognitions, attention);
+        var mels = new List<Tensor>(items.Count);
+        try
+        {
+            using (var generator = new Generator((ulong)settings.Seed))
+                foreach (var item in items)
+                    mels.Add(settings.NoiseSigma > 0
+                        ? clamp(item.LogMel + randn(item.LogMel.shape, generator: generator) * settings.NoiseSigma, -4, 4).DetachFromDisposeScope()
+                        : item.LogMel.alias().DetachFromDisposeScope());
+
+            IntelligibilityReport? inDomain = null;
+            if (InDomain is { } ctc)
+                inDomain = IntelligibilityReport.Score(references, ctc.Recognize(items.Select((item, i) => (item.Id, mels[i])).ToList()), attention);
+
+            var withReference = items.Select((item, i) => (item.Reference, Mel: mels[i])).Where(p => p.Reference is not null).ToList();
+            double? mcd = withReference.Count > 0 ? withReference.Average(p => MelCepstralDistortion.Compute(p.Mel, p.Reference!)) : null;
+
+            var decodings = new List<SphinxDecoding>();
+            if (settings.OpenVocabulary) decodings.Add(SphinxDecoding.OpenVocabulary);
+            if (settings.Phones) decodings.Add(SphinxDecoding.PhoneLoop);
+            if (settings.ClosedSet is { } closed) decodings.Add(SphinxDecoding.Closed(closed, dictionary));
+            IntelligibilityReport? open = null, closedSet = null;
+            PhoneReport? phones = null;
+            if (decodings.Count > 0)
+            {
+                var rate = Features.Settings.SampleRate;
+                var voiced = new List<(string Id, float[] Samples)>(items.Count);
+                for (var i = 0; i < items.Count; i++)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    var samples = GriffinLim.LogMelToWaveform(Features, mels[i], settings.GriffinLimIterations, settings.Power, settings.Seed);
+                    if (settings.WavDirectory is { } folder) WavIo.WriteMono16(Path.Combine(folder, items[i].Id + ".wav"), samples, rate);
+                    voiced.Add((items[i].Id, samples));
+                }
+                var heard = await Recognizer.RecognizeAsync(voiced, rate, decodings, cancellationToken).ConfigureAwait(false);
+                if (heard.TryGetValue(SphinxDecoding.OpenVocabulary.Name, out var o)) open = IntelligibilityReport.Score(references, o, attention);
+                if (heard.TryGetValue(SphinxDecoding.PhoneLoop.Name, out var p)) phones = PhoneReport.Score(references, p, dictionary);
+                if (settings.ClosedSet is not null && heard.TryGetValue("closed", out var c)) closedSet = IntelligibilityReport.Score(references, c, attention);
+            }
+
+            var robustness = EvaluationReport.Robust(items.Count, items.Select(i => i.Attention).ToList(), inDomain, open);
+            return new EvaluationReport(items.Count, open, inDomain, phones, closedSet, mcd, robustness);
+        }
+        finally
+        {
+            foreach (var mel in mels) mel.Dispose();
+        }
     }
 
-    /// <summary>The recordings' own log-mels, as a model would have to produce them.</summary>
+    /// <summary>The recordings' own log-mels, as a model would have to produce them; each is its own MCD reference.</summary>
     public IReadOnlyList<MelToScore> GroundTruthMels(IEnumerable<Utterance> utterances) =>
-        utterances.Select(u => new MelToScore(u.Id, u.NormalizedText, Features.LogMel(WavIo.ReadMono(u.WavPath, Features.Settings.SampleRate)))).ToList();
+        utterances.Select(u =>
+        {
+            var mel = Features.LogMel(WavIo.ReadMono(u.WavPath, Features.Settings.SampleRate));
+            return new MelToScore(u.Id, u.NormalizedText, mel, Reference: mel);
+        }).ToList();
 }
