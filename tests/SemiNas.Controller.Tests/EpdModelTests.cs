@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using SemiNas.Controller.Nao;
+using SemiNas.Core;
 using TorchSharp;
 using Xunit.Abstractions;
-using SemiNas.Core;
 
 namespace SemiNas.Controller.Tests;
 

@@ -174,14 +174,7 @@ public class SearchStartupTests(FliteCorpusFixture fixture)
         return opened.FindExperiment("broken") is { } e ? opened.LoadTrials(e.Id).Count : 0;
     }
 
-    private string CopyCorpus(TempFolder folder)
-    {
-        var root = folder.Combine("corpus");
-        Directory.CreateDirectory(Path.Combine(root, "wavs"));
-        foreach (var file in Directory.GetFiles(fixture.Corpus.Directory, "*", SearchOption.AllDirectories))
-            File.Copy(file, Path.Combine(root, Path.GetRelativePath(fixture.Corpus.Directory, file)));
-        return root;
-    }
+    private string CopyCorpus(TempFolder folder) => fixture.CopyTo(folder.Combine("corpus"));
 
     [Fact]
     public async Task A_missing_or_bad_corpus_stops_the_search_before_any_trial_and_the_same_command_resumes()

@@ -154,10 +154,7 @@ public class FinalModelTests(FliteCorpusFixture fixture)
         using (var missing = CreateTask(folder, corpus: "nowhere"))
             Assert.Throws<DirectoryNotFoundException>(() => missing.CheckInputs(TextWriter.Null));
 
-        var root = folder.Combine("corpus");
-        Directory.CreateDirectory(Path.Combine(root, "wavs"));
-        foreach (var file in Directory.GetFiles(fixture.Corpus.Directory, "*", SearchOption.AllDirectories))
-            File.Copy(file, Path.Combine(root, Path.GetRelativePath(fixture.Corpus.Directory, file)));
+        var root = fixture.CopyTo(folder.Combine("corpus"));
         File.AppendAllLines(Path.Combine(root, "metadata.csv"), ["X-1|A row without its recording.|A row without its recording."]);
         using var task = CreateTask(folder, corpus: "corpus");
         var report = new StringWriter();

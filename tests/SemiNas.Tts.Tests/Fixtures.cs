@@ -53,6 +53,20 @@ public sealed class FliteCorpusFixture : IDisposable
 
     public LjSpeechCorpus Corpus { get; }
 
+    /// <summary>
+    /// A copy of the corpus itself (its files and wavs/) in <paramref name="root"/>, for a test to damage; not the
+    /// cache folders other tests leave beside them (the trained recogniser).
+    /// </summary>
+    public string CopyTo(string root)
+    {
+        Directory.CreateDirectory(System.IO.Path.Combine(root, "wavs"));
+        foreach (var file in Directory.GetFiles(Corpus.Directory))
+            File.Copy(file, System.IO.Path.Combine(root, System.IO.Path.GetFileName(file)));
+        foreach (var wav in Directory.GetFiles(System.IO.Path.Combine(Corpus.Directory, "wavs")))
+            File.Copy(wav, System.IO.Path.Combine(root, "wavs", System.IO.Path.GetFileName(wav)));
+        return root;
+    }
+
     public void Dispose() => _folder.Dispose();
 }
 

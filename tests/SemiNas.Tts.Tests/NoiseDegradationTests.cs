@@ -60,9 +60,11 @@ public class NoiseDegradationTests(ITestOutputHelper output)
             output.WriteLine($"{name}: {string.Join(", ", values.Select(v => v.ToString("0.###", CultureInfo.InvariantCulture)))}");
 
         // Error rates and MCD rise with σ, accuracies fall; adjacent steps may tie at a floor but never improve by
-        // more than one sentence's worth of chance.
-        string[] errors = ["wer", "cer", "open_wer", "open_cer", "per", "mcd_db"];
-        string[] accuracies = ["intelligibility_rate", "open_sentence_accuracy"];
+        // more than one sentence's worth of chance. Not the in-domain figures (wer, cer, intelligibility_rate): the
+        // recogniser this test can afford to train stays on the CTC plateau (WER about 100 % at every σ, measured), so
+        // their order is noise here; docs/benchmarks.md measures them with the shipped corpus's recogniser.
+        string[] errors = ["open_wer", "open_cer", "per", "mcd_db"];
+        string[] accuracies = ["open_sentence_accuracy"];
         foreach (var name in errors.Concat(accuracies))
         {
             var sign = accuracies.Contains(name) ? -1 : 1;
@@ -70,9 +72,7 @@ public class NoiseDegradationTests(ITestOutputHelper output)
             for (var i = 1; i < v.Count; i++)
                 Assert.True(v[i] >= v[i - 1] - 0.03, $"{name} improves from σ {Sigmas[i - 1]} to σ {Sigmas[i]}: {string.Join(", ", figures[name])}");
         }
-        // The ceiling is far from the floor. Not for the in-domain figures here: 112 utterances and 150 steps leave
-        // the test's recogniser on the CTC plateau (CER about 65 % at every σ, measured); the shipped corpus's
-        // recogniser (docs/benchmarks.md, TTS plugin) is what shows its range.
+        // The ceiling is far from the floor.
         Assert.True(figures["open_wer"][^1] - figures["open_wer"][0] > 0.3, $"open WER {string.Join(", ", figures["open_wer"])}");
         Assert.True(figures["open_cer"][^1] - figures["open_cer"][0] > 0.3, $"open CER {string.Join(", ", figures["open_cer"])}");
         Assert.True(figures["per"][^1] - figures["per"][0] > 0.2, $"PER {string.Join(", ", figures["per"])}");

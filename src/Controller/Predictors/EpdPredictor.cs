@@ -1,7 +1,7 @@
 using SemiNas.Controller.Nao;
 using SemiNas.Controller.Strategies;
-using SemiNas.Core.Strategies;
 using SemiNas.Core;
+using SemiNas.Core.Strategies;
 
 namespace SemiNas.Controller.Predictors;
 

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using SemiNas.Contracts;
 using SemiNas.Controller.Strategies;
-using SemiNas.Core.Strategies;
 using SemiNas.Core;
+using SemiNas.Core.Strategies;
 
 namespace SemiNas.Controller.Predictors;
 

@@ -5,9 +5,9 @@ using SemiNas.Contracts;
 using SemiNas.Controller;
 using SemiNas.Controller.Predictors;
 using SemiNas.Controller.Strategies;
+using SemiNas.Core;
 using SemiNas.Core.Strategies;
 using SemiNas.Host.Reporting;
-using SemiNas.Core;
 
 namespace SemiNas.Host.Benchmarks;
 

@@ -3,12 +3,12 @@ using System.Globalization;
 using SemiNas.Contracts;
 using SemiNas.Controller;
 using SemiNas.Controller.Strategies;
+using SemiNas.Core;
 using SemiNas.Core.Strategies;
 using SemiNas.Host.Benchmarks;
 using SemiNas.Host.Configuration;
 using SemiNas.Host.Experiments;
 using YamlDotNet.RepresentationModel;
-using SemiNas.Core;
 
 namespace SemiNas.Host.Cli;
 

@@ -1,10 +1,10 @@
 using System.CommandLine;
 using System.Text.Json;
 using SemiNas.Controller;
+using SemiNas.Core;
 using SemiNas.Host.Configuration;
 using SemiNas.Host.Experiments;
 using SemiNas.Host.Reporting;
-using SemiNas.Core;
 
 namespace SemiNas.Host.Cli;
 

@@ -5,9 +5,9 @@ using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using SemiNas.Contracts;
 using SemiNas.Controller;
+using SemiNas.Core;
 using SemiNas.Host.Configuration;
 using SemiNas.Host.Plugins;
-using SemiNas.Core;
 
 namespace SemiNas.Host.Experiments;
 

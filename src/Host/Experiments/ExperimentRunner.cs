@@ -2,9 +2,9 @@ using System.Diagnostics;
 using System.Globalization;
 using SemiNas.Contracts;
 using SemiNas.Controller;
+using SemiNas.Core;
 using SemiNas.Host.Reporting;
 using SemiNas.Storage;
-using SemiNas.Core;
 
 namespace SemiNas.Host.Experiments;
 

@@ -1,11 +1,11 @@
 using System.Text.Json;
 using SemiNas.Contracts;
 using SemiNas.Controller;
+using SemiNas.Core;
 using SemiNas.Host.Benchmarks;
 using SemiNas.Host.Configuration;
 using SemiNas.Host.Experiments;
 using SemiNas.Host.Tests.Cli;
-using SemiNas.Core;
 
 namespace SemiNas.Host.Tests.PluginAuthors;
 
