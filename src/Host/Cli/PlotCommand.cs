@@ -20,9 +20,9 @@ internal static class PlotCommand
             using var store = ExperimentStores.OpenReadOnly(result.GetValue(storeArgument)!);
             var experiment = CommonOptions.PickExperiment(store, result.GetValue(experimentOption));
             var path = result.GetValue(output)!;
-            ProgressPlot.Save(path, experiment, store.LoadTrials(experiment.Id));
+            var (feasible, infeasible, failed) = ProgressPlot.Save(path, experiment, store.LoadTrials(experiment.Id));
             CommonOptions.WarnDamagedRows(store);
-            Console.WriteLine($"Wrote {path}.");
+            Console.WriteLine($"Wrote {path}: {feasible} feasible, {infeasible} infeasible and {failed} failed trials.");
             return CommonOptions.ExitOk;
         }));
         return command;
