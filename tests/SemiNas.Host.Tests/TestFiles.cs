@@ -1,3 +1,5 @@
+using Microsoft.Data.Sqlite;
+
 namespace SemiNas.Host.Tests;
 
 /// <summary>A temporary folder for one test, deleted afterwards.</summary>
@@ -65,5 +67,40 @@ public static class Repository
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
             if (System.IO.File.Exists(System.IO.Path.Combine(dir.FullName, "SemiNas.sln"))) return dir.FullName;
         throw new InvalidOperationException($"No SemiNas.sln above {AppContext.BaseDirectory}.");
+    }
+}
+
+/// <summary>Reads and damages stores directly with SQL, as a crash, a second process or a disk fault would see them.</summary>
+public static class StoreSql
+{
+    public static int CompleteTrials(string store) =>
+        File.Exists(store) ? Query(store, "SELECT COUNT(*) FROM trials WHERE state = 'COMPLETE'") : 0;
+
+    public static int DistinctKeys(string store) =>
+        Query(store, "SELECT COUNT(DISTINCT canonical_key) FROM trials WHERE state = 'COMPLETE'");
+
+    public static int Query(string store, string sql)
+    {
+        try
+        {
+            using var connection = new SqliteConnection($"Data Source={store};Mode=ReadOnly;Pooling=False");
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            return Convert.ToInt32(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (SqliteException)
+        {
+            return 0; // the file exists before its tables do
+        }
+    }
+
+    public static void Execute(string store, string sql)
+    {
+        using var connection = new SqliteConnection($"Data Source={store};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
     }
 }

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Microsoft.Data.Sqlite;
 
 namespace SemiNas.Host.Tests.Cli;
 
@@ -17,7 +16,7 @@ public class CommandLineTests
             _ = process.StandardOutput.ReadToEndAsync();
             _ = process.StandardError.ReadToEndAsync();
             var deadline = DateTime.UtcNow.AddMinutes(2);
-            while (CompleteTrials(store) < 30)
+            while (StoreSql.CompleteTrials(store) < 30)
             {
                 Assert.True(DateTime.UtcNow < deadline, "the search made no progress");
                 Assert.False(process.HasExited, "the search ended before it was killed");
@@ -26,7 +25,7 @@ public class CommandLineTests
             process.Kill(entireProcessTree: true); // SIGKILL: no cleanup runs
             await process.WaitForExitAsync();
         }
-        var beforeResume = CompleteTrials(store);
+        var beforeResume = StoreSql.CompleteTrials(store);
         Assert.InRange(beforeResume, 30, 99);
 
         var (exitCode, output, error) = await SeminasProcess.RunAsync(folder.Path, "search", "c.yaml");
@@ -38,7 +37,7 @@ public class CommandLineTests
         using var status = JsonDocument.Parse(statusJson);
         Assert.Equal(100, status.RootElement.GetProperty("trials").GetProperty("complete").GetInt32());
         Assert.Equal(0, status.RootElement.GetProperty("trials").GetProperty("failed").GetInt32());
-        Assert.Equal(100, DistinctKeys(store));
+        Assert.Equal(100, StoreSql.DistinctKeys(store));
     }
 
     [Fact]
@@ -92,7 +91,7 @@ public class CommandLineTests
     [Fact]
     public async Task Every_shipped_experiment_config_validates()
     {
-        var configs = Directory.GetFiles(Path.Combine(RepositoryRoot(), "configs"), "*.yaml");
+        var configs = Directory.GetFiles(Path.Combine(Repository.Root, "configs"), "*.yaml");
         Assert.Contains(configs, c => c.EndsWith("quickstart.yaml"));
         foreach (var config in configs)
         {
@@ -104,7 +103,7 @@ public class CommandLineTests
     [Fact]
     public async Task Every_shipped_benchmark_config_checks()
     {
-        var configs = Directory.GetFiles(Path.Combine(RepositoryRoot(), "configs", "benchmarks"), "*.yaml");
+        var configs = Directory.GetFiles(Path.Combine(Repository.Root, "configs", "benchmarks"), "*.yaml");
         Assert.Contains(configs, c => c.EndsWith("nb101-predictor.yaml"));
         foreach (var config in configs)
         {
@@ -112,13 +111,6 @@ public class CommandLineTests
             Assert.True(exitCode == 0, $"{config}: {error}");
             Assert.Matches("^(Benchmark|Predictor study) '", output);
         }
-    }
-
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "SemiNas.sln"))) directory = directory.Parent;
-        return directory?.FullName ?? throw new InvalidOperationException("SemiNas.sln not found above the test output");
     }
 
     [Fact]
@@ -159,27 +151,5 @@ public class CommandLineTests
         using var document = JsonDocument.Parse(json);
         var plugin = document.RootElement.GetProperty("plugins").EnumerateArray().Single(p => p.GetProperty("name").GetString() == "nasbench201");
         Assert.Contains(plugin.GetProperty("options").EnumerateArray(), o => o.GetProperty("keyPath").GetString() == "dataset");
-    }
-
-    private static int CompleteTrials(string store) =>
-        File.Exists(store) ? Query(store, "SELECT COUNT(*) FROM trials WHERE state = 'COMPLETE'") : 0;
-
-    private static int DistinctKeys(string store) =>
-        Query(store, "SELECT COUNT(DISTINCT canonical_key) FROM trials WHERE state = 'COMPLETE'");
-
-    private static int Query(string store, string sql)
-    {
-        try
-        {
-            using var connection = new SqliteConnection($"Data Source={store};Mode=ReadOnly;Pooling=False");
-            connection.Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = sql;
-            return Convert.ToInt32(command.ExecuteScalar());
-        }
-        catch (SqliteException)
-        {
-            return 0; // the file exists before its tables do
-        }
     }
 }

@@ -4,20 +4,7 @@ namespace SemiNas.Host.Tests.Configuration;
 
 public sealed class ConfigurationDocsTests
 {
-    private static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "SemiNas.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"No SemiNas.sln above {AppContext.BaseDirectory}.");
-    }
-
-    private static string Docs() => File.ReadAllText(Path.Combine(RepoRoot(), "docs", "configuration.md"));
+    private static string Docs() => File.ReadAllText(Path.Combine(Repository.Root, "docs", "configuration.md"));
 
     [Fact]
     public void Every_experiment_key_is_documented()

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Microsoft.Data.Sqlite;
 using SemiNas.Host.Configuration;
 using SemiNas.Host.Experiments;
 using SemiNas.Host.Plugins;
@@ -56,7 +55,7 @@ public class DrillTests
         folder.Write("c.yaml", Configs.NasBench201(name: "d", budget: 6));
         Assert.Equal(0, (await SeminasProcess.RunAsync(folder.Path, "search", "c.yaml")).ExitCode);
         var store = folder.File("experiments/d.sqlite");
-        Execute(store, "UPDATE trials SET metrics_json = '{\"valid_accuracy\": oops' WHERE number = 3;");
+        StoreSql.Execute(store, "UPDATE trials SET metrics_json = '{\"valid_accuracy\": oops' WHERE number = 3;");
         var before = File.GetLastWriteTimeUtc(store);
 
         var (exitCode, output, error) = await SeminasProcess.RunAsync(folder.Path, "status", store, "--json");
@@ -75,7 +74,7 @@ public class DrillTests
         folder.Write("c.yaml", Configs.NasBench201(name: "snap", budget: 6, strategy: "evolution"));
         Assert.Equal(0, (await SeminasProcess.RunAsync(folder.Path, "search", "c.yaml")).ExitCode);
         var store = folder.File("experiments/snap.sqlite");
-        Execute(store, "UPDATE strategy_snapshots SET state = x'00ff00ff'; UPDATE experiments SET finished_at = NULL, budget = 10;");
+        StoreSql.Execute(store, "UPDATE strategy_snapshots SET state = x'00ff00ff'; UPDATE experiments SET finished_at = NULL, budget = 10;");
         folder.Write("c.yaml", Configs.NasBench201(name: "snap", budget: 6, strategy: "evolution"));
 
         var (exitCode, _, error) = await SeminasProcess.RunAsync(folder.Path, "search", "c.yaml");
@@ -123,7 +122,7 @@ public class DrillTests
             var stdout = process.StandardOutput.ReadToEndAsync();
             var stderr = process.StandardError.ReadToEndAsync();
             var deadline = DateTime.UtcNow.AddMinutes(2);
-            while (CompleteTrials(store) < 10)
+            while (StoreSql.CompleteTrials(store) < 10)
             {
                 Assert.True(DateTime.UtcNow < deadline, "the search made no progress");
                 await Task.Delay(100);
@@ -157,7 +156,7 @@ public class DrillTests
         }
         Assert.True(resume.ExitCode == 0, await error);
         Assert.Contains("resuming", await output);
-        Assert.Equal(20, CompleteTrials(store));
+        Assert.Equal(20, StoreSql.CompleteTrials(store));
     }
 
     private static async Task<(RunResult Result, string Output)> Search(MisbehavingPlugin.Fault fault)
@@ -180,31 +179,5 @@ public class DrillTests
             result = await runner.RunAsync(CancellationToken.None);
         }
         return (result, output.ToString());
-    }
-
-    private static int CompleteTrials(string store)
-    {
-        if (!File.Exists(store)) return 0;
-        try
-        {
-            using var connection = new SqliteConnection($"Data Source={store};Mode=ReadOnly;Pooling=False");
-            connection.Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = "SELECT COUNT(*) FROM trials WHERE state = 'COMPLETE';";
-            return Convert.ToInt32(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
-        }
-        catch (SqliteException)
-        {
-            return 0; // not created yet
-        }
-    }
-
-    private static void Execute(string store, string sql)
-    {
-        using var connection = new SqliteConnection($"Data Source={store};Pooling=False");
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
     }
 }
