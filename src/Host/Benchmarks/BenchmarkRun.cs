@@ -22,8 +22,11 @@ public sealed record BenchmarkReference(double Oracle, double OracleObjective, s
 /// <param name="SecondsCurve">Seconds since the start of the run after 1, 2, … queries.</param>
 public sealed record BenchmarkRunResult(
     string Label, string Strategy, int Budget, int Seed, int Queries, double FinalObjective, double FinalReport,
-    bool PickIsOracle, int? QueriesToOracle, double Seconds, double[] Curve, double[] ObjectiveCurve, double[] SecondsCurve)
+    int? QueriesToOracle, double Seconds, double[] Curve, double[] ObjectiveCurve, double[] SecondsCurve)
 {
+    /// <summary>Whether the run's pick is the oracle (at the run's budget).</summary>
+    public bool PickIsOracle => QueriesToOracle is not null;
+
     /// <summary>
     /// The same run stopped after <paramref name="budget"/> queries. Exact, because strategies are not told the
     /// budget (<see cref="StrategyContext"/>): a shorter run would have proposed the same first queries.
@@ -39,7 +42,6 @@ public sealed record BenchmarkRunResult(
             Queries = queries,
             FinalObjective = queries == 0 ? double.NaN : ObjectiveCurve[queries - 1],
             FinalReport = queries == 0 ? double.NaN : Curve[queries - 1],
-            PickIsOracle = reached is not null,
             QueriesToOracle = reached,
             Seconds = queries == 0 ? 0 : SecondsCurve[queries - 1],
             Curve = Curve[..queries],
@@ -96,7 +98,7 @@ public static class BenchmarkRun
             secondsCurve.Add(clock.Elapsed.TotalSeconds);
         }
         return new BenchmarkRunResult(label, factory.Name, budget, seed, curve.Count, bestObjective, bestReport,
-            toOracle is not null, toOracle, clock.Elapsed.TotalSeconds, curve.ToArray(), objectiveCurve.ToArray(), secondsCurve.ToArray());
+            toOracle, clock.Elapsed.TotalSeconds, curve.ToArray(), objectiveCurve.ToArray(), secondsCurve.ToArray());
     }
 
     /// <summary>The oracle and the best report metric of the whole space, when the space can be listed.</summary>
