@@ -11,20 +11,15 @@ public static class HostLogging
 {
     private static ILoggerFactory _factory = NullLoggerFactory.Instance;
 
-    public static ILoggerFactory Factory => _factory;
-
     /// <summary>Starts console logging for this process; disposing the result flushes what is queued.</summary>
     public static IDisposable Start(LogLevel minimum = LogLevel.Information)
     {
+        // One console provider, one line a message; standard output carries results (tables, --json), so every log
+        // line goes to standard error.
         var factory = LoggerFactory.Create(builder => builder
             .SetMinimumLevel(minimum)
-            .AddSimpleConsole(o =>
-            {
-                o.SingleLine = true;
-                o.IncludeScopes = false;
-            })
-            // Standard output carries results (tables, --json); every log line goes to standard error.
-            .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
+            .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace)
+            .AddSimpleConsole(o => o.SingleLine = true));
         _factory = factory;
         return factory;
     }
