@@ -14,7 +14,10 @@ namespace SemiNas.Storage;
 /// </summary>
 public sealed class ExperimentStore : IExperimentStore
 {
-    public const int SchemaVersion = 2;
+    public const int SchemaVersion = 3;
+
+    /// <summary>The oldest schema that <see cref="OpenReadOnly"/> still reads as it is.</summary>
+    private const int OldestReadable = 1;
 
     private static readonly JsonSerializerOptions MetricJson = new()
     {
@@ -25,10 +28,13 @@ public sealed class ExperimentStore : IExperimentStore
     private readonly Lock _lock = new();
     private readonly HashSet<string> _damaged = new(StringComparer.Ordinal);
 
-    private ExperimentStore(string path, SqliteConnection connection)
+    private readonly int _version;
+
+    private ExperimentStore(string path, SqliteConnection connection, int version)
     {
         Path = path;
         _connection = connection;
+        _version = version;
     }
 
     public string Path { get; }
@@ -66,11 +72,12 @@ public sealed class ExperimentStore : IExperimentStore
         void Check(SqliteConnection connection)
         {
             Execute(connection, "PRAGMA busy_timeout=10000;");
+            // Older schemas are read as they are (what they lack reads as empty): upgrading needs write access.
             var version = UserVersion(connection);
-            if (version != SchemaVersion)
-                throw new StoreException(version > SchemaVersion
-                    ? $"{path}: the store has schema version {version}; this seminas reads up to {SchemaVersion}. Use a newer seminas."
-                    : $"{path}: the store has schema version {version}, written by an older seminas; run a search on it once (with write access) to upgrade it.");
+            if (version > SchemaVersion)
+                throw new StoreException($"{path}: the store has schema version {version}; this seminas reads up to {SchemaVersion}. Use a newer seminas.");
+            if (version < OldestReadable)
+                throw new StoreException($"{path}: not an experiment store (no schema in it).");
         }
         try
         {
@@ -109,7 +116,7 @@ public sealed class ExperimentStore : IExperimentStore
             connection.Dispose();
             throw;
         }
-        return new ExperimentStore(fullPath, connection);
+        return new ExperimentStore(fullPath, connection, UserVersion(connection));
     }
 
     /// <summary>SQLite's message, with what the user can do about the common cases.</summary>
@@ -136,10 +143,25 @@ public sealed class ExperimentStore : IExperimentStore
         if (version == SchemaVersion) return;
         if (version < 1) CreateVersion1(connection);
         // Version 2: where the configuration file was, so that its relative paths still resolve for `seminas train`.
-        Execute(connection, """
-            ALTER TABLE experiments ADD COLUMN config_path TEXT;
-            PRAGMA user_version = 2;
+        if (version < 2) Execute(connection, "ALTER TABLE experiments ADD COLUMN config_path TEXT;");
+        // Version 3: each start of a trial, its holder's lease and how it ended. Trials that version 2 left RUNNING
+        // have no attempt row; RequeueExpired treats them as held by nobody.
+        if (version < 3) Execute(connection, """
+            CREATE TABLE trial_attempts (
+                id           INTEGER PRIMARY KEY,
+                trial_id     INTEGER NOT NULL REFERENCES trials(id),
+                number       INTEGER NOT NULL,
+                owner        TEXT NOT NULL,
+                started_at   TEXT NOT NULL,
+                lease_until  TEXT NOT NULL,
+                ended_at     TEXT,
+                outcome      TEXT CHECK (outcome IN ('COMPLETED', 'FAILED', 'INTERRUPTED', 'LEASE_EXPIRED')),
+                reason       TEXT,
+                UNIQUE (trial_id, number)
+            );
+            CREATE INDEX open_attempts_by_owner ON trial_attempts(owner) WHERE ended_at IS NULL;
             """);
+        Execute(connection, $"PRAGMA user_version = {SchemaVersion};");
         transaction.Commit();
     }
 
@@ -252,16 +274,16 @@ public sealed class ExperimentStore : IExperimentStore
             {
                 if (reader.Read() && !reader.IsDBNull(0))
                 {
-                    var owner = OwnerId.Parse(reader.GetString(0));
+                    var owner = ProcessOwner.Parse(reader.GetString(0));
                     var heartbeat = ParseTime(reader.GetString(1));
-                    if (owner != OwnerId.Current && owner.IsAlive(heartbeat, staleAfter))
+                    if (owner != ProcessOwner.Current && owner.IsAlive(heartbeat, staleAfter))
                         throw new StoreException(
                             $"{Path}: the experiment is being run by process {owner.ProcessId} on {owner.Machine} " +
                             $"(last heartbeat {heartbeat:u}). Stop it first, or wait {staleAfter.TotalSeconds:0} s after it died.");
                 }
             }
             using (var write = Command("UPDATE experiments SET owner = $owner, owner_heartbeat = $now WHERE id = $id;",
-                       ("$owner", OwnerId.Current.ToString()), ("$now", Now()), ("$id", experimentId)))
+                       ("$owner", ProcessOwner.Current.ToString()), ("$now", Now()), ("$id", experimentId)))
                 write.ExecuteNonQuery();
             transaction.Commit();
         }
@@ -272,23 +294,17 @@ public sealed class ExperimentStore : IExperimentStore
         lock (_lock)
         {
             using var command = Command("UPDATE experiments SET owner = NULL, owner_heartbeat = NULL WHERE id = $id AND owner = $owner;",
-                ("$id", experimentId), ("$owner", OwnerId.Current.ToString()));
+                ("$id", experimentId), ("$owner", ProcessOwner.Current.ToString()));
             command.ExecuteNonQuery();
         }
     }
 
-    /// <summary>Refreshes the experiment's and the running trials' heartbeats.</summary>
     public void Heartbeat(long experimentId)
     {
         lock (_lock)
         {
-            using var transaction = _connection.BeginTransaction();
-            var now = Now();
-            using (var experiment = Command("UPDATE experiments SET owner_heartbeat = $now WHERE id = $id;", ("$now", now), ("$id", experimentId)))
-                experiment.ExecuteNonQuery();
-            using (var trials = Command("UPDATE trials SET heartbeat = $now WHERE experiment_id = $id AND state = 'RUNNING';", ("$now", now), ("$id", experimentId)))
-                trials.ExecuteNonQuery();
-            transaction.Commit();
+            using var command = Command("UPDATE experiments SET owner_heartbeat = $now WHERE id = $id;", ("$now", Now()), ("$id", experimentId));
+            command.ExecuteNonQuery();
         }
     }
 
@@ -343,13 +359,15 @@ public sealed class ExperimentStore : IExperimentStore
 
     public TrialRecord LoadTrial(long trialId)
     {
-        lock (_lock)
-        {
-            using var command = Command("SELECT * FROM trials WHERE id = $id;", ("$id", trialId));
-            using var reader = command.ExecuteReader();
-            if (!reader.Read()) throw new StoreException($"{Path}: no trial with id {trialId}.");
-            return TryReadTrial(reader, out var trial, out var damage) ? trial : throw new StoreException(damage);
-        }
+        lock (_lock) return LoadTrialLocked(trialId);
+    }
+
+    private TrialRecord LoadTrialLocked(long trialId)
+    {
+        using var command = Command("SELECT * FROM trials WHERE id = $id;", ("$id", trialId));
+        using var reader = command.ExecuteReader();
+        if (!reader.Read()) throw new StoreException($"{Path}: no trial with id {trialId}.");
+        return TryReadTrial(reader, out var trial, out var damage) ? trial : throw new StoreException(damage);
     }
 
     /// <summary>
@@ -402,13 +420,63 @@ public sealed class ExperimentStore : IExperimentStore
         }
     }
 
-    public void MarkRunning(long trialId)
+    /// <summary>Starts an attempt at a WAITING trial; the state check and the change are one statement, so one claim wins.</summary>
+    public TrialRecord ClaimTrial(long trialId, string owner, TimeSpan lease)
     {
         lock (_lock)
         {
-            var now = Now();
-            Update(trialId, "state = 'RUNNING', started_at = $now, heartbeat = $now, attempts = attempts + 1, error = NULL",
-                "state = 'WAITING'", ("$now", now));
+            return Claim("id = $trial", owner, lease, ("$trial", trialId))
+                ?? throw new StoreException($"{Path}: trial {trialId} is not WAITING (another process claimed it, or it has finished).");
+        }
+    }
+
+    public TrialRecord? ClaimNextWaiting(long experimentId, string owner, TimeSpan lease)
+    {
+        lock (_lock)
+        {
+            return Claim("id = (SELECT id FROM trials WHERE experiment_id = $experiment AND state = 'WAITING' ORDER BY number LIMIT 1)",
+                owner, lease, ("$experiment", experimentId));
+        }
+    }
+
+    private TrialRecord? Claim(string which, string owner, TimeSpan lease, (string Name, object? Value) key)
+    {
+        var now = DateTimeOffset.UtcNow;
+        using var transaction = _connection.BeginTransaction(deferred: false);
+        TrialRecord? claimed;
+        using (var update = Command($"""
+                   UPDATE trials SET state = 'RUNNING', started_at = $now, heartbeat = $now, attempts = attempts + 1, error = NULL
+                   WHERE {which} AND state = 'WAITING'
+                   RETURNING *;
+                   """, key, ("$now", Time(now))))
+            claimed = ReadAll(update, ReadTrial).SingleOrDefault();
+        if (claimed is null) return null;
+        // The attempt's number is the trial's count of starts, which older schemas kept without attempt rows.
+        using (var insert = Command("""
+                   INSERT INTO trial_attempts (trial_id, number, owner, started_at, lease_until)
+                   VALUES ($trial, $number, $owner, $now, $until);
+                   """, ("$trial", claimed.Id), ("$number", claimed.Attempts), ("$owner", owner), ("$now", Time(now)), ("$until", Time(now + lease))))
+            insert.ExecuteNonQuery();
+        transaction.Commit();
+        return claimed;
+    }
+
+    public int RenewLeases(string owner, TimeSpan lease)
+    {
+        lock (_lock)
+        {
+            var now = DateTimeOffset.UtcNow;
+            using var transaction = _connection.BeginTransaction();
+            using (var trials = Command("""
+                       UPDATE trials SET heartbeat = $now
+                       WHERE id IN (SELECT trial_id FROM trial_attempts WHERE owner = $owner AND ended_at IS NULL);
+                       """, ("$now", Time(now)), ("$owner", owner)))
+                trials.ExecuteNonQuery();
+            using var attempts = Command("UPDATE trial_attempts SET lease_until = $until WHERE owner = $owner AND ended_at IS NULL;",
+                ("$until", Time(now + lease)), ("$owner", owner));
+            var renewed = attempts.ExecuteNonQuery();
+            transaction.Commit();
+            return renewed;
         }
     }
 
@@ -416,9 +484,13 @@ public sealed class ExperimentStore : IExperimentStore
     {
         lock (_lock)
         {
+            using var transaction = _connection.BeginTransaction();
+            var now = Now();
             Update(trialId, "state = 'COMPLETE', objective = $objective, feasible = $feasible, metrics_json = $metrics, finished_at = $now",
                 "state = 'RUNNING'", ("$objective", objective), ("$feasible", feasible ? 1 : 0),
-                ("$metrics", JsonSerializer.Serialize(metrics, MetricJson)), ("$now", Now()));
+                ("$metrics", JsonSerializer.Serialize(metrics, MetricJson)), ("$now", now));
+            EndAttempt(trialId, "COMPLETED", null, now);
+            transaction.Commit();
         }
     }
 
@@ -426,20 +498,148 @@ public sealed class ExperimentStore : IExperimentStore
     {
         lock (_lock)
         {
+            using var transaction = _connection.BeginTransaction();
+            var now = Now();
             Update(trialId, "state = 'FAILED', error = $error, metrics_json = $metrics, finished_at = $now", "state = 'RUNNING'",
-                ("$error", error), ("$metrics", JsonSerializer.Serialize(metrics ?? new Dictionary<string, double>(), MetricJson)), ("$now", Now()));
+                ("$error", error), ("$metrics", JsonSerializer.Serialize(metrics ?? new Dictionary<string, double>(), MetricJson)), ("$now", now));
+            // The attempt keeps the first line; the trial keeps the whole error with its stack trace.
+            EndAttempt(trialId, "FAILED", error.Split('\n', 2)[0], now);
+            transaction.Commit();
         }
     }
 
-    /// <summary>Puts trials that were started but never finished (crash, kill, Ctrl-C) back to WAITING.</summary>
-    public int RequeueUnfinished(long experimentId)
+    private void EndAttempt(long trialId, string outcome, string? reason, string now)
+    {
+        using var command = Command("""
+            UPDATE trial_attempts SET ended_at = $now, outcome = $outcome, reason = $reason
+            WHERE trial_id = $trial AND ended_at IS NULL;
+            """, ("$now", now), ("$outcome", outcome), ("$reason", reason), ("$trial", trialId));
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>
+    /// Ends the attempts of RUNNING trials whose holder is gone, in one write transaction, so that two processes
+    /// requeueing at once cannot both end one attempt or count it twice.
+    /// </summary>
+    public IReadOnlyList<TrialRecord> RequeueExpired(long experimentId, int maxAttempts)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxAttempts, 1);
+        lock (_lock)
+        {
+            using var transaction = _connection.BeginTransaction(deferred: false);
+            var now = DateTimeOffset.UtcNow;
+            var held = new List<(long Trial, int Starts, string? StartedAt, string? Heartbeat, string? Owner, string? LeaseUntil)>();
+            using (var query = Command("""
+                       SELECT t.id, t.attempts, t.started_at, t.heartbeat, a.owner, a.lease_until
+                       FROM trials t LEFT JOIN trial_attempts a ON a.trial_id = t.id AND a.ended_at IS NULL
+                       WHERE t.experiment_id = $experiment AND t.state = 'RUNNING'
+                       ORDER BY t.number;
+                       """, ("$experiment", experimentId)))
+            using (var reader = query.ExecuteReader())
+            {
+                while (reader.Read())
+                    held.Add((reader.GetInt64(0), reader.GetInt32(1), NullableString(reader, 2), NullableString(reader, 3),
+                        NullableString(reader, 4), NullableString(reader, 5)));
+            }
+            var changed = new List<long>();
+            foreach (var trial in held)
+            {
+                if (trial.Owner is { } owner)
+                {
+                    var leaseUntil = ParseTime(trial.LeaseUntil!);
+                    if (!AttemptRules.IsExpired(owner, leaseUntil, now)) continue;
+                    EndAttempt(trial.Trial, "LEASE_EXPIRED", AttemptRules.ExpiryReason(owner, leaseUntil), Time(now));
+                }
+                else
+                {
+                    var lastHeard = trial.Heartbeat ?? trial.StartedAt ?? Time(now);
+                    using var insert = Command("""
+                        INSERT INTO trial_attempts (trial_id, number, owner, started_at, lease_until, ended_at, outcome, reason)
+                        VALUES ($trial, (SELECT MAX($starts, COALESCE(MAX(number), 0) + 1) FROM trial_attempts WHERE trial_id = $trial),
+                                'unknown', $started, $lease, $now, 'LEASE_EXPIRED', $reason);
+                        """, ("$trial", trial.Trial), ("$starts", trial.Starts), ("$started", trial.StartedAt ?? lastHeard),
+                        ("$lease", lastHeard), ("$now", Time(now)), ("$reason", AttemptRules.UnleasedReason));
+                    insert.ExecuteNonQuery();
+                }
+                var error = AttemptRules.GiveUp(ReadAttempts("a.trial_id = $id", trial.Trial), maxAttempts);
+                if (error is null) Update(trial.Trial, "state = 'WAITING', heartbeat = NULL", "state = 'RUNNING'");
+                else Update(trial.Trial, "state = 'FAILED', error = $error, finished_at = $now", "state = 'RUNNING'", ("$error", error), ("$now", Time(now)));
+                changed.Add(trial.Trial);
+            }
+            transaction.Commit();
+            return changed.Select(LoadTrialLocked).ToList();
+        }
+    }
+
+    public int Release(string owner, string reason)
     {
         lock (_lock)
         {
-            using var command = Command("UPDATE trials SET state = 'WAITING', heartbeat = NULL WHERE experiment_id = $id AND state = 'RUNNING';", ("$id", experimentId));
-            return command.ExecuteNonQuery();
+            using var transaction = _connection.BeginTransaction();
+            using var trials = Command("""
+                UPDATE trials SET state = 'WAITING', heartbeat = NULL
+                WHERE state = 'RUNNING' AND id IN (SELECT trial_id FROM trial_attempts WHERE owner = $owner AND ended_at IS NULL);
+                """, ("$owner", owner));
+            var released = trials.ExecuteNonQuery();
+            using var attempts = Command("""
+                UPDATE trial_attempts SET ended_at = $now, outcome = 'INTERRUPTED', reason = $reason
+                WHERE owner = $owner AND ended_at IS NULL;
+                """, ("$now", Now()), ("$reason", reason), ("$owner", owner));
+            attempts.ExecuteNonQuery();
+            transaction.Commit();
+            return released;
         }
     }
+
+    /// <summary>Every attempt at the experiment's trials; none for a store from before attempts were kept.</summary>
+    public IReadOnlyList<TrialAttempt> LoadAttempts(long experimentId)
+    {
+        lock (_lock)
+        {
+            return _version < 3 ? [] : ReadAttempts("t.experiment_id = $id", experimentId);
+        }
+    }
+
+    private List<TrialAttempt> ReadAttempts(string where, long id)
+    {
+        using var command = Command($"""
+            SELECT a.*, t.number AS trial_number FROM trial_attempts a JOIN trials t ON t.id = a.trial_id
+            WHERE {where} ORDER BY t.number, a.number;
+            """, ("$id", id));
+        using var reader = command.ExecuteReader();
+        var attempts = new List<TrialAttempt>();
+        while (reader.Read())
+        {
+            try
+            {
+                attempts.Add(ReadAttempt(reader));
+            }
+            catch (Exception e) when (e is FormatException or InvalidCastException or ArgumentException)
+            {
+                _damaged.Add($"{Path}: table trial_attempts, trial {reader.GetValue(reader.GetOrdinal("trial_number"))} " +
+                    $"(attempt row id {reader.GetValue(reader.GetOrdinal("id"))}) is damaged and was skipped: {e.Message}");
+            }
+        }
+        return attempts;
+    }
+
+    private static TrialAttempt ReadAttempt(SqliteDataReader r) => new(
+        TrialId: r.GetInt64(r.GetOrdinal("trial_id")),
+        Number: r.GetInt32(r.GetOrdinal("number")),
+        Owner: r.GetString(r.GetOrdinal("owner")),
+        StartedAt: ParseTime(r.GetString(r.GetOrdinal("started_at"))),
+        LeaseUntil: ParseTime(r.GetString(r.GetOrdinal("lease_until"))),
+        EndedAt: NullableTime(r, "ended_at"),
+        End: NullableString(r, r.GetOrdinal("outcome")) switch
+        {
+            null => null,
+            "COMPLETED" => AttemptEnd.Completed,
+            "FAILED" => AttemptEnd.Failed,
+            "INTERRUPTED" => AttemptEnd.Interrupted,
+            "LEASE_EXPIRED" => AttemptEnd.LeaseExpired,
+            var other => throw new FormatException($"column outcome holds '{other}'"),
+        },
+        Reason: NullableString(r, r.GetOrdinal("reason")));
 
     public void Dispose()
     {
@@ -493,7 +693,7 @@ public sealed class ExperimentStore : IExperimentStore
         Objective: new Objective(r.GetString(r.GetOrdinal("objective_metric")), Enum.Parse<MetricGoal>(r.GetString(r.GetOrdinal("objective_goal")))),
         ConfigText: r.GetString(r.GetOrdinal("config_text")),
         ConfigJson: r.GetString(r.GetOrdinal("config_json")),
-        ConfigPath: r.IsDBNull(r.GetOrdinal("config_path")) ? null : r.GetString(r.GetOrdinal("config_path")),
+        ConfigPath: HasColumn(r, "config_path") ? NullableString(r, r.GetOrdinal("config_path")) : null, // none before schema 2
         Fingerprint: r.GetString(r.GetOrdinal("fingerprint")),
         ParentId: NullableInt64(r, "parent_id"),
         CreatedAt: ParseTime(r.GetString(r.GetOrdinal("created_at"))),
@@ -553,43 +753,22 @@ public sealed class ExperimentStore : IExperimentStore
     private static IReadOnlyDictionary<string, double> ReadMetrics(string json) =>
         JsonSerializer.Deserialize<Dictionary<string, double>>(json, MetricJson) ?? [];
 
+    private static bool HasColumn(SqliteDataReader r, string column) =>
+        Enumerable.Range(0, r.FieldCount).Any(i => r.GetName(i) == column);
+
     private static long? NullableInt64(SqliteDataReader r, string column) =>
         r.IsDBNull(r.GetOrdinal(column)) ? null : r.GetInt64(r.GetOrdinal(column));
 
     private static DateTimeOffset? NullableTime(SqliteDataReader r, string column) =>
         r.IsDBNull(r.GetOrdinal(column)) ? null : ParseTime(r.GetString(r.GetOrdinal(column)));
 
-    private static string Now() => DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture);
+    private static string Now() => Time(DateTimeOffset.UtcNow);
+
+    private static string Time(DateTimeOffset time) => time.ToString("O", CultureInfo.InvariantCulture);
+
+    private static string? NullableString(SqliteDataReader r, int ordinal) => r.IsDBNull(ordinal) ? null : r.GetString(ordinal);
 
     private static DateTimeOffset ParseTime(string text) => DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
-
-    /// <summary>Which process runs an experiment: machine and process id.</summary>
-    private readonly record struct OwnerId(string Machine, int ProcessId)
-    {
-        public static OwnerId Current { get; } = new(Environment.MachineName, Environment.ProcessId);
-
-        public static OwnerId Parse(string text)
-        {
-            var at = text.LastIndexOf('@');
-            return new OwnerId(text[(at + 1)..], int.Parse(text[..at], CultureInfo.InvariantCulture));
-        }
-
-        public bool IsAlive(DateTimeOffset heartbeat, TimeSpan staleAfter)
-        {
-            if (Machine != Environment.MachineName) return DateTimeOffset.UtcNow - heartbeat < staleAfter;
-            try
-            {
-                using var process = System.Diagnostics.Process.GetProcessById(ProcessId);
-                return !process.HasExited && DateTimeOffset.UtcNow - heartbeat < staleAfter;
-            }
-            catch (ArgumentException)
-            {
-                return false; // no such process
-            }
-        }
-
-        public override string ToString() => $"{ProcessId}@{Machine}";
-    }
 }
 
 public sealed class StoreException(string message, Exception? inner = null) : Exception(message, inner);

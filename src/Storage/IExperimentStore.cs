@@ -25,7 +25,7 @@ public interface IExperimentStore : IDisposable
 
     void ReleaseOwnership(long experimentId);
 
-    /// <summary>Tells other processes that the owner is alive.</summary>
+    /// <summary>Tells other processes that the experiment's owner is alive (its trials' leases: <see cref="RenewLeases"/>).</summary>
     void Heartbeat(long experimentId);
 
     /// <summary>Gives an experiment another budget; a larger one reopens a finished experiment.</summary>
@@ -46,14 +46,42 @@ public interface IExperimentStore : IDisposable
 
     byte[]? LoadStrategyState(long experimentId);
 
-    void MarkRunning(long trialId);
+    /// <summary>
+    /// Starts an attempt at a WAITING trial: it becomes RUNNING, held by <paramref name="owner"/> (a
+    /// <see cref="ProcessOwner"/> or a worker's name) until <paramref name="lease"/> from now. Atomic: of two processes
+    /// claiming one trial, one gets it and the other a <see cref="StoreException"/>.
+    /// </summary>
+    TrialRecord ClaimTrial(long trialId, string owner, TimeSpan lease);
 
+    /// <summary>Claims the experiment's lowest-numbered WAITING trial as <see cref="ClaimTrial"/> does; null when none waits.</summary>
+    TrialRecord? ClaimNextWaiting(long experimentId, string owner, TimeSpan lease);
+
+    /// <summary>Extends the leases of every trial <paramref name="owner"/> runs to <paramref name="lease"/> from now; returns how many.</summary>
+    int RenewLeases(string owner, TimeSpan lease);
+
+    /// <summary>Records a RUNNING trial's result and ends its attempt as <see cref="AttemptEnd.Completed"/>.</summary>
     void MarkComplete(long trialId, IReadOnlyDictionary<string, double> metrics, double objective, bool feasible);
 
+    /// <summary>Records a RUNNING trial's failure and ends its attempt as <see cref="AttemptEnd.Failed"/>.</summary>
     void MarkFailed(long trialId, string error, IReadOnlyDictionary<string, double>? metrics = null);
 
-    /// <summary>Puts the experiment's RUNNING trials back to WAITING (after an interruption); returns how many.</summary>
-    int RequeueUnfinished(long experimentId);
+    /// <summary>
+    /// Ends the attempts whose holder is gone: a lease that ran out, or a <see cref="ProcessOwner"/> of this machine
+    /// that no longer runs. Their trials go back to WAITING, or become FAILED, with every attempt's reason in the error,
+    /// once <paramref name="maxAttempts"/> attempts have ended so. Trials that live holders run are left alone.
+    /// Returns the trials it changed, as they are now.
+    /// </summary>
+    IReadOnlyList<TrialRecord> RequeueExpired(long experimentId, int maxAttempts);
+
+    /// <summary>
+    /// Puts the trials <paramref name="owner"/> runs back to WAITING, their attempts ended as
+    /// <see cref="AttemptEnd.Interrupted"/> with <paramref name="reason"/> (a clean stop: these do not count against
+    /// the attempt limit). Returns how many.
+    /// </summary>
+    int Release(string owner, string reason);
+
+    /// <summary>Every attempt at the experiment's trials, by trial and attempt number.</summary>
+    IReadOnlyList<TrialAttempt> LoadAttempts(long experimentId);
 }
 
 /// <summary>Opens a store from what users write in <c>--storage</c> or <c>storage.url</c>.</summary>

@@ -71,3 +71,30 @@ public sealed record TrialRecord(
     /// <summary>Seconds between start and finish of the last attempt.</summary>
     public double? DurationSeconds => StartedAt is { } s && FinishedAt is { } f ? (f - s).TotalSeconds : null;
 }
+
+/// <summary>How one attempt at a trial ended.</summary>
+public enum AttemptEnd
+{
+    /// <summary>The evaluation returned a result; the trial is COMPLETE.</summary>
+    Completed,
+    /// <summary>The evaluation failed (an exception, a time-out, no objective); the trial is FAILED.</summary>
+    Failed,
+    /// <summary>The process that ran it stopped on purpose (Ctrl-C, SIGTERM, an error outside the evaluation); does not count against the attempt limit.</summary>
+    Interrupted,
+    /// <summary>The process stopped renewing its lease, or is gone from this machine: killed, out of memory, a native crash.</summary>
+    LeaseExpired,
+}
+
+/// <summary>
+/// One start of a trial: who ran it, from when, until when it holds the trial (<see cref="LeaseUntil"/>, renewed with
+/// the heartbeat while it runs) and how it ended (<see cref="End"/> is null while it runs).
+/// </summary>
+public sealed record TrialAttempt(
+    long TrialId,
+    int Number,
+    string Owner,
+    DateTimeOffset StartedAt,
+    DateTimeOffset LeaseUntil,
+    DateTimeOffset? EndedAt,
+    AttemptEnd? End,
+    string? Reason);

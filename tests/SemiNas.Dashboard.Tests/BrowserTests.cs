@@ -91,7 +91,7 @@ public class BrowserTests
         // The store is written as a search writes it, while the page is open: new trials, one of them running.
         var more = TestStores.Add(writer, experiment.Id, 4, 5);
         foreach (var t in more.Take(4)) TestStores.Complete(writer, t, 85 + t.Number);
-        writer.MarkRunning(more[4].Id);
+        writer.ClaimTrial(more[4].Id, TestStores.Owner, TestStores.Lease);
         // The page polls on its own; each condition is waited for, since a poll may land between two of the writes.
         await page.WaitForAsync("document.querySelectorAll('section[data-experiment=\"live\"] tr[data-trial]').length === 8", Wait, "live trials");
         await page.WaitForAsync("Chart.getChart('e0-best').data.datasets[1].data.length === 7", Wait, "7 feasible points on the best-so-far chart");

@@ -31,7 +31,7 @@ public class DashboardDataTests
         Assert.Equal(4, failed["tokens"]!.AsArray().Count);
 
         // Stopped with nothing running (an interrupted search): no ETA to promise.
-        using (var writer = Storage.ExperimentStore.Open(store)) writer.RequeueUnfinished(writer.ListExperiments()[0].Id);
+        using (var writer = Storage.ExperimentStore.Open(store)) writer.Release(TestStores.Owner, "stopped");
         var stopped = DashboardData.Build([store], live: true, DateTimeOffset.UtcNow)["sources"]![0]!["experiments"]![0]!;
         Assert.Equal(0, stopped["counts"]!["running"]!.GetValue<int>());
         Assert.Null(stopped["etaSeconds"]);
@@ -46,7 +46,7 @@ public class DashboardDataTests
         {
             var experiment = TestStores.CreateExperiment(store, "nan");
             var trial = TestStores.Add(store, experiment.Id, 1, 1)[0];
-            store.MarkRunning(trial.Id);
+            store.ClaimTrial(trial.Id, TestStores.Owner, TestStores.Lease);
             store.MarkFailed(trial.Id, "diverged", new Dictionary<string, double> { ["loss"] = double.NaN, ["steps"] = double.PositiveInfinity });
         }
         var json = DashboardData.Serialize(DashboardData.Build([path], live: false, DateTimeOffset.UtcNow));
@@ -95,7 +95,7 @@ public class DashboardDataTests
         using (var store = Storage.ExperimentStore.Open(path))
         {
             var trial = TestStores.Add(store, store.ListExperiments()[0].Id, 11, 1)[0];
-            store.MarkRunning(trial.Id);
+            store.ClaimTrial(trial.Id, TestStores.Owner, TestStores.Lease);
             store.MarkFailed(trial.Id, "bad </script><script>alert(1)</script>");
         }
         ReportWriter.Write([path], output);

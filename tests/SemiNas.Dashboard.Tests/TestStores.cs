@@ -6,6 +6,11 @@ namespace SemiNas.Dashboard.Tests;
 /// <summary>Real stores written through <see cref="ExperimentStore"/>, as a search writes them.</summary>
 internal static class TestStores
 {
+    /// <summary>Who the stores' running trials are held by: a worker name, so no process check ever ends them.</summary>
+    public const string Owner = "dashboard-tests";
+
+    public static readonly TimeSpan Lease = TimeSpan.FromHours(1);
+
     public static string TempDirectory() => Directory.CreateTempSubdirectory("seminas-dashboard-").FullName;
 
     public static ExperimentRecord CreateExperiment(ExperimentStore store, string name, int budget = 20) =>
@@ -23,7 +28,7 @@ internal static class TestStores
 
     public static void Complete(ExperimentStore store, TrialRecord trial, double accuracy, bool feasible = true)
     {
-        store.MarkRunning(trial.Id);
+        store.ClaimTrial(trial.Id, Owner, Lease);
         store.MarkComplete(trial.Id, new Dictionary<string, double> { ["valid_accuracy"] = accuracy, ["test_accuracy"] = accuracy - 1 },
             accuracy, feasible);
     }
@@ -39,9 +44,9 @@ internal static class TestStores
             var trials = Add(store, experiment.Id, 1, 10);
             for (var i = 0; i < 6; i++) Complete(store, trials[i], 80 + i * (e + 1) % 7 + 0.25 * i);
             Complete(store, trials[6], 95, feasible: false);
-            store.MarkRunning(trials[7].Id);
+            store.ClaimTrial(trials[7].Id, Owner, Lease);
             store.MarkFailed(trials[7].Id, "evaluation threw: out of memory\n   at Task.Evaluate()\n   at Runner.Run()");
-            store.MarkRunning(trials[8].Id);
+            store.ClaimTrial(trials[8].Id, Owner, Lease);
             // trials[9] stays WAITING
         }
         return path;

@@ -45,7 +45,8 @@ internal static class SearchCommand
                 DeviceResolver.Resolve(execution.Device),
                 execution.TrialTimeoutSeconds is { } t ? TimeSpan.FromSeconds(t) : null,
                 result.GetValue(fork),
-                result.GetValue(budget) is { } b ? (b >= 1 ? b : throw new FormatException("--budget must be at least 1.")) : null);
+                result.GetValue(budget) is { } b ? (b >= 1 ? b : throw new FormatException("--budget must be at least 1.")) : null,
+                execution.MaxAttempts);
 
             using var store = ExperimentStores.Open(plan.StorePath);
             var progress = new ConsoleProgress(Console.Out, !Console.IsOutputRedirected, plan.Task.Objective);

@@ -31,7 +31,7 @@ public sealed class ExperimentConfig
     [Description("Bounds on metrics, by metric name, e.g. `flops: {max: 600e6}`. Bounds on cheap metrics reject a candidate before evaluation; bounds on evaluated metrics make a completed trial infeasible.")]
     public Dictionary<string, BoundConfig> Constraints { get; set; } = new();
 
-    [Description("How trials run: parallel workers, device and time limit.")]
+    [Description("How trials run: parallel workers, device, time limit and attempts.")]
     public ExecutionConfig Execution { get; set; } = new();
 
     [Description("Where the experiment is stored.")]
@@ -91,6 +91,9 @@ public sealed class ExecutionConfig
 
     [Range(0.001, double.MaxValue), Description("Seconds after which a running evaluation is cancelled and its trial FAILED. No limit when absent.")]
     public double? TrialTimeoutSeconds { get; set; }
+
+    [Range(1, 100), Description("Starts of a trial whose evaluation ends its process (killed, out of memory, a native crash) before the trial is marked FAILED with the reason of each. Attempts stopped by Ctrl-C or SIGTERM do not count.")]
+    public int MaxAttempts { get; set; } = 2;
 }
 
 public sealed class StorageConfig : IValidatableObject

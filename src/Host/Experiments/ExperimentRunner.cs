@@ -11,7 +11,8 @@ namespace SemiNas.Host.Experiments;
 /// <summary>How a search runs on this machine; none of it changes the experiment's results.</summary>
 /// <param name="Budget">A new budget for the experiment (seminas search --budget): a larger one extends a finished
 /// search with the strategy's saved state, so its first trials are those of the shorter run.</param>
-public sealed record RunSettings(int Workers, string Device, TimeSpan? TrialTimeout, bool Fork = false, int? Budget = null);
+/// <param name="MaxAttempts">Starts of a trial that may end with its process (killed, crashed) before it is FAILED.</param>
+public sealed record RunSettings(int Workers, string Device, TimeSpan? TrialTimeout, bool Fork = false, int? Budget = null, int MaxAttempts = 2);
 
 public enum RunOutcome
 {
@@ -33,6 +34,8 @@ public sealed class ExperimentRunner(ExperimentPlan plan, IExperimentStore store
 {
     private static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan StaleAfter = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan Lease = StaleAfter;
+    private static readonly string Owner = ProcessOwner.Current.ToString();
 
     public async Task<RunResult> RunAsync(CancellationToken cancellationToken)
     {
@@ -45,7 +48,7 @@ public sealed class ExperimentRunner(ExperimentPlan plan, IExperimentStore store
         }
         finally
         {
-            store.RequeueUnfinished(experiment.Id);
+            store.Release(Owner, "the search stopped on an error");
             store.ReleaseOwnership(experiment.Id);
         }
     }
@@ -88,7 +91,10 @@ public sealed class ExperimentRunner(ExperimentPlan plan, IExperimentStore store
 
     private async Task<RunResult> RunOwnedAsync(ExperimentRecord experiment, CancellationToken cancellationToken)
     {
-        var requeued = store.RequeueUnfinished(experiment.Id);
+        var expired = store.RequeueExpired(experiment.Id, settings.MaxAttempts);
+        foreach (var gaveUp in expired.Where(t => t.State == TrialState.Failed))
+            Console.Error.WriteLine($"warning: trial {gaveUp.Number} FAILED: {gaveUp.Error}");
+        var requeued = expired.Count(t => t.State == TrialState.Waiting);
         var trials = store.LoadTrials(experiment.Id).ToDictionary(t => t.Id);
         var budget = experiment.Budget;
         var finished = trials.Values.Count(t => t.IsFinished);
@@ -184,7 +190,7 @@ public sealed class ExperimentRunner(ExperimentPlan plan, IExperimentStore store
         // Ctrl-C: stop the evaluations in flight; their trials go back to WAITING and re-run on resume.
         await stopEvaluations.CancelAsync();
         await Task.WhenAll(running.Keys.Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default)));
-        store.RequeueUnfinished(experiment.Id);
+        store.Release(Owner, "the search was stopped (Ctrl-C or a signal)");
 
         var interrupted = cancellationToken.IsCancellationRequested && finished < budget;
         if (!interrupted) store.MarkFinished(experiment.Id);
@@ -196,7 +202,7 @@ public sealed class ExperimentRunner(ExperimentPlan plan, IExperimentStore store
 
         void Start(TrialRecord trial)
         {
-            store.MarkRunning(trial.Id);
+            store.ClaimTrial(trial.Id, Owner, Lease);
             running[EvaluateAsync(trial, stopEvaluations.Token)] = trial;
         }
     }
@@ -280,7 +286,11 @@ public sealed class ExperimentRunner(ExperimentPlan plan, IExperimentStore store
     }
 
     private PeriodicHeartbeat StartHeartbeat(long experimentId, CancellationToken stop) =>
-        new(() => store.Heartbeat(experimentId), HeartbeatInterval, stop);
+        new(() =>
+        {
+            store.Heartbeat(experimentId);
+            store.RenewLeases(Owner, Lease);
+        }, HeartbeatInterval, stop);
 
     private static TrialView ToView(TrialRecord t) => new(
         t.Number, t.Architecture, t.CanonicalKey,

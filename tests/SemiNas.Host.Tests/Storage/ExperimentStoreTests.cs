@@ -1,5 +1,9 @@
 using Microsoft.Data.Sqlite;
 using SemiNas.Contracts;
+using SemiNas.Host.Configuration;
+using SemiNas.Host.Experiments;
+using SemiNas.Host.Plugins;
+using SemiNas.Host.Reporting;
 using SemiNas.Storage;
 
 namespace SemiNas.Host.Tests.Storage;
@@ -40,7 +44,7 @@ public class ExperimentStoreTests
             // Turn it back into what version 1 wrote.
             connection.Open();
             using var command = connection.CreateCommand();
-            command.CommandText = "ALTER TABLE experiments DROP COLUMN config_path; PRAGMA user_version = 1;";
+            command.CommandText = "DROP TABLE trial_attempts; ALTER TABLE experiments DROP COLUMN config_path; PRAGMA user_version = 1;";
             command.ExecuteNonQuery();
         }
         using (var store = ExperimentStore.Open(path, mustExist: true))
@@ -51,6 +55,80 @@ public class ExperimentStoreTests
             store.CreateExperiment(Experiment("new") with { ConfigPath = "/configs/new.yaml" });
             Assert.Equal("/configs/new.yaml", store.FindExperiment("new")!.ConfigPath);
         }
+    }
+
+    [Fact]
+    public void A_store_of_schema_2_is_read_as_it_is_and_upgraded_in_place_keeping_every_trial()
+    {
+        using var folder = new TempFolder();
+        var path = folder.File("s.sqlite");
+        long id;
+        using (var store = ExperimentStore.Open(path))
+        {
+            id = store.CreateExperiment(Experiment()).Id;
+            var trials = store.AddTrials(id, [Trial("1", "a"), Trial("2", "b"), Trial("3", "c"), Trial("4", "d")], [7]);
+            store.ClaimTrial(trials[0].Id, "w", TimeSpan.FromHours(1));
+            store.MarkComplete(trials[0].Id, new Dictionary<string, double> { ["acc"] = 90 }, 90, feasible: true);
+            store.ClaimTrial(trials[1].Id, "w", TimeSpan.FromHours(1));
+            store.MarkFailed(trials[1].Id, "boom");
+            store.ClaimTrial(trials[2].Id, "w", TimeSpan.FromHours(1));
+        }
+        // What version 2 wrote: the same tables without attempts, and trial 3 left RUNNING by a killed search.
+        StoreSql.Execute(path, "DROP TABLE trial_attempts; PRAGMA user_version = 2;");
+        var states = new[] { TrialState.Complete, TrialState.Failed, TrialState.Running, TrialState.Waiting };
+
+        using (var readOnly = ExperimentStore.OpenReadOnly(path))
+        {
+            Assert.Equal(states, readOnly.LoadTrials(id).Select(t => t.State));
+            Assert.Empty(readOnly.LoadAttempts(id));
+        }
+        Assert.Equal(2, StoreSql.Query(path, "PRAGMA user_version"));
+
+        using (var store = ExperimentStore.Open(path))
+        {
+            Assert.Equal(3, StoreSql.Query(path, "PRAGMA user_version"));
+            Assert.Equal(states, store.LoadTrials(id).Select(t => t.State));
+            Assert.Equal(90, store.LoadTrials(id)[0].Objective);
+            Assert.Equal([7], store.LoadStrategyState(id));
+            // Nobody holds the orphaned trial: it goes back to waiting at once, and that start counts as an attempt.
+            var requeued = Assert.Single(store.RequeueExpired(id, maxAttempts: 2));
+            Assert.Equal((3, TrialState.Waiting), (requeued.Number, requeued.State));
+            var attempt = Assert.Single(store.LoadAttempts(id));
+            Assert.Equal((1, AttemptEnd.LeaseExpired, AttemptRules.UnleasedReason), (attempt.Number, attempt.End, attempt.Reason));
+            Assert.Equal(2, store.ClaimNextWaiting(id, "w", TimeSpan.FromHours(1))!.Attempts);
+        }
+        using (var readOnly = ExperimentStore.OpenReadOnly(path))
+            Assert.Equal(2, readOnly.LoadAttempts(id).Count);
+    }
+
+    [Fact]
+    public async Task A_search_killed_under_schema_2_resumes_after_the_upgrade_and_re_runs_its_unfinished_trial()
+    {
+        using var folder = new TempFolder();
+        var config = folder.Write("c.yaml", Configs.NasBench201(name: "old", budget: 4));
+        var path = folder.File("s.sqlite");
+        Assert.Equal(RunOutcome.Finished, (await Search(config, path)).Outcome);
+        StoreSql.Execute(path, """
+            DROP TABLE trial_attempts;
+            UPDATE trials SET state = 'RUNNING', objective = NULL, metrics_json = '{}', finished_at = NULL WHERE number = 4;
+            UPDATE experiments SET finished_at = NULL;
+            PRAGMA user_version = 2;
+            """);
+
+        var resumed = await Search(config, path);
+
+        Assert.Equal(RunOutcome.Finished, resumed.Outcome);
+        Assert.All(resumed.Trials, t => Assert.Equal(TrialState.Complete, t.State));
+        Assert.Equal([1, 1, 1, 2], resumed.Trials.Select(t => t.Attempts));
+        Assert.Equal(3, StoreSql.Query(path, "PRAGMA user_version"));
+    }
+
+    private static async Task<RunResult> Search(string configPath, string storePath)
+    {
+        using var plan = ExperimentPlan.Create(ConfigLoader.Load(configPath), PluginCatalog.Discover([]), storePath);
+        using var store = ExperimentStore.Open(plan.StorePath);
+        var runner = new ExperimentRunner(plan, store, new RunSettings(1, "cpu", null), new ConsoleProgress(TextWriter.Null, false, plan.Task.Objective));
+        return await runner.RunAsync(CancellationToken.None);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using System.Globalization;
 using SemiNas.Contracts;
 using SemiNas.Storage;
 
@@ -11,6 +12,10 @@ public abstract class StoreConformanceTests
 {
     /// <summary>Opens the store at a location inside <paramref name="folder"/>, the same location for the same folder.</summary>
     protected abstract IExperimentStore Open(TempFolder folder);
+
+    private const string Worker = "worker-a";
+
+    private static readonly TimeSpan Hour = TimeSpan.FromHours(1);
 
     private static NewExperiment Experiment(string name = "e", int budget = 10) =>
         new(name, "plugin", "random", budget, new Objective("acc"), "yaml: text", "{\"a\":1}", "fp", ConfigPath: "/x/c.yaml");
@@ -69,9 +74,9 @@ public abstract class StoreConformanceTests
         {
             id = store.CreateExperiment(Experiment()).Id;
             var added = store.AddTrials(id, [Trial("1 2", "a"), Trial("2 1", "b")], []);
-            store.MarkRunning(added[0].Id);
+            store.ClaimTrial(added[0].Id, Worker, Hour);
             store.MarkComplete(added[0].Id, new Dictionary<string, double> { ["acc"] = 91.5, ["loss"] = double.PositiveInfinity }, 91.5, feasible: false);
-            store.MarkRunning(added[1].Id);
+            store.ClaimTrial(added[1].Id, Worker, Hour);
             store.MarkFailed(added[1].Id, "boom\n   at Somewhere()", new Dictionary<string, double> { ["acc"] = double.NaN });
         }
         using (var store = Open(folder))
@@ -88,18 +93,144 @@ public abstract class StoreConformanceTests
     }
 
     [Fact]
-    public void Interrupted_trials_go_back_to_waiting_and_count_their_attempts()
+    public void A_claimed_trial_is_running_held_by_its_claimer_and_nobody_else_can_claim_it()
     {
         using var folder = new TempFolder();
         using var store = Open(folder);
         var id = store.CreateExperiment(Experiment()).Id;
-        var trial = store.AddTrials(id, [Trial("1", "a"), Trial("2", "b")], [])[0];
-        store.MarkRunning(trial.Id);
-        Assert.Equal(1, store.RequeueUnfinished(id));
-        Assert.Equal(TrialState.Waiting, store.LoadTrial(trial.Id).State);
-        store.MarkRunning(trial.Id);
-        Assert.Equal(2, store.LoadTrial(trial.Id).Attempts);
-        Assert.Equal(0, store.LoadTrials(id)[1].Attempts);
+        var trials = store.AddTrials(id, [Trial("1", "a"), Trial("2", "b"), Trial("3", "c")], []);
+
+        var claimed = store.ClaimTrial(trials[1].Id, Worker, Hour);
+        Assert.Equal((TrialState.Running, 1), (claimed.State, claimed.Attempts));
+        Assert.Throws<StoreException>(() => store.ClaimTrial(trials[1].Id, "worker-b", Hour));
+        Assert.Equal(1, store.ClaimNextWaiting(id, "worker-b", Hour)!.Number); // the lowest-numbered waiting one
+        Assert.Equal(3, store.ClaimNextWaiting(id, "worker-b", Hour)!.Number);
+        Assert.Null(store.ClaimNextWaiting(id, "worker-b", Hour));
+
+        var attempts = store.LoadAttempts(id);
+        Assert.Equal([(1, "worker-b"), (2, Worker), (3, "worker-b")],
+            attempts.Select(a => (trials.Single(t => t.Id == a.TrialId).Number, a.Owner)));
+        Assert.All(attempts, a => Assert.True(a.Number == 1 && a.End is null && a.EndedAt is null && a.LeaseUntil > DateTimeOffset.UtcNow.AddMinutes(50)));
+    }
+
+    [Fact]
+    public async Task Processes_claiming_at_once_each_get_different_trials_and_every_trial_is_claimed_once()
+    {
+        using var folder = new TempFolder();
+        long id;
+        using (var setup = Open(folder))
+        {
+            id = setup.CreateExperiment(Experiment(budget: 40)).Id;
+            setup.AddTrials(id, Enumerable.Range(1, 40).Select(i => Trial(i.ToString(CultureInfo.InvariantCulture), "k" + i)).ToList(), []);
+        }
+        var workers = Enumerable.Range(0, 4).Select(w => Task.Run(() =>
+        {
+            using var store = Open(folder);
+            var mine = new List<int>();
+            while (store.ClaimNextWaiting(id, $"worker-{w}", Hour) is { } trial) mine.Add(trial.Number);
+            return mine;
+        }));
+        var claimed = (await Task.WhenAll(workers)).SelectMany(n => n).Order().ToList();
+        Assert.Equal(Enumerable.Range(1, 40), claimed);
+    }
+
+    [Fact]
+    public void Results_end_the_attempt_that_produced_them()
+    {
+        using var folder = new TempFolder();
+        using var store = Open(folder);
+        var id = store.CreateExperiment(Experiment()).Id;
+        var trials = store.AddTrials(id, [Trial("1", "a"), Trial("2", "b")], []);
+        store.ClaimTrial(trials[0].Id, Worker, Hour);
+        store.MarkComplete(trials[0].Id, new Dictionary<string, double> { ["acc"] = 90 }, 90, feasible: true);
+        store.ClaimTrial(trials[1].Id, Worker, Hour);
+        store.MarkFailed(trials[1].Id, "CUDA error: out of memory\n   at Train()");
+
+        var attempts = store.LoadAttempts(id);
+        Assert.Equal([(AttemptEnd.Completed, null), (AttemptEnd.Failed, "CUDA error: out of memory")],
+            attempts.Select(a => (a.End, a.Reason)));
+        Assert.All(attempts, a => Assert.NotNull(a.EndedAt));
+        Assert.Equal(0, store.RenewLeases(Worker, Hour)); // nothing left to hold
+    }
+
+    [Fact]
+    public void Only_trials_whose_lease_ran_out_go_back_to_waiting_never_one_a_live_holder_renews()
+    {
+        using var folder = new TempFolder();
+        using var store = Open(folder);
+        var id = store.CreateExperiment(Experiment()).Id;
+        var trials = store.AddTrials(id, [Trial("1", "a"), Trial("2", "b"), Trial("3", "c")], []);
+        store.ClaimTrial(trials[0].Id, "worker-dead", TimeSpan.Zero);
+        store.ClaimTrial(trials[1].Id, "worker-live", TimeSpan.Zero);
+        store.ClaimTrial(trials[2].Id, $"4242@another-{Guid.NewGuid():N}", Hour); // a process elsewhere: only its lease tells
+
+        Assert.Equal(1, store.RenewLeases("worker-live", Hour));
+        var requeued = store.RequeueExpired(id, maxAttempts: 3);
+
+        Assert.Equal([(1, TrialState.Waiting)], requeued.Select(t => (t.Number, t.State)));
+        Assert.Equal([TrialState.Waiting, TrialState.Running, TrialState.Running], store.LoadTrials(id).Select(t => t.State));
+        var expired = store.LoadAttempts(id).Single(a => a.TrialId == trials[0].Id);
+        Assert.Equal(AttemptEnd.LeaseExpired, expired.End);
+        Assert.Contains("worker-dead stopped renewing its lease", expired.Reason);
+        Assert.Equal(2, store.ClaimNextWaiting(id, "worker-live", Hour)!.Attempts); // requeued trials are claimed again
+    }
+
+    [Fact]
+    public void A_trial_held_by_a_process_of_this_machine_that_is_gone_is_requeued_before_its_lease_runs_out()
+    {
+        using var folder = new TempFolder();
+        using var store = Open(folder);
+        var id = store.CreateExperiment(Experiment()).Id;
+        var trials = store.AddTrials(id, [Trial("1", "a"), Trial("2", "b")], []);
+        store.ClaimTrial(trials[0].Id, $"{int.MaxValue}@{Environment.MachineName}", Hour); // no such process
+        store.ClaimTrial(trials[1].Id, ProcessOwner.Current.ToString(), Hour);
+
+        Assert.Equal([trials[0].Id], store.RequeueExpired(id, maxAttempts: 2).Select(t => t.Id));
+        Assert.Contains($"process {int.MaxValue} on {Environment.MachineName} ended without finishing it",
+            store.LoadAttempts(id).Single(a => a.End is not null).Reason);
+    }
+
+    [Fact]
+    public void A_trial_whose_attempts_keep_expiring_is_failed_with_every_attempts_reason_and_a_users_stop_does_not_count()
+    {
+        using var folder = new TempFolder();
+        using var store = Open(folder);
+        var id = store.CreateExperiment(Experiment()).Id;
+        var trial = store.AddTrials(id, [Trial("1", "a")], [])[0];
+
+        store.ClaimTrial(trial.Id, Worker, Hour);
+        Assert.Equal(1, store.Release(Worker, "stopped by Ctrl-C"));
+        store.ClaimTrial(trial.Id, "worker-oom", TimeSpan.Zero);
+        Assert.Equal(TrialState.Waiting, Assert.Single(store.RequeueExpired(id, maxAttempts: 2)).State);
+        store.ClaimTrial(trial.Id, "worker-oom", TimeSpan.Zero);
+        var failed = Assert.Single(store.RequeueExpired(id, maxAttempts: 2));
+
+        Assert.Equal((TrialState.Failed, 3), (failed.State, failed.Attempts));
+        Assert.NotNull(failed.FinishedAt);
+        Assert.StartsWith("gave up after 2 attempt(s) that ended without a result (execution.maxAttempts: 2)", failed.Error);
+        Assert.Contains($"#1 by {Worker} from", failed.Error);
+        Assert.Contains("interrupted: stopped by Ctrl-C", failed.Error);
+        Assert.Contains("#3 by worker-oom from", failed.Error);
+        Assert.Equal(2, failed.Error!.Split("lease expired: worker-oom stopped renewing its lease").Length - 1);
+        Assert.Empty(store.RequeueExpired(id, maxAttempts: 2)); // a final trial is left alone
+        Assert.Equal(TrialState.Failed, store.LoadTrial(trial.Id).State);
+    }
+
+    [Fact]
+    public void A_clean_stop_releases_only_its_own_trials()
+    {
+        using var folder = new TempFolder();
+        using var store = Open(folder);
+        var id = store.CreateExperiment(Experiment()).Id;
+        var trials = store.AddTrials(id, [Trial("1", "a"), Trial("2", "b")], []);
+        store.ClaimTrial(trials[0].Id, Worker, Hour);
+        store.ClaimTrial(trials[1].Id, "worker-b", Hour);
+
+        Assert.Equal(1, store.Release(Worker, "stopped by SIGTERM"));
+        Assert.Equal([TrialState.Waiting, TrialState.Running], store.LoadTrials(id).Select(t => t.State));
+        Assert.Equal((AttemptEnd.Interrupted, "stopped by SIGTERM"),
+            store.LoadAttempts(id).Where(a => a.Owner == Worker).Select(a => (a.End, a.Reason)).Single());
+        Assert.Equal(0, store.Release(Worker, "again"));
     }
 
     [Fact]
