@@ -22,12 +22,13 @@ internal static class ExportCommand
             using var store = ExperimentStores.OpenReadOnly(result.GetValue(storeArgument)!);
             var experiment = CommonOptions.PickExperiment(store, result.GetValue(experimentOption));
             var trials = store.LoadTrials(experiment.Id);
+            var attempts = store.LoadAttempts(experiment.Id);
             CommonOptions.WarnDamagedRows(store);
             var path = result.GetValue(output);
             using var stream = path is null ? Console.OpenStandardOutput() : File.Create(path);
             if (result.GetValue(format) == "json")
             {
-                TrialExport.WriteJson(stream, trials);
+                TrialExport.WriteJson(stream, trials, attempts);
                 stream.WriteByte((byte)'\n');
             }
             else

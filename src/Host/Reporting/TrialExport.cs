@@ -33,8 +33,10 @@ public static class TrialExport
         }
     }
 
-    public static void WriteJson(Stream stream, IReadOnlyList<TrialRecord> trials)
+    /// <summary>One object per trial; <c>attemptLog</c> lists each start with its holder and how it ended.</summary>
+    public static void WriteJson(Stream stream, IReadOnlyList<TrialRecord> trials, IReadOnlyList<TrialAttempt> attempts)
     {
+        var attemptsOf = attempts.ToLookup(a => a.TrialId);
         var rows = trials.Select(t => new
         {
             number = t.Number,
@@ -50,6 +52,16 @@ public static class TrialExport
             startedAt = t.StartedAt,
             finishedAt = t.FinishedAt,
             error = t.Error,
+            attemptLog = attemptsOf[t.Id].Select(a => new
+            {
+                number = a.Number,
+                owner = a.Owner,
+                startedAt = a.StartedAt,
+                leaseUntil = a.LeaseUntil,
+                endedAt = a.EndedAt,
+                end = AttemptRules.Describe(a.End),
+                reason = a.Reason,
+            }),
             metrics = t.Metrics,
             cheapMetrics = t.CheapMetrics,
         });

@@ -1,0 +1,60 @@
+using System.Diagnostics;
+using System.Text.Json;
+using SemiNas.Host.Tests.Cli;
+
+namespace SemiNas.Host.Tests.Storage;
+
+/// <summary>Real `seminas search` processes killed in the middle of a trial, as an out-of-memory kill or a native crash ends them.</summary>
+public class LeaseDrillTests
+{
+    [Fact]
+    public async Task A_trial_whose_process_is_killed_is_re_run_on_resume_and_failed_with_its_reasons_once_maxAttempts_are_spent()
+    {
+        using var folder = new TempFolder();
+        folder.Write("c.yaml", Configs.NasBench201(name: "oom", budget: 2, simulatedSeconds: 1.5).Replace("  device: cpu\n", "  device: cpu\n  maxAttempts: 2\n"));
+        var store = folder.File("experiments/oom.sqlite");
+
+        var first = await KillDuringAttempt(folder, store, attempt: 1);
+        Assert.Equal(1, StoreSql.Query(store, "SELECT COUNT(*) FROM trials WHERE number = 1 AND state = 'RUNNING'"));
+        var (_, status, _) = await SeminasProcess.RunAsync(folder.Path, "status", store);
+        Assert.Contains($"Running: trial 1 in {first}@{Environment.MachineName} (lease until", status);
+
+        // The resumed search requeues the dead process's trial and runs it first: the second attempt. Killed again.
+        var second = await KillDuringAttempt(folder, store, attempt: 2);
+        Assert.Equal(1, StoreSql.Query(store,
+            $"SELECT COUNT(*) FROM trial_attempts WHERE number = 1 AND outcome = 'LEASE_EXPIRED' AND reason LIKE 'process {first} on %'"));
+
+        // Two attempts ended with their process: the third run gives the trial up and finishes the search.
+        var (exitCode, output, error) = await SeminasProcess.RunAsync(folder.Path, "search", "c.yaml");
+        Assert.True(exitCode == 0, error);
+        Assert.Contains("warning: trial 1 FAILED: gave up after 2 attempt(s) that ended without a result (execution.maxAttempts: 2)", error);
+        Assert.Contains($"#2 by {second}@{Environment.MachineName}", error);
+        Assert.Contains("resuming", output);
+
+        var (_, exported, _) = await SeminasProcess.RunAsync(folder.Path, "export", store, "--format", "json");
+        using var trials = JsonDocument.Parse(exported);
+        var trial1 = trials.RootElement[0];
+        Assert.Equal(("FAILED", 2), (trial1.GetProperty("state").GetString(), trial1.GetProperty("attempts").GetInt32()));
+        Assert.Equal(["lease expired", "lease expired"],
+            trial1.GetProperty("attemptLog").EnumerateArray().Select(a => a.GetProperty("end").GetString()));
+        Assert.Equal("COMPLETE", trials.RootElement[1].GetProperty("state").GetString());
+    }
+
+    /// <summary>Starts the search, SIGKILLs it while trial 1's given attempt runs, and returns the killed process's id.</summary>
+    private static async Task<int> KillDuringAttempt(TempFolder folder, string store, int attempt)
+    {
+        using var process = SeminasProcess.Start(folder.Path, "search", "c.yaml");
+        _ = process.StandardOutput.ReadToEndAsync();
+        _ = process.StandardError.ReadToEndAsync();
+        var deadline = Stopwatch.StartNew();
+        while (StoreSql.Query(store, $"SELECT COUNT(*) FROM trial_attempts WHERE number = {attempt} AND ended_at IS NULL") == 0)
+        {
+            Assert.True(deadline.Elapsed < TimeSpan.FromMinutes(2), $"attempt {attempt} of trial 1 never started");
+            Assert.False(process.HasExited, "the search ended before it was killed");
+            await Task.Delay(20);
+        }
+        process.Kill(entireProcessTree: true); // SIGKILL: no cleanup runs, the lease is left behind
+        await process.WaitForExitAsync();
+        return process.Id;
+    }
+}
