@@ -34,7 +34,8 @@ public sealed class ExperimentRunner(ExperimentPlan plan, IExperimentStore store
 {
     private static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan StaleAfter = TimeSpan.FromSeconds(30);
-    private static readonly TimeSpan Lease = StaleAfter;
+    // Shorter than StaleAfter by a beat: when a dead owner's experiment can be taken over, its trials' leases have run out.
+    private static readonly TimeSpan Lease = StaleAfter - HeartbeatInterval;
     private static readonly string Owner = ProcessOwner.Current.ToString();
 
     public async Task<RunResult> RunAsync(CancellationToken cancellationToken)

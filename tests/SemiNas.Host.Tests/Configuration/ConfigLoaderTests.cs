@@ -51,6 +51,7 @@ public sealed class ConfigLoaderTests : IDisposable
               workers: 4
               device: CPU
               trialTimeoutSeconds: 90
+              maxAttempts: 5
             storage:
               path: out/nb201.sqlite
             pluginPaths: [extra, ../more]
@@ -73,6 +74,7 @@ public sealed class ConfigLoaderTests : IDisposable
         Assert.Equal(4, config.Execution.Workers);
         Assert.Equal(DeviceKind.Cpu, config.Execution.Device);
         Assert.Equal(90, config.Execution.TrialTimeoutSeconds);
+        Assert.Equal(5, config.Execution.MaxAttempts);
         Assert.Equal("out/nb201.sqlite", config.Storage.Path);
         Assert.Equal(["extra", "../more"], config.PluginPaths);
     }
@@ -154,7 +156,7 @@ public sealed class ConfigLoaderTests : IDisposable
     {
         var e = LoadFails(Minimal + "\nexecution:\n  colour: blue\n");
 
-        Assert.Equal("unknown key; valid keys here: workers, device, threads, trialTimeoutSeconds", ErrorAt(e, "execution.colour").Message);
+        Assert.Equal("unknown key; valid keys here: workers, device, threads, trialTimeoutSeconds, maxAttempts", ErrorAt(e, "execution.colour").Message);
     }
 
     [Fact]

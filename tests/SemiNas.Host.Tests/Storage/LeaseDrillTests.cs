@@ -8,10 +8,11 @@ namespace SemiNas.Host.Tests.Storage;
 public class LeaseDrillTests
 {
     [Fact]
-    public async Task A_trial_whose_process_is_killed_is_re_run_on_resume_and_failed_with_its_reasons_once_maxAttempts_are_spent()
+    public async Task A_trial_whose_process_is_killed_is_re_run_on_resume_and_failed_with_its_reasons_once_maxAttempts_is_spent()
     {
         using var folder = new TempFolder();
-        folder.Write("c.yaml", Configs.NasBench201(name: "oom", budget: 2, simulatedSeconds: 1.5).Replace("  device: cpu\n", "  device: cpu\n  maxAttempts: 2\n"));
+        // Not the default (2), so that the test also shows the configuration's value reaching the search.
+        folder.Write("c.yaml", Configs.NasBench201(name: "oom", budget: 2, simulatedSeconds: 1.5).Replace("  device: cpu\n", "  device: cpu\n  maxAttempts: 3\n"));
         var store = folder.File("experiments/oom.sqlite");
 
         var first = await KillDuringAttempt(folder, store, attempt: 1);
@@ -19,23 +20,24 @@ public class LeaseDrillTests
         var (_, status, _) = await SeminasProcess.RunAsync(folder.Path, "status", store);
         Assert.Contains($"Running: trial 1 in {first}@{Environment.MachineName} (lease until", status);
 
-        // The resumed search requeues the dead process's trial and runs it first: the second attempt. Killed again.
-        var second = await KillDuringAttempt(folder, store, attempt: 2);
+        // Each resumed search requeues the dead process's trial and runs it first, as its next attempt. Killed again.
+        await KillDuringAttempt(folder, store, attempt: 2);
         Assert.Equal(1, StoreSql.Query(store,
             $"SELECT COUNT(*) FROM trial_attempts WHERE number = 1 AND outcome = 'LEASE_EXPIRED' AND reason LIKE 'process {first} on %'"));
+        var third = await KillDuringAttempt(folder, store, attempt: 3);
 
-        // Two attempts ended with their process: the third run gives the trial up and finishes the search.
+        // Three attempts ended with their process: the next run gives the trial up and finishes the search.
         var (exitCode, output, error) = await SeminasProcess.RunAsync(folder.Path, "search", "c.yaml");
         Assert.True(exitCode == 0, error);
-        Assert.Contains("warning: trial 1 FAILED: gave up after 2 attempt(s) that ended without a result (execution.maxAttempts: 2)", error);
-        Assert.Contains($"#2 by {second}@{Environment.MachineName}", error);
+        Assert.Contains("warning: trial 1 FAILED: gave up after 3 attempt(s) that ended without a result (execution.maxAttempts: 3)", error);
+        Assert.Contains($"#3 by {third}@{Environment.MachineName}", error);
         Assert.Contains("resuming", output);
 
         var (_, exported, _) = await SeminasProcess.RunAsync(folder.Path, "export", store, "--format", "json");
         using var trials = JsonDocument.Parse(exported);
         var trial1 = trials.RootElement[0];
-        Assert.Equal(("FAILED", 2), (trial1.GetProperty("state").GetString(), trial1.GetProperty("attempts").GetInt32()));
-        Assert.Equal(["lease expired", "lease expired"],
+        Assert.Equal(("FAILED", 3), (trial1.GetProperty("state").GetString(), trial1.GetProperty("attempts").GetInt32()));
+        Assert.Equal(["lease expired", "lease expired", "lease expired"],
             trial1.GetProperty("attemptLog").EnumerateArray().Select(a => a.GetProperty("end").GetString()));
         Assert.Equal("COMPLETE", trials.RootElement[1].GetProperty("state").GetString());
     }
