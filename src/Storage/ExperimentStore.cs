@@ -30,6 +30,17 @@ public sealed class ExperimentStore : IExperimentStore
 
     private readonly int _version;
 
+    /// <summary>How trial_attempts.outcome spells each <see cref="AttemptEnd"/>.</summary>
+    private static readonly Dictionary<AttemptEnd, string> OutcomeNames = new()
+    {
+        [AttemptEnd.Completed] = "COMPLETED",
+        [AttemptEnd.Failed] = "FAILED",
+        [AttemptEnd.Interrupted] = "INTERRUPTED",
+        [AttemptEnd.LeaseExpired] = "LEASE_EXPIRED",
+    };
+
+    private static readonly Dictionary<string, AttemptEnd> EndsByName = OutcomeNames.ToDictionary(n => n.Value, n => n.Key);
+
     private ExperimentStore(string path, SqliteConnection connection, int version)
     {
         Path = path;
@@ -489,7 +500,7 @@ public sealed class ExperimentStore : IExperimentStore
             Update(trialId, "state = 'COMPLETE', objective = $objective, feasible = $feasible, metrics_json = $metrics, finished_at = $now",
                 "state = 'RUNNING'", ("$objective", objective), ("$feasible", feasible ? 1 : 0),
                 ("$metrics", JsonSerializer.Serialize(metrics, MetricJson)), ("$now", now));
-            EndAttempt(trialId, "COMPLETED", null, now);
+            EndAttempt(trialId, AttemptEnd.Completed, null, now);
             transaction.Commit();
         }
     }
@@ -503,17 +514,17 @@ public sealed class ExperimentStore : IExperimentStore
             Update(trialId, "state = 'FAILED', error = $error, metrics_json = $metrics, finished_at = $now", "state = 'RUNNING'",
                 ("$error", error), ("$metrics", JsonSerializer.Serialize(metrics ?? new Dictionary<string, double>(), MetricJson)), ("$now", now));
             // The attempt keeps the first line; the trial keeps the whole error with its stack trace.
-            EndAttempt(trialId, "FAILED", error.Split('\n', 2)[0], now);
+            EndAttempt(trialId, AttemptEnd.Failed, error.Split('\n', 2)[0], now);
             transaction.Commit();
         }
     }
 
-    private void EndAttempt(long trialId, string outcome, string? reason, string now)
+    private void EndAttempt(long trialId, AttemptEnd end, string? reason, string now)
     {
         using var command = Command("""
             UPDATE trial_attempts SET ended_at = $now, outcome = $outcome, reason = $reason
             WHERE trial_id = $trial AND ended_at IS NULL;
-            """, ("$now", now), ("$outcome", outcome), ("$reason", reason), ("$trial", trialId));
+            """, ("$now", now), ("$outcome", OutcomeNames[end]), ("$reason", reason), ("$trial", trialId));
         command.ExecuteNonQuery();
     }
 
@@ -548,7 +559,7 @@ public sealed class ExperimentStore : IExperimentStore
                 {
                     var leaseUntil = ParseTime(trial.LeaseUntil!);
                     if (!AttemptRules.IsExpired(owner, leaseUntil, now)) continue;
-                    EndAttempt(trial.Trial, "LEASE_EXPIRED", AttemptRules.ExpiryReason(owner, leaseUntil), Time(now));
+                    EndAttempt(trial.Trial, AttemptEnd.LeaseExpired, AttemptRules.ExpiryReason(owner, leaseUntil), Time(now));
                 }
                 else
                 {
@@ -630,15 +641,9 @@ public sealed class ExperimentStore : IExperimentStore
         StartedAt: ParseTime(r.GetString(r.GetOrdinal("started_at"))),
         LeaseUntil: ParseTime(r.GetString(r.GetOrdinal("lease_until"))),
         EndedAt: NullableTime(r, "ended_at"),
-        End: NullableString(r, r.GetOrdinal("outcome")) switch
-        {
-            null => null,
-            "COMPLETED" => AttemptEnd.Completed,
-            "FAILED" => AttemptEnd.Failed,
-            "INTERRUPTED" => AttemptEnd.Interrupted,
-            "LEASE_EXPIRED" => AttemptEnd.LeaseExpired,
-            var other => throw new FormatException($"column outcome holds '{other}'"),
-        },
+        End: NullableString(r, r.GetOrdinal("outcome")) is not { } outcome ? null
+            : EndsByName.TryGetValue(outcome, out var end) ? end
+            : throw new FormatException($"column outcome holds '{outcome}'"),
         Reason: NullableString(r, r.GetOrdinal("reason")));
 
     public void Dispose()

@@ -33,7 +33,7 @@ public class ExperimentStoreTests
     }
 
     [Fact]
-    public void A_store_of_schema_1_is_upgraded_in_place_and_keeps_its_experiments()
+    public void A_store_of_schema_1_is_read_as_it_is_then_upgraded_in_place_and_keeps_its_experiments()
     {
         using var folder = new TempFolder();
         var path = folder.File("s.sqlite");
@@ -47,6 +47,8 @@ public class ExperimentStoreTests
             command.CommandText = "DROP TABLE trial_attempts; ALTER TABLE experiments DROP COLUMN config_path; PRAGMA user_version = 1;";
             command.ExecuteNonQuery();
         }
+        using (var readOnly = ExperimentStore.OpenReadOnly(path))
+            Assert.Equal("old", Assert.Single(readOnly.ListExperiments()).Name);
         using (var store = ExperimentStore.Open(path, mustExist: true))
         {
             var old = Assert.Single(store.ListExperiments());
