@@ -1,15 +1,14 @@
 using Microsoft.Data.Sqlite;
 using SemiNas.Contracts;
-using SemiNas.Host.Configuration;
 using SemiNas.Host.Experiments;
-using SemiNas.Host.Plugins;
-using SemiNas.Host.Reporting;
 using SemiNas.Storage;
 
 namespace SemiNas.Host.Tests.Storage;
 
 public class ExperimentStoreTests
 {
+    private static readonly RunSettings OneWorker = new(1, "cpu", null);
+
     private static NewExperiment Experiment(string name = "e") =>
         new(name, "plugin", "random", 10, new Objective("acc"), "yaml", "{}", "fp");
 
@@ -109,7 +108,7 @@ public class ExperimentStoreTests
         using var folder = new TempFolder();
         var config = folder.Write("c.yaml", Configs.NasBench201(name: "old", budget: 4));
         var path = folder.File("s.sqlite");
-        Assert.Equal(RunOutcome.Finished, (await Search(config, path)).Outcome);
+        Assert.Equal(RunOutcome.Finished, (await LeaseDrillTests.Search(config, path, OneWorker, CancellationToken.None)).Outcome);
         StoreSql.Execute(path, """
             DROP TABLE trial_attempts;
             UPDATE trials SET state = 'RUNNING', objective = NULL, metrics_json = '{}', finished_at = NULL WHERE number = 4;
@@ -117,20 +116,12 @@ public class ExperimentStoreTests
             PRAGMA user_version = 2;
             """);
 
-        var resumed = await Search(config, path);
+        var resumed = await LeaseDrillTests.Search(config, path, OneWorker, CancellationToken.None);
 
         Assert.Equal(RunOutcome.Finished, resumed.Outcome);
         Assert.All(resumed.Trials, t => Assert.Equal(TrialState.Complete, t.State));
         Assert.Equal([1, 1, 1, 2], resumed.Trials.Select(t => t.Attempts));
         Assert.Equal(3, StoreSql.Query(path, "PRAGMA user_version"));
-    }
-
-    private static async Task<RunResult> Search(string configPath, string storePath)
-    {
-        using var plan = ExperimentPlan.Create(ConfigLoader.Load(configPath), PluginCatalog.Discover([]), storePath);
-        using var store = ExperimentStore.Open(plan.StorePath);
-        var runner = new ExperimentRunner(plan, store, new RunSettings(1, "cpu", null), new ConsoleProgress(TextWriter.Null, false, plan.Task.Objective));
-        return await runner.RunAsync(CancellationToken.None);
     }
 
     [Fact]

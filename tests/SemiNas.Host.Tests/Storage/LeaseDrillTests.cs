@@ -1,10 +1,18 @@
 using System.Diagnostics;
 using System.Text.Json;
+using SemiNas.Host.Configuration;
+using SemiNas.Host.Experiments;
+using SemiNas.Host.Plugins;
+using SemiNas.Host.Reporting;
 using SemiNas.Host.Tests.Cli;
+using SemiNas.Storage;
 
 namespace SemiNas.Host.Tests.Storage;
 
-/// <summary>Real `seminas search` processes killed in the middle of a trial, as an out-of-memory kill or a native crash ends them.</summary>
+/// <summary>
+/// Searches ended in the middle of a trial: real `seminas search` processes killed as an out-of-memory kill or a
+/// native crash ends them, and searches stopped as Ctrl-C stops them.
+/// </summary>
 public class LeaseDrillTests
 {
     [Fact]
@@ -40,6 +48,46 @@ public class LeaseDrillTests
         Assert.Equal(["lease expired", "lease expired", "lease expired"],
             trial1.GetProperty("attemptLog").EnumerateArray().Select(a => a.GetProperty("end").GetString()));
         Assert.Equal("COMPLETE", trials.RootElement[1].GetProperty("state").GetString());
+    }
+
+    [Fact]
+    public async Task Stopping_a_search_in_the_middle_of_its_trials_uses_up_none_of_their_attempts()
+    {
+        using var folder = new TempFolder();
+        var config = folder.Write("c.yaml", Configs.NasBench201(name: "stop", budget: 2, simulatedSeconds: 1, workers: 2));
+        var path = folder.File("s.sqlite");
+        var settings = new RunSettings(2, "cpu", null, MaxAttempts: 1);
+        for (var stop = 0; stop < 2; stop++)
+        {
+            using var ctrlC = new CancellationTokenSource();
+            var run = Search(config, path, settings, ctrlC.Token);
+            var deadline = Stopwatch.StartNew();
+            while (StoreSql.Query(path, "SELECT COUNT(*) FROM trials WHERE state = 'RUNNING'") < 2)
+            {
+                Assert.True(deadline.Elapsed < TimeSpan.FromMinutes(1), "the trials never started");
+                await Task.Delay(20);
+            }
+            await ctrlC.CancelAsync();
+            Assert.Equal(RunOutcome.Interrupted, (await run).Outcome);
+        }
+
+        var finished = await Search(config, path, settings, CancellationToken.None);
+
+        Assert.Equal(RunOutcome.Finished, finished.Outcome);
+        Assert.All(finished.Trials, t => Assert.Equal((TrialState.Complete, 3), (t.State, t.Attempts)));
+        using var store = ExperimentStore.OpenReadOnly(path);
+        var attempts = store.LoadAttempts(finished.Experiment.Id);
+        Assert.Equal(4, attempts.Count(a => a.End == AttemptEnd.Interrupted && a.Reason == "the search was stopped (Ctrl-C or a signal)"));
+        Assert.Equal(2, attempts.Count(a => a.End == AttemptEnd.Completed));
+    }
+
+    /// <summary>Runs a search in this process, as `seminas search` does.</summary>
+    internal static async Task<RunResult> Search(string configPath, string storePath, RunSettings settings, CancellationToken stop)
+    {
+        using var plan = ExperimentPlan.Create(ConfigLoader.Load(configPath), PluginCatalog.Discover([]), storePath);
+        using var store = ExperimentStore.Open(plan.StorePath);
+        var runner = new ExperimentRunner(plan, store, settings, new ConsoleProgress(TextWriter.Null, false, plan.Task.Objective));
+        return await runner.RunAsync(stop);
     }
 
     /// <summary>Starts the search, SIGKILLs it while trial 1's given attempt runs, and returns the killed process's id.</summary>
