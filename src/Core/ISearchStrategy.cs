@@ -45,12 +45,23 @@ public sealed class StrategyContext
     public required Func<Architecture, bool> IsAdmissible { get; init; }
 }
 
-/// <summary>Creates a strategy by name from its options (bound from YAML <c>search.options</c>).</summary>
+/// <summary>
+/// Creates a strategy by name from its options (bound from YAML <c>search.options</c>). The host finds every public
+/// implementation with a public parameterless constructor, in its own strategy assemblies and in plugin assemblies
+/// alike, and creates one of each when it starts: keep the constructor cheap and free of failure.
+/// </summary>
 public interface IStrategyFactory
 {
+    /// <summary>The name that experiments use in <c>search.strategy</c>. Lower case, no spaces, unique.</summary>
     string Name { get; }
 
     string Description { get; }
+
+    /// <summary>
+    /// The <see cref="Contracts.ContractVersion.Current"/> a strategy is built against, checked like a task plugin's.
+    /// Do not implement it: the default is the version of the contract the host runs.
+    /// </summary>
+    int ContractVersion => Contracts.ContractVersion.Current;
 
     /// <summary>The options class, bound and validated like plugin options.</summary>
     Type OptionsType { get; }
