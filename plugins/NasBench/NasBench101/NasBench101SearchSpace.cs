@@ -7,10 +7,11 @@ namespace SemiNas.Plugins.NasBench.NasBench101;
 /// The NAS-Bench-101 cell space in the SemiNAS paper's 27-token encoding (<see cref="NasBench101Encoding"/>).
 /// A sequence is valid when it decodes to a cell the benchmark accepts (after pruning: connected, at most 9 edges)
 /// <b>and</b> the table holds that cell. With the official data that is every such cell; with the shipped slice
-/// only its 20,001 cells, so that nothing outside the slice is ever looked up, and the reason says so.
+/// only its 20,001 cells, so that nothing outside the slice is ever looked up, and the reason says so; such a cell is
+/// still <see cref="IsInSpace">in the space</see>, which is what <c>seminas describe</c> reports.
 /// The canonical key is the benchmark's module hash, so isomorphic cells are one architecture.
 /// </summary>
-public sealed class NasBench101SearchSpace(NasBench101Table table) : IEnumerableSearchSpace, IUnlabelledSampler
+public sealed class NasBench101SearchSpace(NasBench101Table table) : IEnumerableSearchSpace, IUnlabelledSampler, IPartlyEvaluableSpace
 {
     public NasBench101SearchSpace() : this(NasBench101Table.Slice)
     {
@@ -46,6 +47,10 @@ public sealed class NasBench101SearchSpace(NasBench101Table table) : IEnumerable
     }
 
     public bool IsValid(Architecture architecture, out string? reason) => RowOf(architecture, out reason) >= 0;
+
+    /// <summary>A cell the benchmark accepts, whether or not the table holds it.</summary>
+    public bool IsInSpace(Architecture architecture, out string? reason) =>
+        NasBench101Encoding.DecodeValid(architecture, out reason) is not null;
 
     /// <summary>The benchmark's module hash of the pruned cell (32 hex digits), the key the official files use.</summary>
     public string CanonicalKey(Architecture architecture) =>

@@ -9,6 +9,18 @@ public class StrategyPluginTests
     private static readonly string SampleFolder = Path.Combine(AppContext.BaseDirectory, "test-plugins", "SemiNas.Samples.MinimalStrategy");
 
     [Fact]
+    public void The_docs_show_the_sample_strategy_and_its_project_file_as_they_are()
+    {
+        var docs = File.ReadAllText(Path.Combine(Repository.Root, "docs", "plugins.md")).ReplaceLineEndings("\n");
+        var sample = Path.Combine(Repository.Root, "samples", "MinimalStrategy");
+        var files = Directory.GetFiles(sample, "*.cs").Append(Path.Combine(sample, "SemiNas.Samples.MinimalStrategy.csproj")).ToList();
+        Assert.Equal(3, files.Count);
+        foreach (var file in files)
+            Assert.True(docs.Contains(File.ReadAllText(file).ReplaceLineEndings("\n").Trim(), StringComparison.Ordinal),
+                $"docs/plugins.md does not show {Path.GetFileName(file)} as it is");
+    }
+
+    [Fact]
     public async Task Plugins_lists_the_sample_strategy_beside_the_hosts_own_with_where_each_came_from()
     {
         using var folder = new TempFolder();
