@@ -58,14 +58,14 @@ public sealed class NasBench101SearchSpace(NasBench101Table table) : IEnumerable
             ? HashOf(cell)
             : throw new ArgumentException(reason, nameof(architecture));
 
-    /// <summary>The pruned cell in the official API's <c>ModelSpec</c> notation, with its hash.</summary>
+    /// <summary>
+    /// The pruned cell in the official API's <c>ModelSpec</c> notation, with its hash, whether the table holds it or not
+    /// (<see cref="IsValid"/> says which, and <c>seminas describe</c> shows that apart).
+    /// </summary>
     public string Describe(Architecture architecture)
     {
         var cell = NasBench101Encoding.DecodeValid(architecture, out var reason);
-        if (cell is null) return $"{architecture} (not a NAS-Bench-101 cell: {reason})";
-        var hash = HashOf(cell);
-        var described = $"{cell} hash {hash}";
-        return Table.RowOf(hash) >= 0 ? described : $"{described} ({NotInTable(hash)})";
+        return cell is null ? $"{architecture} (not a NAS-Bench-101 cell: {reason})" : $"{cell} hash {HashOf(cell)}";
     }
 
     /// <summary>The table row of a sequence's cell, or -1 with the reason: not a cell, or a cell the table lacks.</summary>
