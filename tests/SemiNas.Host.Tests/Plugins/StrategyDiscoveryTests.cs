@@ -76,8 +76,8 @@ public sealed class StrategyDiscoveryTests : IDisposable
         Assert.Single(catalog.Errors, e => e.Reason ==
             $"the constructor of strategy {typeof(BrokenStrategies.Throwing).FullName} threw InvalidOperationException: no strategy today");
         var future = Assert.Single(catalog.Errors, e => e.Name == "future");
-        Assert.Equal("strategy built against contract version 99, this host supports 1; rebuild it against SemiNas.Contracts and SemiNas.Core 1",
-            future.Reason);
+        Assert.Equal($"strategy built against contract version 99, this host supports {ContractVersion.Current}; " +
+                     $"rebuild it against SemiNas.Contracts and SemiNas.Core {ContractVersion.Current}", future.Reason);
 
         var missing = Assert.Throws<KeyNotFoundException>(() => catalog.GetStrategy("future"));
         Assert.Contains("A strategy named 'future' was found in", missing.Message);
