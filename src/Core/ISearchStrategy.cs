@@ -58,8 +58,10 @@ public interface IStrategyFactory
     string Description { get; }
 
     /// <summary>
-    /// The <see cref="Contracts.ContractVersion.Current"/> a strategy is built against, checked like a task plugin's.
-    /// Do not implement it: the default is the version of the contract the host runs.
+    /// The <see cref="Contracts.ContractVersion.Current"/> a strategy is built for; the host refuses a strategy whose
+    /// version differs from its own, as it refuses such a task plugin. Leave the default (the host's version): a
+    /// strategy compiled against a newer SemiNas.Core or SemiNas.Contracts than the host's is refused by the assembly
+    /// versions it references.
     /// </summary>
     int ContractVersion => Contracts.ContractVersion.Current;
 

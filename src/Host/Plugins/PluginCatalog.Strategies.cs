@@ -125,11 +125,15 @@ public sealed partial class PluginCatalog
 
     // As with SemiNas.Contracts: a strategy compiled against a newer SemiNas.Core would fail later with an obscure
     // FileNotFoundException or MissingMethodException, because the host's older copy cannot stand in for it.
-    private static Version? NewerCoreReference(Assembly assembly)
+    private bool AcceptsCoreReference(Assembly assembly, string source, string path)
     {
         var host = typeof(IStrategyFactory).Assembly.GetName();
         var referenced = assembly.GetReferencedAssemblies().FirstOrDefault(r => r.Name == host.Name)?.Version;
-        return referenced is not null && host.Version is not null && referenced > host.Version ? referenced : null;
+        if (referenced is null || host.Version is null || referenced <= host.Version) return true;
+        AddError(source, path,
+            $"built against SemiNas.Core {referenced.ToString(3)}, newer than this host's {host.Version.ToString(3)}; " +
+            $"update the host or rebuild the plugin against SemiNas.Core {host.Version.ToString(3)}");
+        return false;
     }
 
     private string DescribeMissingStrategy(string name)

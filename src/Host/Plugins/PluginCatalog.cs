@@ -233,14 +233,7 @@ public sealed partial class PluginCatalog
                 $"update the host or rebuild the plugin against SemiNas.Contracts {host.ToString(3)}");
             return;
         }
-        if (NewerCoreReference(assembly) is { } referencedCore)
-        {
-            var host = typeof(Core.IStrategyFactory).Assembly.GetName().Version!;
-            AddError(source, path,
-                $"built against SemiNas.Core {referencedCore.ToString(3)}, newer than this host's {host.ToString(3)}; " +
-                $"update the host or rebuild the plugin against SemiNas.Core {host.ToString(3)}");
-            return;
-        }
+        if (!AcceptsCoreReference(assembly, source, path)) return;
 
         List<Type> pluginTypes, strategyTypes;
         try
