@@ -79,6 +79,9 @@ public sealed class StrategyDiscoveryTests : IDisposable
         Assert.Equal($"strategy built against contract version 99, this host supports {ContractVersion.Current}; " +
                      $"rebuild it against SemiNas.Contracts and SemiNas.Core {ContractVersion.Current}", future.Reason);
 
+        // Broken strategies do not stop the task plugins of the same assembly.
+        Assert.Equal(["flaky", "misbehaving"], catalog.Plugins.Select(p => p.Name).Order(StringComparer.Ordinal));
+
         var missing = Assert.Throws<KeyNotFoundException>(() => catalog.GetStrategy("future"));
         Assert.Contains("A strategy named 'future' was found in", missing.Message);
         Assert.Contains("contract version 99", missing.Message);
