@@ -45,12 +45,25 @@ public sealed class StrategyContext
     public required Func<Architecture, bool> IsAdmissible { get; init; }
 }
 
-/// <summary>Creates a strategy by name from its options (bound from YAML <c>search.options</c>).</summary>
+/// <summary>
+/// Creates a strategy by name from its options (bound from YAML <c>search.options</c>). The host finds every public
+/// implementation with a public parameterless constructor, in its own strategy assemblies and in plugin assemblies
+/// alike, and creates one of each when it starts: keep the constructor cheap and free of failure.
+/// </summary>
 public interface IStrategyFactory
 {
+    /// <summary>The name that experiments use in <c>search.strategy</c>. Lower case, no spaces, unique.</summary>
     string Name { get; }
 
     string Description { get; }
+
+    /// <summary>
+    /// The <see cref="Contracts.ContractVersion.Current"/> a strategy is built for; the host refuses a strategy whose
+    /// version differs from its own, as it refuses such a task plugin. Leave the default (the host's version): a
+    /// strategy compiled against a newer SemiNas.Core or SemiNas.Contracts than the host's is refused by the assembly
+    /// versions it references.
+    /// </summary>
+    int ContractVersion => Contracts.ContractVersion.Current;
 
     /// <summary>The options class, bound and validated like plugin options.</summary>
     Type OptionsType { get; }

@@ -56,9 +56,12 @@ public class NasBench101TaskTests
         var error = await Assert.ThrowsAsync<ArgumentException>(() => task.EvaluateAsync(inception, Context, CancellationToken.None));
         Assert.Contains("not one of the 20,001 cells", error.Message);
         Assert.Throws<ArgumentException>(() => task.CheapMetrics(inception));
-        Assert.Contains("not one of the 20,001 cells", task.Space.Describe(inception));
-        // The key is still the benchmark's hash: isomorphism does not depend on the data.
+        // Still a cell of the space, with the benchmark's hash as key: isomorphism does not depend on the data.
+        Assert.True(((IPartlyEvaluableSpace)task.Space).IsInSpace(inception, out var outside), outside);
         Assert.Equal("28cfc7874f6d200472e1a9dcd8650aa0", task.Space.CanonicalKey(inception));
+        Assert.EndsWith(" hash 28cfc7874f6d200472e1a9dcd8650aa0", task.Space.Describe(inception));
+        Assert.False(((IPartlyEvaluableSpace)task.Space).IsInSpace(Architecture.Parse("1 2 3"), out outside));
+        Assert.Contains("27 tokens", outside);
     }
 
     [Fact]

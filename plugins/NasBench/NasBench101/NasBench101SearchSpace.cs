@@ -7,10 +7,11 @@ namespace SemiNas.Plugins.NasBench.NasBench101;
 /// The NAS-Bench-101 cell space in the SemiNAS paper's 27-token encoding (<see cref="NasBench101Encoding"/>).
 /// A sequence is valid when it decodes to a cell the benchmark accepts (after pruning: connected, at most 9 edges)
 /// <b>and</b> the table holds that cell. With the official data that is every such cell; with the shipped slice
-/// only its 20,001 cells, so that nothing outside the slice is ever looked up, and the reason says so.
+/// only its 20,001 cells, so that nothing outside the slice is ever looked up, and the reason says so; such a cell is
+/// still <see cref="IsInSpace">in the space</see>, which is what <c>seminas describe</c> reports.
 /// The canonical key is the benchmark's module hash, so isomorphic cells are one architecture.
 /// </summary>
-public sealed class NasBench101SearchSpace(NasBench101Table table) : IEnumerableSearchSpace, IUnlabelledSampler
+public sealed class NasBench101SearchSpace(NasBench101Table table) : IEnumerableSearchSpace, IUnlabelledSampler, IPartlyEvaluableSpace
 {
     public NasBench101SearchSpace() : this(NasBench101Table.Slice)
     {
@@ -47,20 +48,24 @@ public sealed class NasBench101SearchSpace(NasBench101Table table) : IEnumerable
 
     public bool IsValid(Architecture architecture, out string? reason) => RowOf(architecture, out reason) >= 0;
 
+    /// <summary>A cell the benchmark accepts, whether or not the table holds it.</summary>
+    public bool IsInSpace(Architecture architecture, out string? reason) =>
+        NasBench101Encoding.DecodeValid(architecture, out reason) is not null;
+
     /// <summary>The benchmark's module hash of the pruned cell (32 hex digits), the key the official files use.</summary>
     public string CanonicalKey(Architecture architecture) =>
         NasBench101Encoding.DecodeValid(architecture, out var reason) is { } cell
             ? HashOf(cell)
             : throw new ArgumentException(reason, nameof(architecture));
 
-    /// <summary>The pruned cell in the official API's <c>ModelSpec</c> notation, with its hash.</summary>
+    /// <summary>
+    /// The pruned cell in the official API's <c>ModelSpec</c> notation, with its hash, whether the table holds it or not
+    /// (<see cref="IsValid"/> says which, and <c>seminas describe</c> shows that apart).
+    /// </summary>
     public string Describe(Architecture architecture)
     {
         var cell = NasBench101Encoding.DecodeValid(architecture, out var reason);
-        if (cell is null) return $"{architecture} (not a NAS-Bench-101 cell: {reason})";
-        var hash = HashOf(cell);
-        var described = $"{cell} hash {hash}";
-        return Table.RowOf(hash) >= 0 ? described : $"{described} ({NotInTable(hash)})";
+        return cell is null ? $"{architecture} (not a NAS-Bench-101 cell: {reason})" : $"{cell} hash {HashOf(cell)}";
     }
 
     /// <summary>The table row of a sequence's cell, or -1 with the reason: not a cell, or a cell the table lacks.</summary>

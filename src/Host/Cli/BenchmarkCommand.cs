@@ -8,6 +8,7 @@ using SemiNas.Core.Strategies;
 using SemiNas.Host.Benchmarks;
 using SemiNas.Host.Configuration;
 using SemiNas.Host.Experiments;
+using SemiNas.Host.Plugins;
 using YamlDotNet.RepresentationModel;
 
 namespace SemiNas.Host.Cli;
@@ -70,7 +71,7 @@ internal static class BenchmarkCommand
             if (benchmark.Predictor is { } study)
             {
                 var variants = study.Variants.Select((v, i) => new PredictorBenchmark.Variant(v.Label,
-                    BindSemiNasOptions(v.Strategy, v.Options, text, path, $"predictor.variants[{i}]"))).ToList();
+                    BindSemiNasOptions(catalog, v.Strategy, v.Options, text, path, $"predictor.variants[{i}]"))).ToList();
                 // Seed innermost: workers take every k-th job, so each gets its share of every (costly or cheap) variant.
                 var studyJobs = (from n in study.Labelled from variant in variants from seed in seedList select (variant, n, seed)).ToList();
                 if (!runner.IsWorker)
@@ -100,7 +101,7 @@ internal static class BenchmarkCommand
                 IStrategyFactory factory;
                 try
                 {
-                    factory = StrategyRegistry.Get(run.Strategy);
+                    factory = catalog.GetStrategy(run.Strategy);
                 }
                 catch (KeyNotFoundException e)
                 {
@@ -144,12 +145,12 @@ internal static class BenchmarkCommand
         Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(
             System.Text.Encoding.UTF8.GetBytes(System.Text.Json.JsonSerializer.Serialize(parts.Select(p => (object?)p).ToArray()))))[..16];
 
-    private static SemiNasOptions BindSemiNasOptions(string strategy, YamlMappingNode? options, string text, string path, string keyPath)
+    private static SemiNasOptions BindSemiNasOptions(PluginCatalog catalog, string strategy, YamlMappingNode? options, string text, string path, string keyPath)
     {
         IStrategyFactory factory;
         try
         {
-            factory = StrategyRegistry.Get(strategy);
+            factory = catalog.GetStrategy(strategy);
         }
         catch (KeyNotFoundException e)
         {

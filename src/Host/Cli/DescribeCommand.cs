@@ -75,11 +75,18 @@ internal static class DescribeCommand
     private static int DescribeArchitecture(ExperimentPlan plan, Architecture architecture, bool json)
     {
         var space = plan.Task.Space;
-        var valid = space.IsValid(architecture, out var reason);
+        var evaluable = space.IsValid(architecture, out var reason);
+        var valid = evaluable;
+        string? notEvaluableReason = null;
+        // A cell outside a benchmark's slice is a valid architecture with no result: the search never proposes it,
+        // but it has a canonical key and a readable form all the same.
+        if (!evaluable && space is IPartlyEvaluableSpace whole && whole.IsInSpace(architecture, out _))
+            (valid, notEvaluableReason, reason) = (true, reason, null);
         var key = valid ? space.CanonicalKey(architecture) : null;
         var readable = valid ? space.Describe(architecture) : null;
-        var cheap = valid ? plan.Task.CheapMetrics(architecture) : new Dictionary<string, double>();
-        var violation = valid ? plan.Constraints.FindViolation(cheap) : null;
+        // Cheap metrics may come from the same record (NAS-Bench-101's parameter counts), so only evaluable ones have them.
+        var cheap = evaluable ? plan.Task.CheapMetrics(architecture) : new Dictionary<string, double>();
+        var violation = evaluable ? plan.Constraints.FindViolation(cheap) : null;
         if (json)
         {
             Console.WriteLine(JsonSerializer.Serialize(new
@@ -89,8 +96,11 @@ internal static class DescribeCommand
                 reason,
                 canonicalKey = key,
                 description = readable,
+                evaluable,
+                notEvaluableReason,
                 cheapMetrics = cheap,
-                withinConstraints = valid && violation is null,
+                // Unknown without cheap metrics, as for a cell outside a slice; an invalid architecture is never within them.
+                withinConstraints = valid && !evaluable ? (bool?)null : evaluable && violation is null,
                 constraintViolation = violation,
             }, JsonOutput.Options));
         }
@@ -103,9 +113,16 @@ internal static class DescribeCommand
             Console.WriteLine($"[{architecture}] valid");
             Console.WriteLine($"  canonical key: {key}");
             Console.WriteLine($"  description:   {readable}");
-            foreach (var (name, value) in cheap.OrderBy(m => m.Key, StringComparer.Ordinal))
-                Console.WriteLine($"  {name} = {MetricFormat.Format(value)}");
-            Console.WriteLine(violation is null ? "  within the constraints" : $"  outside the constraints: {violation}");
+            if (!evaluable)
+            {
+                Console.WriteLine($"  no result:     {notEvaluableReason}");
+            }
+            else
+            {
+                foreach (var (name, value) in cheap.OrderBy(m => m.Key, StringComparer.Ordinal))
+                    Console.WriteLine($"  {name} = {MetricFormat.Format(value)}");
+                Console.WriteLine(violation is null ? "  within the constraints" : $"  outside the constraints: {violation}");
+            }
         }
         return valid ? CommonOptions.ExitOk : CommonOptions.ExitError;
     }

@@ -1,9 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
-using SemiNas.Controller;
-using SemiNas.Core;
 using SemiNas.Host.Configuration;
-using SemiNas.Host.Experiments;
 using SemiNas.Host.Reporting;
 
 namespace SemiNas.Host.Cli;
@@ -35,11 +32,12 @@ internal static class PluginsCommand
                         options = OptionsDocumentation.Describe(p.Plugin.OptionsType),
                         commands = PluginCommandDispatch.All(catalog).Where(c => c.Plugin == p).Select(c => new { name = c.Command.Name, description = c.Command.Description }),
                     }),
-                    strategies = StrategyRegistry.All.Select(s => new
+                    strategies = catalog.Strategies.Select(s => new
                     {
                         name = s.Name,
                         description = s.Description,
-                        options = OptionsDocumentation.Describe(s.OptionsType),
+                        path = s.SourcePath,
+                        options = OptionsDocumentation.Describe(s.Factory.OptionsType),
                     }),
                     errors = catalog.Errors.Select(e => new { name = e.Name, path = e.Path, reason = e.Reason }),
                 }, JsonOutput.Options));
@@ -56,10 +54,11 @@ internal static class PluginsCommand
                         Console.WriteLine($"    command: seminas {c.Name} … — {c.Description}");
                 }
                 Console.WriteLine("Search strategies:");
-                foreach (var s in StrategyRegistry.All)
+                foreach (var s in catalog.Strategies)
                 {
-                    Console.WriteLine($"  {s.Name}: {s.Description}");
-                    PrintOptions("search.options", OptionsDocumentation.Describe(s.OptionsType));
+                    Console.WriteLine($"  {s.Name} ({s.SourcePath})");
+                    Console.WriteLine($"    {s.Description}");
+                    PrintOptions("search.options", OptionsDocumentation.Describe(s.Factory.OptionsType));
                 }
                 foreach (var error in catalog.Errors) Console.Error.WriteLine($"error: plugin {error}");
             }

@@ -78,17 +78,22 @@ public sealed class ExperimentPlan : IDisposable
         {
             throw ConfigErrors.At(source, "task.plugin", e.Message);
         }
-        return Create(source, plugin, storePathOverride, cancellationToken);
+        return Create(source, plugin, catalog, storePathOverride, cancellationToken);
     }
 
+    /// <summary>For a plugin created in code: the strategy is one of the host's own.</summary>
     public static ExperimentPlan Create(LoadedConfig source, ITaskPlugin plugin, string? storePathOverride = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default) =>
+        Create(source, plugin, PluginCatalog.FromAssemblies([]), storePathOverride, cancellationToken);
+
+    private static ExperimentPlan Create(LoadedConfig source, ITaskPlugin plugin, PluginCatalog strategies,
+        string? storePathOverride, CancellationToken cancellationToken)
     {
         var config = source.Config;
         IStrategyFactory strategy;
         try
         {
-            strategy = StrategyRegistry.Get(config.Search.Strategy);
+            strategy = strategies.GetStrategy(config.Search.Strategy);
         }
         catch (KeyNotFoundException e)
         {

@@ -6,17 +6,18 @@ using SemiNas.Contracts;
 namespace SemiNas.Host.Plugins;
 
 /// <summary>
-/// The task plugins found on disk. Each plugin assembly gets its own load context, so plugins may carry their own
-/// dependencies, but the contract, logging and TorchSharp assemblies always come from the host: a plugin's
-/// <see cref="ITaskPlugin"/> must be the host's type for the host to use it, and two copies of TorchSharp in one
-/// process would mean two native libtorch bindings.
+/// The task plugins and search strategies found on disk. Each plugin assembly gets its own load context, so plugins
+/// may carry their own dependencies, but the contract, strategy core, logging and TorchSharp assemblies always come
+/// from the host: a plugin's <see cref="ITaskPlugin"/> or <see cref="Core.IStrategyFactory"/> must be the host's type
+/// for the host to use it, and two copies of TorchSharp in one process would mean two native libtorch bindings.
 /// A broken plugin never stops the others from loading; it becomes an entry of <see cref="Errors"/>.
 /// </summary>
-public sealed class PluginCatalog
+public sealed partial class PluginCatalog
 {
     private static readonly Type[] SharedTypes =
     [
         typeof(ITaskPlugin),
+        typeof(Core.IStrategyFactory),
         typeof(Microsoft.Extensions.Logging.ILogger),
         typeof(TorchSharp.torch),
     ];
@@ -63,6 +64,7 @@ public sealed class PluginCatalog
     internal static PluginCatalog Discover(IEnumerable<string> extraPaths, bool includeBundled)
     {
         var catalog = new PluginCatalog();
+        if (includeBundled) catalog.AddBuiltInStrategies();
         if (includeBundled && Directory.Exists(BundledDirectory))
         {
             catalog._searchedPaths.Add(BundledDirectory);
@@ -217,7 +219,12 @@ public sealed class PluginCatalog
             AddError(source, path, DescribeLoadFailure(e));
             return;
         }
+        InspectAssembly(assembly, source, path);
+    }
 
+    // Everything after loading, shared by plugin files and the host's own strategy assemblies.
+    private void InspectAssembly(Assembly assembly, string source, string path)
+    {
         if (NewerContractsReference(assembly) is { } referenced)
         {
             var host = typeof(ITaskPlugin).Assembly.GetName().Version!;
@@ -226,11 +233,14 @@ public sealed class PluginCatalog
                 $"update the host or rebuild the plugin against SemiNas.Contracts {host.ToString(3)}");
             return;
         }
+        if (!AcceptsCoreReference(assembly, source, path)) return;
 
-        List<Type> pluginTypes;
+        List<Type> pluginTypes, strategyTypes;
         try
         {
-            pluginTypes = assembly.GetExportedTypes()
+            var exported = assembly.GetExportedTypes();
+            strategyTypes = StrategyTypes(exported);
+            pluginTypes = exported
                 .Where(t => t.IsClass && !t.IsAbstract && !t.ContainsGenericParameters && typeof(ITaskPlugin).IsAssignableFrom(t))
                 .OrderBy(t => t.FullName, StringComparer.Ordinal)
                 .ToList();
@@ -240,11 +250,13 @@ public sealed class PluginCatalog
             AddError(source, path, $"its types could not be loaded: {DescribeTypeLoadFailure(e)}");
             return;
         }
-        if (pluginTypes.Count == 0)
+        if (pluginTypes.Count == 0 && strategyTypes.Count == 0)
         {
-            AddError(source, path, $"no public class in {Path.GetFileName(path)} implements SemiNas.Contracts.ITaskPlugin");
+            AddError(source, path,
+                $"no public class in {Path.GetFileName(path)} implements SemiNas.Contracts.ITaskPlugin or SemiNas.Core.IStrategyFactory");
             return;
         }
+        AddStrategies(strategyTypes, source, path);
 
         foreach (var type in pluginTypes)
         {

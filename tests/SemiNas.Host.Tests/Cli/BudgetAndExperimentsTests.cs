@@ -44,7 +44,7 @@ public class BudgetAndExperimentsTests
         Assert.Equal(["a", "b"], document.RootElement.EnumerateArray().Select(e => e.GetProperty("name").GetString()!));
     }
 
-    private static async Task<List<string>> Tokens(TempFolder folder, string store)
+    internal static async Task<List<string>> Tokens(TempFolder folder, string store)
     {
         var (exitCode, output, error) = await SeminasProcess.RunAsync(folder.Path, "export", store, "--format", "json");
         Assert.True(exitCode == 0, error);

@@ -134,12 +134,53 @@ public class CommandLineTests
         using var document = JsonDocument.Parse(json);
         var root = document.RootElement;
         Assert.True(root.GetProperty("valid").GetBoolean());
+        Assert.True(root.GetProperty("evaluable").GetBoolean());
         Assert.Equal("|nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|skip_connect~2|", root.GetProperty("description").GetString());
         Assert.True(root.GetProperty("cheapMetrics").GetProperty("flops").GetDouble() > 0);
 
         var (invalidCode, invalidOutput, _) = await SeminasProcess.RunAsync(folder.Path, "describe", "c.yaml", "--arch", "9 1 4 2 1 2");
         Assert.NotEqual(0, invalidCode);
         Assert.Contains("not valid", invalidOutput);
+    }
+
+    [Fact]
+    public async Task Describe_calls_a_NAS_Bench_101_cell_outside_the_shipped_slice_valid_and_says_apart_that_it_has_no_result()
+    {
+        using var folder = new TempFolder();
+        folder.Write("c.yaml", """
+            schemaVersion: 1
+            name: nb101
+            task:
+              plugin: nasbench101
+            search: {strategy: random, budget: 5}
+            """);
+        // The Inception-like cell of the official API's docstring: a valid cell, not one of the slice's 20,001.
+        const string inception = "2 3 2 1 4 2 1 1 4 1 1 1 2 4 2 1 1 1 1 5 1 2 2 1 2 2 6";
+
+        var (exitCode, json, error) = await SeminasProcess.RunAsync(folder.Path, "describe", "c.yaml", "--arch", inception, "--json");
+        Assert.True(exitCode == 0, error);
+        using var document = JsonDocument.Parse(json);
+        var root = document.RootElement;
+        Assert.True(root.GetProperty("valid").GetBoolean());
+        Assert.Equal(JsonValueKind.Null, root.GetProperty("reason").ValueKind);
+        Assert.Equal("28cfc7874f6d200472e1a9dcd8650aa0", root.GetProperty("canonicalKey").GetString());
+        Assert.False(root.GetProperty("evaluable").GetBoolean());
+        Assert.Contains("not one of the 20,001 cells of the shipped slice, so it has no recorded accuracy",
+            root.GetProperty("notEvaluableReason").GetString());
+        Assert.Equal(JsonValueKind.Null, root.GetProperty("withinConstraints").ValueKind);
+
+        var text = await SeminasProcess.RunAsync(folder.Path, "describe", "c.yaml", "--arch", inception);
+        Assert.Equal(0, text.ExitCode);
+        Assert.Contains("] valid", text.Output);
+        Assert.Contains("  canonical key: 28cfc7874f6d200472e1a9dcd8650aa0", text.Output);
+        Assert.Contains("  no result:     cell 28cfc7874f6d200472e1a9dcd8650aa0 is a valid NAS-Bench-101 cell but not one of", text.Output);
+
+        // A sequence that is no cell at all stays invalid.
+        var notACell = await SeminasProcess.RunAsync(folder.Path, "describe", "c.yaml", "--arch", "1 2 3", "--json");
+        Assert.Equal(1, notACell.ExitCode);
+        using var invalid = JsonDocument.Parse(notACell.Output);
+        Assert.False(invalid.RootElement.GetProperty("valid").GetBoolean());
+        Assert.Contains("27 tokens", invalid.RootElement.GetProperty("reason").GetString());
     }
 
     [Fact]

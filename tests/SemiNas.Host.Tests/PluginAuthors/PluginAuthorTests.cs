@@ -2,6 +2,7 @@ using System.Text.Json;
 using SemiNas.Contracts;
 using SemiNas.Controller;
 using SemiNas.Core;
+using SemiNas.Core.Strategies;
 using SemiNas.Host.Benchmarks;
 using SemiNas.Host.Configuration;
 using SemiNas.Host.Experiments;
@@ -90,7 +91,7 @@ public class PluginAuthorTests
         Assert.Equal(86, reference.OracleObjective);
         Assert.Equal("[3 3]", reference.OracleDescription);
 
-        var factory = StrategyRegistry.Get("random");
+        var factory = new RandomSearch.Factory();
         var run = await BenchmarkRun.RunAsync("random", factory, Activator.CreateInstance(factory.OptionsType)!, task,
             budget: 9, seed: 1, "test", reference, CancellationToken.None);
         Assert.Equal(9, run.Queries);
