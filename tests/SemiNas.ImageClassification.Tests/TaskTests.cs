@@ -28,7 +28,7 @@ public sealed class TaskTests : IDisposable
 
     private EvaluationContext Context(long trial, IProgress<EvaluationProgress>? progress = null) => new()
     {
-        TrialId = trial, Device = "cpu", Seed = 5, WorkingDirectory = Path.Combine(_folder, "trials", trial.ToString()), Progress = progress,
+        TrialId = trial, Device = "cpu", Seed = 5, WorkingDirectory = Path.Combine(_folder, "trials", trial.ToString()), ExperimentDirectory = Path.Combine(_folder, "trials"), Progress = progress,
     };
 
     [Fact]

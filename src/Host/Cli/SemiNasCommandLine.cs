@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Microsoft.Extensions.Logging;
 
 namespace SemiNas.Host.Cli;
 
@@ -11,6 +12,13 @@ public static class SemiNasCommandLine
     public static RootCommand Build()
     {
         var root = new RootCommand("SemiNas: semi-supervised neural architecture search with task plugins.");
+        root.Options.Add(new Option<LogLevel>(VerbosityOption)
+        {
+            Description = "The least severe messages of plugins and the host shown on the console: Trace, Debug, Information, " +
+                "Warning, Error, Critical or None. Each trial's log file records Debug and above whatever this says.",
+            DefaultValueFactory = _ => LogLevel.Information,
+            Recursive = true,
+        });
         root.Subcommands.Add(PluginsCommand.Create());
         root.Subcommands.Add(ValidateCommand.Create());
         root.Subcommands.Add(SearchCommand.Create());
@@ -27,4 +35,10 @@ public static class SemiNasCommandLine
         root.Subcommands.Add(TrainCommand.CreateEval());
         return root;
     }
+
+    /// <summary>The <c>--verbosity</c> given, or Information when none was or the command line does not parse.</summary>
+    public static LogLevel Verbosity(ParseResult result) =>
+        result.Errors.Count == 0 ? result.GetValue<LogLevel>(VerbosityOption) : LogLevel.Information;
+
+    private const string VerbosityOption = "--verbosity";
 }

@@ -1,8 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
+using Microsoft.Extensions.Logging;
 using SemiNas.Contracts;
 using SemiNas.Controller;
 using SemiNas.Core;
+using SemiNas.Host.Plugins;
 using SemiNas.Host.Reporting;
 using SemiNas.Storage;
 
@@ -33,6 +35,10 @@ public sealed class ExperimentRunner(ExperimentPlan plan, IExperimentStore store
 {
     private static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan StaleAfter = TimeSpan.FromSeconds(30);
+
+    /// <summary>How many evaluations run at once: <see cref="RunSettings.Workers"/>, or 1 for a task that does not
+    /// allow its evaluations to overlap (<see cref="ISearchTask.ConcurrentEvaluations"/>).</summary>
+    public int Workers { get; } = plan.Task.ConcurrentEvaluations ? settings.Workers : 1;
 
     public async Task<RunResult> RunAsync(CancellationToken cancellationToken)
     {
@@ -137,16 +143,16 @@ public sealed class ExperimentRunner(ExperimentPlan plan, IExperimentStore store
         var exhausted = false;
         while (!cancellationToken.IsCancellationRequested)
         {
-            while (running.Count < settings.Workers && waiting.Count > 0)
+            while (running.Count < Workers && waiting.Count > 0)
                 Start(waiting.Dequeue());
 
             var room = budget - finished - running.Count - waiting.Count;
-            if (!exhausted && running.Count < settings.Workers && room > 0)
+            if (!exhausted && running.Count < Workers && room > 0)
             {
                 IReadOnlyList<Architecture> proposals;
                 try
                 {
-                    proposals = await strategy.ProposeAsync(Math.Min(settings.Workers - running.Count, room), history, cancellationToken);
+                    proposals = await strategy.ProposeAsync(Math.Min(Workers - running.Count, room), history, cancellationToken);
                 }
                 catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
                 {
@@ -243,12 +249,21 @@ public sealed class ExperimentRunner(ExperimentPlan plan, IExperimentStore store
     {
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(stop);
         if (settings.TrialTimeout is { } timeout) limit.CancelAfter(timeout);
+        // Outside the try below: a folder that cannot be made (disk full, no permission) stops the search instead of
+        // failing every remaining trial.
+        var experimentDirectory = Path.Combine(store.ArtifactDirectory, $"{plan.Config.Name}.trials");
+        var workingDirectory = Directory.CreateDirectory(
+            Path.Combine(experimentDirectory, trial.Number.ToString(CultureInfo.InvariantCulture))).FullName;
+        using var log = PluginLog.Open(plan.Plugin.Name, Path.Combine(workingDirectory, PluginLog.TrialLogFile), $"trial {trial.Number}: ");
+        log.Logger.LogDebug("Evaluating trial {Number} [{Architecture}] on {Device}.", trial.Number, trial.Architecture, settings.Device);
         var context = new EvaluationContext
         {
             TrialId = trial.Id,
             Device = settings.Device,
             Seed = unchecked(plan.Config.Seed * 1_000_003 + trial.Number),
-            WorkingDirectory = Path.Combine(store.ArtifactDirectory, $"{plan.Config.Name}.trials", trial.Number.ToString(CultureInfo.InvariantCulture)),
+            WorkingDirectory = workingDirectory,
+            ExperimentDirectory = Path.GetFullPath(experimentDirectory),
+            Logger = log.Logger,
             Progress = new Progress<EvaluationProgress>(p => observer.TrialProgress(trial, p)),
         };
         try

@@ -1,0 +1,83 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using SemiNas.Contracts;
+
+namespace SemiNas.Host.Tests.Experiments;
+
+/// <summary>
+/// An in-process test plugin that records what the host hands its evaluations: how many ran at once, and each
+/// context. 4 positions of tokens 1..3; the objective is the token sum; each evaluation logs one line and takes 30 ms.
+/// </summary>
+public sealed class ProbePlugin : TaskPlugin<ProbePlugin.Options>
+{
+    private int _running;
+    private int _mostAtOnce;
+
+    public override string Name => "probe";
+
+    public override string Description => "Test plugin that records its evaluations.";
+
+    public int MostAtOnce => _mostAtOnce;
+
+    public ConcurrentBag<EvaluationContext> Contexts { get; } = [];
+
+    protected override ISearchTask CreateTask(Options options, TaskCreationContext context) => new Task(this, options.Concurrent);
+
+    public sealed class Options
+    {
+        public bool Concurrent { get; set; } = true;
+    }
+
+    private sealed class Task(ProbePlugin probe, bool concurrent) : ISearchTask, ISearchSpace
+    {
+        public bool ConcurrentEvaluations => concurrent;
+
+        public ISearchSpace Space => this;
+
+        public Objective Objective { get; } = new("score");
+
+        public IReadOnlyList<MetricInfo> Metrics { get; } = [new("score", "token sum")];
+
+        public int Length => 4;
+
+        public int VocabularySize => 4;
+
+        public IReadOnlyList<IReadOnlyList<int>> AllowedTokens { get; } = Enumerable.Repeat<IReadOnlyList<int>>([1, 2, 3], 4).ToList();
+
+        public Architecture Sample(Random random) => new(Enumerable.Range(0, 4).Select(_ => random.Next(1, 4)));
+
+        public bool IsValid(Architecture architecture, out string? reason)
+        {
+            reason = architecture.Length == 4 && architecture.Tokens.All(t => t is >= 1 and <= 3) ? null : "4 tokens of 1..3";
+            return reason is null;
+        }
+
+        public string CanonicalKey(Architecture architecture) => architecture.ToString();
+
+        public string Describe(Architecture architecture) => architecture.ToString();
+
+        public IReadOnlyDictionary<string, double> CheapMetrics(Architecture architecture) => new Dictionary<string, double>();
+
+        public async Task<IReadOnlyDictionary<string, double>> EvaluateAsync(
+            Architecture architecture, EvaluationContext context, CancellationToken cancellationToken)
+        {
+            probe.Contexts.Add(context);
+            var now = Interlocked.Increment(ref probe._running);
+            lock (probe.Contexts) probe._mostAtOnce = Math.Max(probe._mostAtOnce, now);
+            try
+            {
+                context.Logger.LogInformation("probe scored [{Architecture}]", architecture);
+                await System.Threading.Tasks.Task.Delay(30, cancellationToken);
+                return new Dictionary<string, double> { ["score"] = architecture.Tokens.Sum() };
+            }
+            finally
+            {
+                Interlocked.Decrement(ref probe._running);
+            }
+        }
+
+        public void Dispose()
+        {
+        }
+    }
+}
