@@ -108,7 +108,7 @@ public class HostTests(FliteCorpusFixture fixture)
 
         var usage = await Seminas(folder.Path, "tts", "make-corpus", "--out", "x");
         Assert.Equal(2, usage.ExitCode);
-        Assert.Contains("--sentences is required", usage.Output + usage.Error);
+        Assert.Contains("'--sentences' is required", usage.Error);
 
         var plugin = Path.Combine(AppContext.BaseDirectory, "plugins", "SemiNas.Tts");
         Assert.Empty(Directory.GetFiles(plugin, "libtorch*", SearchOption.AllDirectories));
