@@ -17,8 +17,8 @@ public sealed class EvaluationContext
 
     /// <summary>
     /// A folder owned by this trial for checkpoints and artefacts, inside <see cref="ExperimentDirectory"/>; it
-    /// survives a restart of the search, so a resumed evaluation can pick up its checkpoint. The host creates it and
-    /// keeps the trial's log there (<c>trial.log</c>).
+    /// survives a restart of the search, so a resumed evaluation can pick up its checkpoint. Created by the plugin when
+    /// needed, or by the host when the plugin first logs (the trial's <c>trial.log</c> is kept there).
     /// </summary>
     public required string WorkingDirectory { get; init; }
 

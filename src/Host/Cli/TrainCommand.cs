@@ -58,7 +58,7 @@ internal static class TrainCommand
             var output = Path.GetFullPath(result.GetValue(outputOption) ?? Path.Combine(store.ArtifactDirectory,
                 $"{experiment.Name}.final", target.Folder));
             Directory.CreateDirectory(output);
-            using var log = PluginLog.Open(plan.Plugin.Name, Path.Combine(output, $"{name}.log"));
+            using var log = new PluginLog(plan.Plugin.Name, Path.Combine(output, $"{name}.log"));
             var context = new TrainingContext
             {
                 Logger = log.Logger,

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using Microsoft.Extensions.Logging;
 using SemiNas.Contracts;
 using SemiNas.Controller;
 using SemiNas.Core;
@@ -251,18 +250,16 @@ public sealed class ExperimentRunner(ExperimentPlan plan, IExperimentStore store
         if (settings.TrialTimeout is { } timeout) limit.CancelAfter(timeout);
         // Outside the try below: a folder that cannot be made (disk full, no permission) stops the search instead of
         // failing every remaining trial.
-        var experimentDirectory = Path.Combine(store.ArtifactDirectory, $"{plan.Config.Name}.trials");
-        var workingDirectory = Directory.CreateDirectory(
-            Path.Combine(experimentDirectory, trial.Number.ToString(CultureInfo.InvariantCulture))).FullName;
-        using var log = PluginLog.Open(plan.Plugin.Name, Path.Combine(workingDirectory, PluginLog.TrialLogFile), $"trial {trial.Number}: ");
-        log.Logger.LogDebug("Evaluating trial {Number} [{Architecture}] on {Device}.", trial.Number, trial.Architecture, settings.Device);
+        var experimentDirectory = Directory.CreateDirectory(Path.Combine(store.ArtifactDirectory, $"{plan.Config.Name}.trials")).FullName;
+        var workingDirectory = Path.Combine(experimentDirectory, trial.Number.ToString(CultureInfo.InvariantCulture));
+        using var log = new PluginLog(plan.Plugin.Name, Path.Combine(workingDirectory, PluginLog.TrialLogFile), $"trial {trial.Number}: ");
         var context = new EvaluationContext
         {
             TrialId = trial.Id,
             Device = settings.Device,
             Seed = unchecked(plan.Config.Seed * 1_000_003 + trial.Number),
             WorkingDirectory = workingDirectory,
-            ExperimentDirectory = Path.GetFullPath(experimentDirectory),
+            ExperimentDirectory = experimentDirectory,
             Logger = log.Logger,
             Progress = new Progress<EvaluationProgress>(p => observer.TrialProgress(trial, p)),
         };

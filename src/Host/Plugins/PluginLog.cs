@@ -7,7 +7,9 @@ namespace SemiNas.Host.Plugins;
 /// The logger a plugin gets for one evaluation (or one final training): each message goes to the console, at the
 /// level chosen with <c>--verbosity</c>, and to a file of its own beside the trial's checkpoints, at that level or
 /// Debug, whichever says more, so that what a plugin said about a trial can still be read after the search.
-/// The file is appended to, so a trial that resumes after a restart keeps the log of its first attempt.
+/// The file, and its folder, are made at the first message, so that the many trials of a table task that logs nothing
+/// leave no empty folders behind; it is appended to, so a trial that resumes after a restart keeps its first
+/// attempt's lines.
 /// </summary>
 public sealed class PluginLog : IDisposable
 {
@@ -15,24 +17,20 @@ public sealed class PluginLog : IDisposable
     public const string TrialLogFile = "trial.log";
 
     private readonly Lock _sync = new();
+    private readonly string _path;
     private StreamWriter? _file;
-
-    private PluginLog(StreamWriter file, string pluginName, string consolePrefix)
-    {
-        _file = file;
-        Logger = new TeeLogger(HostLogging.ForPlugin(pluginName), this, consolePrefix);
-    }
-
-    public ILogger Logger { get; }
+    private bool _closed;
 
     /// <param name="pluginName">Names the console lines' category, as for the plugin's other messages.</param>
     /// <param name="path">The log file; created, or appended to.</param>
     /// <param name="consolePrefix">Put before each console line (the trial it is about); the file needs none.</param>
-    public static PluginLog Open(string pluginName, string path, string consolePrefix = "")
+    public PluginLog(string pluginName, string path, string consolePrefix = "")
     {
-        var stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
-        return new PluginLog(new StreamWriter(stream) { AutoFlush = true }, pluginName, consolePrefix);
+        _path = path;
+        Logger = new TeeLogger(HostLogging.ForPlugin(pluginName), this, consolePrefix);
     }
+
+    public ILogger Logger { get; }
 
     public void Dispose()
     {
@@ -40,6 +38,7 @@ public sealed class PluginLog : IDisposable
         {
             _file?.Dispose();
             _file = null;
+            _closed = true;
         }
     }
 
@@ -50,12 +49,28 @@ public sealed class PluginLog : IDisposable
         lock (_sync)
         {
             // A plugin that logs after its evaluation returned (from a task it left running) reaches the console only.
-            if (_file is null) return;
-            _file.WriteLine(line);
-            if (exception is not null) _file.WriteLine(exception);
+            if (_closed) return;
+            try
+            {
+                _file ??= Open(_path);
+                _file.WriteLine(line);
+                if (exception is not null) _file.WriteLine(exception);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Losing the file must not fail the evaluation; the console still has every line.
+                _closed = true;
+                Console.Error.WriteLine($"warning: {_path} cannot be written ({e.Message}); this trial's log goes to the console only.");
+            }
         }
     }
 
+    private static StreamWriter Open(string path)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+        return new StreamWriter(stream) { AutoFlush = true };
+    }
     private static string Abbreviation(LogLevel level) => level switch
     {
         LogLevel.Trace => "trce",

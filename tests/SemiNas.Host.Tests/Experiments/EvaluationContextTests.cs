@@ -10,13 +10,19 @@ namespace SemiNas.Host.Tests.Experiments;
 /// <summary>What the host hands each evaluation: folders, a logger, and no more evaluations at once than the task allows.</summary>
 public class EvaluationContextTests
 {
-    private static async Task<ExperimentRunner> Search(TempFolder folder, ProbePlugin probe, bool concurrent, int workers)
+    private static async Task<ExperimentRunner> Search(TempFolder folder, ProbePlugin probe, bool concurrent, int workers, bool log = true)
     {
         var config = folder.Write("probe.yaml", $"""
             schemaVersion: 1
             name: probe
-            task: {"{"}plugin: probe, options: {"{"}concurrent: {(concurrent ? "true" : "false")}{"}"}{"}"}
-            search: {"{"}strategy: random, budget: 12{"}"}
+            task:
+              plugin: probe
+              options:
+                concurrent: {Yaml(concurrent)}
+                log: {Yaml(log)}
+            search:
+              strategy: random
+              budget: 12
             """);
         using var plan = ExperimentPlan.Create(ConfigLoader.Load(config), probe, folder.File("experiments/probe.sqlite"));
         using var store = ExperimentStore.Open(plan.StorePath);
@@ -25,6 +31,8 @@ public class EvaluationContextTests
         Assert.Equal(12, result.Trials.Count(t => t.State == TrialState.Complete));
         return runner;
     }
+
+    private static string Yaml(bool value) => value ? "true" : "false";
 
     [Fact]
     public async Task A_task_that_forbids_overlap_never_has_two_evaluations_at_once_whatever_the_workers()
@@ -47,18 +55,27 @@ public class EvaluationContextTests
     }
 
     [Fact]
-    public async Task Each_evaluation_gets_the_experiment_folder_and_a_trial_folder_inside_it_both_made_by_the_host()
+    public async Task Each_evaluation_gets_the_experiment_folder_made_by_the_host_and_a_trial_folder_inside_it()
     {
         using var folder = new TempFolder();
         var probe = new ProbePlugin();
         await Search(folder, probe, concurrent: true, workers: 2);
 
         var experiment = folder.File(Path.Combine("experiments", "probe.trials"));
-        Assert.True(Directory.Exists(experiment));
         Assert.All(probe.Contexts, c => Assert.Equal(experiment, c.ExperimentDirectory));
         Assert.Equal(Enumerable.Range(1, 12).Select(n => Path.Combine(experiment, n.ToString())).Order(StringComparer.Ordinal),
             probe.Contexts.Select(c => c.WorkingDirectory).Order(StringComparer.Ordinal));
-        Assert.All(probe.Contexts, c => Assert.True(Directory.Exists(c.WorkingDirectory)));
+    }
+
+    [Fact]
+    public async Task A_task_that_writes_nothing_leaves_the_experiment_folder_empty()
+    {
+        using var folder = new TempFolder();
+        await Search(folder, new ProbePlugin(), concurrent: true, workers: 2, log: false);
+
+        var experiment = folder.File(Path.Combine("experiments", "probe.trials"));
+        Assert.True(Directory.Exists(experiment));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(experiment));
     }
 
     [Fact]

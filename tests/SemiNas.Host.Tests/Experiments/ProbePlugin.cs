@@ -6,7 +6,8 @@ namespace SemiNas.Host.Tests.Experiments;
 
 /// <summary>
 /// An in-process test plugin that records what the host hands its evaluations: how many ran at once, and each
-/// context. 4 positions of tokens 1..3; the objective is the token sum; each evaluation logs one line and takes 30 ms.
+/// context. 4 positions of tokens 1..3; the objective is the token sum; each evaluation logs one line (unless told not
+/// to) and takes 30 ms.
 /// </summary>
 public sealed class ProbePlugin : TaskPlugin<ProbePlugin.Options>
 {
@@ -21,14 +22,16 @@ public sealed class ProbePlugin : TaskPlugin<ProbePlugin.Options>
 
     public ConcurrentBag<EvaluationContext> Contexts { get; } = [];
 
-    protected override ISearchTask CreateTask(Options options, TaskCreationContext context) => new Task(this, options.Concurrent);
+    protected override ISearchTask CreateTask(Options options, TaskCreationContext context) => new Task(this, options.Concurrent, options.Log);
 
     public sealed class Options
     {
         public bool Concurrent { get; set; } = true;
+
+        public bool Log { get; set; } = true;
     }
 
-    private sealed class Task(ProbePlugin probe, bool concurrent) : ISearchTask, ISearchSpace
+    private sealed class Task(ProbePlugin probe, bool concurrent, bool log) : ISearchTask, ISearchSpace
     {
         public bool ConcurrentEvaluations => concurrent;
 
@@ -66,7 +69,7 @@ public sealed class ProbePlugin : TaskPlugin<ProbePlugin.Options>
             lock (probe.Contexts) probe._mostAtOnce = Math.Max(probe._mostAtOnce, now);
             try
             {
-                context.Logger.LogInformation("probe scored [{Architecture}]", architecture);
+                if (log) context.Logger.LogInformation("probe scored [{Architecture}]", architecture);
                 await System.Threading.Tasks.Task.Delay(30, cancellationToken);
                 return new Dictionary<string, double> { ["score"] = architecture.Tokens.Sum() };
             }
