@@ -64,10 +64,14 @@ public sealed class PluginCommandInput(IReadOnlyDictionary<string, object> value
     /// The value of the option or argument named <paramref name="name"/>, or <paramref name="fallback"/> when it was not
     /// given. <typeparamref name="T"/> is its declared type.
     /// </summary>
-    public T Get<T>(string name, T fallback) => values.TryGetValue(name, out var value) ? (T)value : fallback;
+    public T Get<T>(string name, T fallback) => values.TryGetValue(name, out var value) ? As<T>(name, value) : fallback;
 
     /// <summary>The value of a required option or argument (the host has checked that it was given).</summary>
     public T Get<T>(string name) => values.TryGetValue(name, out var value)
-        ? (T)value
+        ? As<T>(name, value)
         : throw new KeyNotFoundException($"{name} was not given: declare it Required, or read it with a fallback.");
+
+    private static T As<T>(string name, object value) => value is T typed
+        ? typed
+        : throw new InvalidCastException($"{name} is declared as {value.GetType().Name}; read it as that, not as {typeof(T).Name}.");
 }

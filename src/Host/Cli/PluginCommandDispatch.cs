@@ -15,7 +15,7 @@ public static class PluginCommandDispatch
     /// <summary>Adds the bundled plugins' commands to <paramref name="root"/> when <paramref name="args"/> may need them.</summary>
     internal static void AddWhenNeeded(RootCommand root, IReadOnlyList<string> args)
     {
-        if (args.Count > 0 && IsHostCommand(root, args[0])) return;
+        if (args.Count > 0 && HasCommand(root, args[0])) return;
         foreach (var plugin in PluginCatalog.Discover([]).Plugins)
         {
             try
@@ -45,11 +45,17 @@ public static class PluginCommandDispatch
         if (plugin.Plugin is not IPluginCommands commands) return;
         // Built in full before any is added, so that a plugin with one bad declaration adds none.
         var built = commands.Commands.Select(c => Build(plugin, c)).ToList();
-        // The host's commands keep their names; a plugin cannot shadow them.
-        foreach (var command in built.Where(c => !IsHostCommand(root, c.Name))) root.Subcommands.Add(command);
+        foreach (var command in built)
+        {
+            // The host's commands keep their names, and the first plugin to take a name keeps it.
+            if (HasCommand(root, command.Name))
+                Console.Error.WriteLine($"warning: plugin '{plugin.Name}' ({plugin.SourcePath}) offers a command '{command.Name}', a name already taken; it is left out.");
+            else
+                root.Subcommands.Add(command);
+        }
     }
 
-    private static bool IsHostCommand(RootCommand root, string name) =>
+    private static bool HasCommand(Command root, string name) =>
         root.Subcommands.Any(c => c.Name == name || c.Aliases.Contains(name));
 
     /// <summary>Every command of every loaded plugin, with the plugin that offers it.</summary>
