@@ -31,33 +31,15 @@ public sealed class ProbePlugin : TaskPlugin<ProbePlugin.Options>
         public bool Log { get; set; } = true;
     }
 
-    private sealed class Task(ProbePlugin probe, bool concurrent, bool log) : ISearchTask, ISearchSpace
+    private sealed class Task(ProbePlugin probe, bool concurrent, bool log) : ISearchTask
     {
         public bool ConcurrentEvaluations => concurrent;
 
-        public ISearchSpace Space => this;
+        public ISearchSpace Space { get; } = new TinySpace();
 
         public Objective Objective { get; } = new("score");
 
         public IReadOnlyList<MetricInfo> Metrics { get; } = [new("score", "token sum")];
-
-        public int Length => 4;
-
-        public int VocabularySize => 4;
-
-        public IReadOnlyList<IReadOnlyList<int>> AllowedTokens { get; } = Enumerable.Repeat<IReadOnlyList<int>>([1, 2, 3], 4).ToList();
-
-        public Architecture Sample(Random random) => new(Enumerable.Range(0, 4).Select(_ => random.Next(1, 4)));
-
-        public bool IsValid(Architecture architecture, out string? reason)
-        {
-            reason = architecture.Length == 4 && architecture.Tokens.All(t => t is >= 1 and <= 3) ? null : "4 tokens of 1..3";
-            return reason is null;
-        }
-
-        public string CanonicalKey(Architecture architecture) => architecture.ToString();
-
-        public string Describe(Architecture architecture) => architecture.ToString();
 
         public IReadOnlyDictionary<string, double> CheapMetrics(Architecture architecture) => new Dictionary<string, double>();
 
