@@ -11,11 +11,7 @@ public sealed class ImageClassificationPlugin : TaskPlugin<ImageClassificationOp
         "Image classification: the SemiNAS ImageNet chain space (MobileNetV2/ProxylessNAS MBConv layers) with exact FLOPs, " +
         "candidates trained for real (weight-sharing supernet or standalone) on ImageNet-style folders, CIFAR-10 or generated images.";
 
-    public IReadOnlyList<PluginCommand> Commands { get; } =
-    [
-        new("image", "Image-classification tools: 'image bench' (training throughput), 'image make-cifar' (synthetic CIFAR-10-format data).",
-            ImageCommands.RunAsync),
-    ];
+    public IReadOnlyList<PluginCommand> Commands { get; } = [ImageCommands.Command];
 
     protected override ISearchTask CreateTask(ImageClassificationOptions options, TaskCreationContext context) =>
         new ImageClassificationTask(options, context);

@@ -12,91 +12,80 @@ namespace SemiNas.ImageClassification;
 /// <summary><c>seminas image ...</c>: a training-throughput benchmark and a generator of CIFAR-10-format data.</summary>
 internal static class ImageCommands
 {
-    private const string Usage = """
-        usage: seminas image bench [--resolution 32] [--batch 64] [--steps 10] [--width 1.0] [--threads N] [--device cpu]
-                                   [--folder DIR | --idx DIR] [--decode-threads 4] [--prefetch 2] [--min-crop 0.08] [--jitter 0]
-               seminas image make-cifar DIR [--train 5000] [--test 1000] [--seed 7]
-
-        bench       Images/s of the data loader alone (load, decode, random-resized crop, colour jitter, normalise: the
-                    same pipeline and prefetch as training), of one training step alone (inputs already prepared) for the
-                    supernet (a random path of the SemiNAS ImageNet space) and a standalone candidate (SemiNASNet), and
-                    of the candidate's training with the loader, so that one sees which of the two limits. Data: generated
-                    images, or --folder (an ImageNet-style split, DIR/<class>/*.JPEG) or --idx (an IDX folder such as
-                    /usr/share/datasets/fashion-mnist). --jitter J sets brightness, contrast and saturation J, hue J/4.
-        make-cifar  Writes generated images in the CIFAR-10 binary format (data_batch_1..5.bin, test_batch.bin) to DIR,
-                    to try the cifar10 data set kind without the real CIFAR-10. It is NOT CIFAR-10.
-        """;
-
-    public static Task<int> RunAsync(IReadOnlyList<string> args, CancellationToken cancellationToken)
+    public static PluginCommand Command { get; } = new("image",
+        "Image-classification tools: 'image bench' (training throughput), 'image make-cifar' (synthetic CIFAR-10-format data).")
     {
-        try
-        {
-            if (args.Count == 0 || args[0] is "-h" or "--help" or "help")
+        Subcommands =
+        [
+            new("bench",
+                "Images/s of the data loader alone (load, decode, random-resized crop, colour jitter, normalise: the same pipeline and " +
+                "prefetch as training), of one training step alone (inputs already prepared) for the supernet (a random path of the " +
+                "SemiNAS ImageNet space) and a standalone candidate (SemiNASNet), and of the candidate's training with the loader, so " +
+                "that one sees which of the two limits. Data: generated images, --folder or --idx.")
             {
-                Console.WriteLine(Usage);
-                return Task.FromResult(args.Count == 0 ? 2 : 0);
+                Options =
+                [
+                    new("--resolution", typeof(int), "Image side in pixels (default 32)."),
+                    new("--batch", typeof(int), "Batch size (default 64)."),
+                    new("--steps", typeof(int), "Timed steps (default 10)."),
+                    new("--width", typeof(double), "Width multiplier of the networks (default 1.0)."),
+                    new("--threads", typeof(int), "libtorch threads (default: libtorch's choice)."),
+                    new("--device", typeof(string), "cpu or cuda (default cpu)."),
+                    new("--folder", typeof(string), "An ImageNet-style split, DIR/<class>/*.JPEG, instead of generated images.") { ValueName = "DIR" },
+                    new("--idx", typeof(string), "An IDX folder such as /usr/share/datasets/fashion-mnist, instead of generated images.") { ValueName = "DIR" },
+                    new("--decode-threads", typeof(int), "JPEG decoding threads (default 4)."),
+                    new("--prefetch", typeof(int), "Batches prepared ahead (default 2)."),
+                    new("--min-crop", typeof(double), "Smallest area of the random-resized crop (default 0.08)."),
+                    new("--jitter", typeof(double), "Colour jitter J: brightness, contrast and saturation J, hue J/4 (default 0)."),
+                ],
+                Run = Guard(Bench),
+            },
+            new("make-cifar",
+                "Writes generated images in the CIFAR-10 binary format (data_batch_1..5.bin, test_batch.bin) to DIR, to try the cifar10 " +
+                "data set kind without the real CIFAR-10. It is NOT CIFAR-10.")
+            {
+                Arguments = [new("DIR", typeof(string), "The folder to write.")],
+                Options =
+                [
+                    new("--train", typeof(int), "Training images (default 5000)."),
+                    new("--test", typeof(int), "Test images (default 1000)."),
+                    new("--seed", typeof(int), "Seed of the generated images (default 7)."),
+                ],
+                Run = Guard(MakeCifar),
+            },
+        ],
+    };
+
+    // The host has parsed the command line; what it cannot know (options that exclude each other) is a usage error here.
+    private static Func<PluginCommandInput, CancellationToken, Task<int>> Guard(Func<PluginCommandInput, CancellationToken, int> run) =>
+        (input, cancellationToken) =>
+        {
+            try
+            {
+                return Task.FromResult(run(input, cancellationToken));
             }
-            var options = ParseOptions(args.Skip(1).ToList(), out var positional);
-            return Task.FromResult(args[0] switch
+            catch (FormatException e)
             {
-                "bench" when positional.Count == 0 => Bench(options, cancellationToken),
-                "make-cifar" when positional.Count == 1 => MakeCifar(positional[0], options),
-                _ => Fail($"unknown or malformed command: image {string.Join(' ', args)}\n\n{Usage}"),
-            });
-        }
-        catch (FormatException e)
-        {
-            return Task.FromResult(Fail(e.Message));
-        }
-    }
-
-    private static int Fail(string message)
-    {
-        Console.Error.WriteLine(message);
-        return 2;
-    }
-
-    private static Dictionary<string, string> ParseOptions(List<string> args, out List<string> positional)
-    {
-        var options = new Dictionary<string, string>(StringComparer.Ordinal);
-        positional = [];
-        for (var i = 0; i < args.Count; i++)
-        {
-            if (!args[i].StartsWith("--", StringComparison.Ordinal)) { positional.Add(args[i]); continue; }
-            if (i + 1 >= args.Count) throw new FormatException($"{args[i]} needs a value.");
-            options[args[i][2..]] = args[++i];
-        }
-        return options;
-    }
-
-    private static T Get<T>(Dictionary<string, string> options, string name, T fallback) where T : IParsable<T>?
-    {
-        if (!options.Remove(name, out var text)) return fallback;
-        return T.TryParse(text, CultureInfo.InvariantCulture, out var value) ? value
-            : throw new FormatException($"--{name}: '{text}' is not a valid {typeof(T).Name}.");
-    }
-
-    private static void RejectUnknown(Dictionary<string, string> options)
-    {
-        if (options.Count > 0) throw new FormatException($"unknown option --{options.Keys.First()}\n\n{Usage}");
-    }
+                Console.Error.WriteLine($"image: {e.Message}");
+                return Task.FromResult(2);
+            }
+        };
 
     /// <summary>Measures images/s of the loader and of training steps; the first batches or steps warm up and are not counted.</summary>
-    private static int Bench(Dictionary<string, string> options, CancellationToken cancellationToken)
+    private static int Bench(PluginCommandInput input, CancellationToken cancellationToken)
     {
-        var resolution = Get(options, "resolution", 32);
-        var batch = Get(options, "batch", 64);
-        var steps = Get(options, "steps", 10);
-        var width = Get(options, "width", 1.0);
-        var threads = Get(options, "threads", 0);
-        var deviceName = Get(options, "device", "cpu");
-        var folder = Get<string>(options, "folder", null!);
-        var idx = Get<string>(options, "idx", null!);
-        var decodeThreads = Get(options, "decode-threads", 4);
-        var prefetch = Get(options, "prefetch", 2);
-        var minCrop = Get(options, "min-crop", 0.08);
-        var jitter = Get(options, "jitter", 0.0);
-        RejectUnknown(options);
+        var resolution = input.Get("--resolution", 32);
+        var batch = input.Get("--batch", 64);
+        var steps = input.Get("--steps", 10);
+        var width = input.Get("--width", 1.0);
+        var threads = input.Get("--threads", 0);
+        var deviceName = input.Get("--device", "cpu");
+        var folder = input.Get<string?>("--folder", null);
+        var idx = input.Get<string?>("--idx", null);
+        var decodeThreads = input.Get("--decode-threads", 4);
+        var prefetch = input.Get("--prefetch", 2);
+        var minCrop = input.Get("--min-crop", 0.08);
+        var jitter = input.Get("--jitter", 0.0);
         if (folder is not null && idx is not null) throw new FormatException("give --folder or --idx, not both.");
         if (threads > 0) torch.set_num_threads(threads);
         var device = torch.device(deviceName);
@@ -264,17 +253,18 @@ internal static class ImageCommands
         return (double)steps * sampler.BatchSize / watch.Elapsed.TotalSeconds;
     }
 
-    private static int MakeCifar(string folder, Dictionary<string, string> options)
+    private static int MakeCifar(PluginCommandInput input, CancellationToken cancellationToken)
     {
-        var train = Get(options, "train", 5000);
-        var test = Get(options, "test", 1000);
-        var seed = Get(options, "seed", 7);
-        RejectUnknown(options);
+        var folder = input.Get<string>("DIR");
+        var train = input.Get("--train", 5000);
+        var test = input.Get("--test", 1000);
+        var seed = input.Get("--seed", 7);
         Directory.CreateDirectory(folder);
         using var all = SyntheticImages.Generate(train + test, 10, Cifar10Reader.Side, seed);
         var perBatch = (train + 4) / 5;
         for (var b = 0; b < 5; b++)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             var start = b * perBatch;
             var count = Math.Max(0, Math.Min(perBatch, train - start));
             if (count == 0) continue;

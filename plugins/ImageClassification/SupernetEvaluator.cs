@@ -27,6 +27,8 @@ internal sealed class SupernetEvaluator(ImageClassificationOptions options, Chai
     string fingerprint, int seed) : IDisposable
 {
     private static readonly TimeSpan BusyRecheck = TimeSpan.FromSeconds(1);
+    // Not a serialisation the host could do (ISearchTask.ConcurrentEvaluations): the evaluations of a round must be in
+    // flight together for the round to form, and this lets one of them at a time train or score the shared supernet.
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly SupernetOptions _settings = options.Evaluation.Supernet;
     private readonly Lock _sync = new();
@@ -116,19 +118,8 @@ internal sealed class SupernetEvaluator(ImageClassificationOptions options, Chai
         changed.TrySetResult();
     }
 
-    /// <summary>
-    /// The folder of the supernet: beside the trial folders when the host lays them out as
-    /// <c>&lt;experiment&gt;.trials/&lt;number&gt;</c>, so that every trial of the experiment (and a resumed search) finds it;
-    /// otherwise inside the given working directory.
-    /// </summary>
-    public static string FolderFor(EvaluationContext context)
-    {
-        var trial = Path.TrimEndingDirectorySeparator(Path.GetFullPath(context.WorkingDirectory));
-        var parent = Path.GetDirectoryName(trial);
-        return parent is not null && parent.EndsWith(".trials", StringComparison.Ordinal)
-            ? Path.Combine(parent, "supernet")
-            : Path.Combine(trial, "supernet");
-    }
+    /// <summary>The folder of the supernet, shared by every trial of the experiment (and a resumed search).</summary>
+    public static string FolderFor(EvaluationContext context) => Path.Combine(context.ExperimentDirectory, "supernet");
 
     /// <summary>One turn of a train-then-score evaluation, under the gate.</summary>
     private Step TrainThenScore(Architecture architecture, EvaluationContext context, CancellationToken cancellationToken)

@@ -16,7 +16,8 @@ namespace SemiNas.Tts;
 /// The tts search: SemiNAS's Transformer-TTS space on an LJSpeech-format corpus. A candidate's score is the
 /// diagonal focus rate of free-running decoding on the validation sentences, after supernet or standalone training;
 /// <c>seminas train</c> trains the chosen one at its final size and <c>seminas eval</c> measures its intelligibility
-/// with the recogniser. Evaluations run one at a time (they share the supernet and libtorch's threads).
+/// with the recogniser. Evaluations run one at a time (<see cref="ConcurrentEvaluations"/>): they share the supernet and
+/// libtorch's threads.
 /// </summary>
 public sealed class TtsTask : ISearchTask, ITrainableTask, IStartupCheck
 {
@@ -37,7 +38,6 @@ public sealed class TtsTask : ISearchTask, ITrainableTask, IStartupCheck
     private readonly Lazy<CorpusData> _data;
     private readonly Lazy<PhonemeSet> _phonemes = new(() => new PhonemeSet(CmuDict.Debian));
     private readonly Lazy<Prepared> _prepared;
-    private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Dictionary<(bool Decoder, int Op), long> _opParams = [];
     private Supernet? _supernet;
 
@@ -138,18 +138,12 @@ public sealed class TtsTask : ISearchTask, ITrainableTask, IStartupCheck
     {
         var (encoder, decoder) = _space.Split(architecture);
         int[] tokens = [.. encoder, .. decoder];
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            return await Task.Run(() => _options.Evaluation == CandidateEvaluation.Standalone
-                ? EvaluateStandalone(tokens, context, cancellationToken)
-                : EvaluateWithSupernet(tokens, context, cancellationToken), cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            _gate.Release();
-        }
+        return await Task.Run(() => _options.Evaluation == CandidateEvaluation.Standalone
+            ? EvaluateStandalone(tokens, context, cancellationToken)
+            : EvaluateWithSupernet(tokens, context, cancellationToken), cancellationToken).ConfigureAwait(false);
     }
+
+    public bool ConcurrentEvaluations => false;
 
     private IReadOnlyDictionary<string, double> EvaluateStandalone(int[] architecture, EvaluationContext context, CancellationToken cancellationToken)
     {
@@ -171,7 +165,7 @@ public sealed class TtsTask : ISearchTask, ITrainableTask, IStartupCheck
         var device = torch.device(context.Device);
         // Trial folders sit side by side under the experiment's folder: the supernet lives beside them, so a resumed
         // search continues training it.
-        var folder = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(context.WorkingDirectory)) ?? ".", "tts-supernet");
+        var folder = Path.Combine(context.ExperimentDirectory, "tts-supernet");
         _supernet ??= Supernet.OpenOrCreate(folder, ModelSettings(_options.Search), TrainingSettings(_options.Search), device, context.Seed);
         var supernet = _supernet;
         manual_seed(context.Seed);
@@ -275,15 +269,7 @@ public sealed class TtsTask : ISearchTask, ITrainableTask, IStartupCheck
     {
         var (encoder, decoder) = _space.Split(architecture);
         int[] tokens = [.. encoder, .. decoder];
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            return await Task.Run(() => TrainFinal(tokens, context, cancellationToken), cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            _gate.Release();
-        }
+        return await Task.Run(() => TrainFinal(tokens, context, cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 
     private IReadOnlyDictionary<string, double> TrainFinal(int[] architecture, TrainingContext context, CancellationToken cancellationToken)
@@ -354,24 +340,15 @@ public sealed class TtsTask : ISearchTask, ITrainableTask, IStartupCheck
     public async Task<IReadOnlyDictionary<string, double>> EvaluateTrainedAsync(Architecture architecture, TrainingContext context,
         CancellationToken cancellationToken)
     {
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        var data = await Task.Run(() => _prepared.Value, cancellationToken).ConfigureAwait(false);
+        var output = Path.GetFullPath(context.OutputDirectory);
+        var device = torch.device(context.Device);
+        var (model, manifest) = TtsModelFile.Load(output, device);
+        using (model)
         {
-            var data = await Task.Run(() => _prepared.Value, cancellationToken).ConfigureAwait(false);
-            var output = Path.GetFullPath(context.OutputDirectory);
-            var device = torch.device(context.Device);
-            var (model, manifest) = TtsModelFile.Load(output, device);
-            using (model)
-            {
-                model.AttentionConstraint = _options.AttentionConstraint;
-                var evaluation = await ModelEvaluation.RunAsync(model, manifest, data.Test, data.Hard, _data.Value.Corpus, _data.Value.Hard,
-                    Path.Combine(output, "evaluation"), _options.GriffinLimIterations, _options.MaxDecodeRatio, context.Seed, cancellationToken).ConfigureAwait(false);
-                return evaluation;
-            }
-        }
-        finally
-        {
-            _gate.Release();
+            model.AttentionConstraint = _options.AttentionConstraint;
+            return await ModelEvaluation.RunAsync(model, manifest, data.Test, data.Hard, _data.Value.Corpus, _data.Value.Hard,
+                Path.Combine(output, "evaluation"), _options.GriffinLimIterations, _options.MaxDecodeRatio, context.Seed, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -450,6 +427,5 @@ public sealed class TtsTask : ISearchTask, ITrainableTask, IStartupCheck
     public void Dispose()
     {
         _supernet?.Dispose();
-        _gate.Dispose();
     }
 }

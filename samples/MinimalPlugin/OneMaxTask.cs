@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using SemiNas.Contracts;
 
 namespace SemiNas.Samples.MinimalPlugin;
@@ -36,6 +37,8 @@ public sealed class OneMaxTask(OneMaxOptions options, int seed) : ISearchTask
 
         // Cheap metrics are already known to the host, so the result only needs the evaluated ones.
         var score = OneMaxSpace.CountOnes(architecture) + options.Noise * PseudoNoise(architecture);
+        // Shown on the console with --verbosity debug, and kept in the trial's trial.log whatever the verbosity.
+        context.Logger.LogDebug("{Architecture}: {Ones} ones, score {Score:F3}", architecture, OneMaxSpace.CountOnes(architecture), score);
         return new Dictionary<string, double> { ["score"] = score };
     }
 

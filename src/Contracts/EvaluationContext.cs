@@ -16,10 +16,17 @@ public sealed class EvaluationContext
     public required int Seed { get; init; }
 
     /// <summary>
-    /// A folder owned by this trial for checkpoints and artefacts, beside the experiment's store; it survives a
-    /// restart of the search, so a resumed evaluation can pick up its checkpoint. Created by the plugin when needed.
+    /// A folder owned by this trial for checkpoints and artefacts, inside <see cref="ExperimentDirectory"/>; it
+    /// survives a restart of the search, so a resumed evaluation can pick up its checkpoint. Created by the plugin when
+    /// needed, or by the host when the plugin first logs (the trial's <c>trial.log</c> is kept there).
     /// </summary>
     public required string WorkingDirectory { get; init; }
+
+    /// <summary>
+    /// A folder shared by every trial of the experiment, beside its store, for what outlives one trial (a weight-sharing
+    /// supernet, data prepared once); it survives a restart of the search. The host creates it.
+    /// </summary>
+    public required string ExperimentDirectory { get; init; }
 
     public ILogger Logger { get; init; } = NullLogger.Instance;
 

@@ -2,16 +2,76 @@ namespace SemiNas.Contracts;
 
 /// <summary>
 /// Optional, on an <see cref="ITaskPlugin"/>: commands the plugin adds to the command line, run as
-/// <c>seminas NAME ARGS…</c> (for example <c>seminas tts make-corpus …</c>). The plugin parses its own arguments.
+/// <c>seminas NAME …</c> (for example <c>seminas tts make-corpus …</c>). A command declares its options, arguments and
+/// subcommands; the host parses the command line, writes <c>--help</c> and reports bad input (exit code 2), and lists
+/// the commands in <c>seminas --help</c>. Reading <see cref="Commands"/> must be cheap: the host reads it to show help,
+/// so it must not load data or native libraries.
 /// </summary>
 public interface IPluginCommands
 {
     IReadOnlyList<PluginCommand> Commands { get; }
 }
 
-/// <summary>
-/// One plugin command. <paramref name="Run"/> receives the arguments after the command's name and returns the
-/// process exit code (0 success, 1 failure, 2 bad input); it writes to the console itself.
-/// </summary>
-public sealed record PluginCommand(
-    string Name, string Description, Func<IReadOnlyList<string>, CancellationToken, Task<int>> Run);
+/// <summary>One command, or a group of subcommands (then <see cref="Run"/> is usually null).</summary>
+/// <param name="Name">What the user types, e.g. "make-corpus". Lower case, no spaces.</param>
+/// <param name="Description">One or two sentences for <c>--help</c>.</param>
+public sealed record PluginCommand(string Name, string Description)
+{
+    public IReadOnlyList<PluginOption> Options { get; init; } = [];
+
+    /// <summary>Positional arguments, in order.</summary>
+    public IReadOnlyList<PluginArgument> Arguments { get; init; } = [];
+
+    public IReadOnlyList<PluginCommand> Subcommands { get; init; } = [];
+
+    /// <summary>
+    /// Runs the command with what was parsed and returns the process exit code (0 success, 1 failure, 2 bad input);
+    /// it writes to the console itself. The token fires on Ctrl-C.
+    /// </summary>
+    public Func<PluginCommandInput, CancellationToken, Task<int>>? Run { get; init; }
+}
+
+/// <summary>A named option, e.g. <c>--out DIR</c>.</summary>
+/// <param name="Name">With its dashes, e.g. "--out".</param>
+/// <param name="Type">What the value parses to: <see cref="string"/>, <see cref="int"/>, <see cref="double"/>, or
+/// <see cref="bool"/> for a flag that takes no value.</param>
+/// <param name="Description">For <c>--help</c>; say the default, since the command applies it.</param>
+public sealed record PluginOption(string Name, Type Type, string Description)
+{
+    public bool Required { get; init; }
+
+    /// <summary>The placeholder for the value in <c>--help</c>, e.g. "DIR".</summary>
+    public string? ValueName { get; init; }
+}
+
+/// <summary>A positional argument.</summary>
+/// <param name="Name">Shown in <c>--help</c> and used to read the value, e.g. "DIR".</param>
+/// <param name="Type">As for <see cref="PluginOption"/>, except <see cref="bool"/>.</param>
+/// <param name="Description">For <c>--help</c>.</param>
+public sealed record PluginArgument(string Name, Type Type, string Description)
+{
+    /// <summary>May be left out (only the last arguments can be).</summary>
+    public bool Optional { get; init; }
+}
+
+/// <summary>What the command line gave a <see cref="PluginCommand"/>: the options and arguments present, by name.</summary>
+public sealed class PluginCommandInput(IReadOnlyDictionary<string, object> values)
+{
+    /// <summary>Whether the option or argument named <paramref name="name"/> was given (for a flag: whether it is set).</summary>
+    public bool Has(string name) => values.ContainsKey(name);
+
+    /// <summary>
+    /// The value of the option or argument named <paramref name="name"/>, or <paramref name="fallback"/> when it was not
+    /// given. <typeparamref name="T"/> is its declared type.
+    /// </summary>
+    public T Get<T>(string name, T fallback) => values.TryGetValue(name, out var value) ? As<T>(name, value) : fallback;
+
+    /// <summary>The value of a required option or argument (the host has checked that it was given).</summary>
+    public T Get<T>(string name) => values.TryGetValue(name, out var value)
+        ? As<T>(name, value)
+        : throw new KeyNotFoundException($"{name} was not given: declare it Required, or read it with a fallback.");
+
+    private static T As<T>(string name, object value) => value is T typed
+        ? typed
+        : throw new InvalidCastException($"{name} is declared as {value.GetType().Name}; read it as that, not as {typeof(T).Name}.");
+}

@@ -24,8 +24,17 @@ public interface ISearchTask : IDisposable
     /// Evaluates a candidate (trains it, looks it up in a table, ...). Must honour <paramref name="cancellationToken"/>,
     /// may report progress through the context, and returns at least the objective metric.
     /// Throwing, or returning NaN for the objective, marks the trial FAILED with that reason.
-    /// Several evaluations can run at once (execution.workers), so the implementation must be thread-safe.
+    /// Unless <see cref="ConcurrentEvaluations"/> says otherwise, several evaluations run at once (execution.workers),
+    /// so the implementation must be thread-safe.
     /// </summary>
     Task<IReadOnlyDictionary<string, double>> EvaluateAsync(
         Architecture architecture, EvaluationContext context, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Whether the host may run several evaluations of this task at once. True by default: up to
+    /// <c>execution.workers</c> run together. A task whose evaluations share state that cannot be shared (one model
+    /// that every evaluation trains, say) returns false, and the host then never overlaps two of its evaluations,
+    /// whatever <c>execution.workers</c> says, instead of the plugin serialising them behind a lock of its own.
+    /// </summary>
+    bool ConcurrentEvaluations => true;
 }

@@ -6,7 +6,7 @@ namespace SemiNas.Contracts;
 /// <summary>The version of this API. A plugin built against another major version is refused with a clear message.</summary>
 public static class ContractVersion
 {
-    public const int Current = 1;
+    public const int Current = 2;
 }
 
 /// <summary>

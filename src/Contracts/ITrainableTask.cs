@@ -6,7 +6,7 @@ namespace SemiNas.Contracts;
 /// <summary>
 /// Optional, on an <see cref="ISearchTask"/>: the task can train a chosen architecture with its final recipe
 /// (full widths, full epochs; read from the task's own options) and score the trained model.
-/// Used by <c>seminas train</c> and <c>seminas eval</c>.
+/// Used by <c>seminas train</c> and <c>seminas eval</c>, which call it once per process: the two never overlap.
 /// </summary>
 public interface ITrainableTask
 {

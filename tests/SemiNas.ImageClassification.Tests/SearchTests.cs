@@ -82,7 +82,7 @@ public sealed class SearchTests : IDisposable
         var first = Architecture.Parse("1 7 1 1 2 7");
         var second = Architecture.Parse("2 7 1 1 2 7");
         var third = Architecture.Parse("3 7 1 1 2 7");
-        EvaluationContext Context(int trial) => new() { TrialId = trial, Device = "cpu", Seed = 1, WorkingDirectory = Path.Combine(_folder, "x.trials", $"{trial}") };
+        EvaluationContext Context(int trial) => new() { TrialId = trial, Device = "cpu", Seed = 1, WorkingDirectory = Path.Combine(_folder, "x.trials", $"{trial}"), ExperimentDirectory = Path.Combine(_folder, "x.trials") };
 
         // One at a time (workers: 1): the first round forms with 1 of its 3 candidates after collectSeconds, with a
         // third of the warm-up; the second round with 1 of 2, with half of its 10 steps.
@@ -110,7 +110,7 @@ public sealed class SearchTests : IDisposable
         var architecture = Architecture.Parse("1 7 1 1 2 7");
         EvaluationContext Context(IProgress<EvaluationProgress> progress) => new()
         {
-            TrialId = 1, Device = "cpu", Seed = 1, WorkingDirectory = Path.Combine(_folder, "x.trials", "1"), Progress = progress,
+            TrialId = 1, Device = "cpu", Seed = 1, WorkingDirectory = Path.Combine(_folder, "x.trials", "1"), ExperimentDirectory = Path.Combine(_folder, "x.trials"), Progress = progress,
         };
 
         using var cancel = new CancellationTokenSource();

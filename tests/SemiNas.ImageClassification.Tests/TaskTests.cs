@@ -1,6 +1,7 @@
 using SemiNas.Contracts;
-using SemiNas.ImageClassification;
+using SemiNas.Host.Cli;
 using SemiNas.ImageClassification.Data;
+using SemiNas.ImageClassification;
 
 namespace SemiNas.ImageClassification.Tests;
 
@@ -28,7 +29,7 @@ public sealed class TaskTests : IDisposable
 
     private EvaluationContext Context(long trial, IProgress<EvaluationProgress>? progress = null) => new()
     {
-        TrialId = trial, Device = "cpu", Seed = 5, WorkingDirectory = Path.Combine(_folder, "trials", trial.ToString()), Progress = progress,
+        TrialId = trial, Device = "cpu", Seed = 5, WorkingDirectory = Path.Combine(_folder, "trials", trial.ToString()), ExperimentDirectory = Path.Combine(_folder, "trials"), Progress = progress,
     };
 
     [Fact]
@@ -105,10 +106,9 @@ public sealed class TaskTests : IDisposable
     public async Task The_make_cifar_command_writes_data_the_cifar10_data_set_kind_reads()
     {
         var cifar = Path.Combine(_folder, "cifar");
-        var command = new ImageClassificationPlugin().Commands.Single(c => c.Name == "image");
-        Assert.Equal(0, await command.Run(["make-cifar", cifar, "--train", "250", "--test", "50"], CancellationToken.None));
+        Assert.Equal(0, await PluginCommandDispatch.RunAsync(new ImageClassificationPlugin(), "image", "make-cifar", cifar, "--train", "250", "--test", "50"));
         Assert.Equal(6, Directory.GetFiles(cifar, "*.bin").Length);
-        Assert.Equal(2, await command.Run(["make-cifar", cifar, "--train", "many"], CancellationToken.None));
+        Assert.Equal(2, await PluginCommandDispatch.RunAsync(new ImageClassificationPlugin(), "image", "make-cifar", cifar, "--train", "many"));
 
         var options = Standalone(steps: 5);
         options.Space.Resolution = 32;
@@ -121,7 +121,6 @@ public sealed class TaskTests : IDisposable
     [Fact]
     public async Task The_bench_command_reports_the_loaders_throughput_beside_a_supernet_steps_and_a_standalone_candidates()
     {
-        var command = new ImageClassificationPlugin().Commands.Single(c => c.Name == "image");
         var output = new StringWriter();
         var console = Console.Out;
         Console.SetOut(output);
@@ -129,7 +128,7 @@ public sealed class TaskTests : IDisposable
         {
             // Not smaller: with 4 images of 16x16 the last stages' batch norm sees 4 values per channel, and some random
             // initialisations then blow up in two SGD steps (CI saw a NaN loss).
-            Assert.Equal(0, await command.Run(["bench", "--resolution", "32", "--batch", "16", "--steps", "1", "--width", "0.25"], CancellationToken.None));
+            Assert.Equal(0, await PluginCommandDispatch.RunAsync(new ImageClassificationPlugin(), "image", "bench", "--resolution", "32", "--batch", "16", "--steps", "1", "--width", "0.25"));
         }
         finally
         {
@@ -141,7 +140,7 @@ public sealed class TaskTests : IDisposable
         Assert.Matches(@"supernet step alone .*: \d+(\.\d)? images/s", text);
         Assert.Matches(@"standalone step alone \(6 5 1 7 4 2 5 3 5 2 5 3 3 5 7 3 1 6 3 3 6, .*\): \d+(\.\d)? images/s", text);
         Assert.Matches(@"standalone training with the loader: \d+(\.\d)? images/s \(the (loader|training step) limits", text);
-        Assert.Equal(2, await command.Run(["bench", "--bogus", "1"], CancellationToken.None));
+        Assert.Equal(2, await PluginCommandDispatch.RunAsync(new ImageClassificationPlugin(), "image", "bench", "--bogus", "1"));
     }
 
     [Fact]

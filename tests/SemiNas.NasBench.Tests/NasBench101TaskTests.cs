@@ -9,7 +9,7 @@ public class NasBench101TaskTests
 {
     private static readonly EvaluationContext Context = new()
     {
-        TrialId = 1, Device = "cpu", Seed = 1, WorkingDirectory = Path.GetTempPath(),
+        TrialId = 1, Device = "cpu", Seed = 1, WorkingDirectory = Path.GetTempPath(), ExperimentDirectory = Path.GetTempPath(),
     };
 
     private static NasBench101Task CreateSliceTask(NasBench101Query query = NasBench101Query.RandomRun) =>
@@ -133,7 +133,7 @@ public class NasBench101TaskTests
 
         for (var seed = 0; seed < 5; seed++)
         {
-            var context = new EvaluationContext { TrialId = seed, Device = "cpu", Seed = seed, WorkingDirectory = Path.GetTempPath() };
+            var context = new EvaluationContext { TrialId = seed, Device = "cpu", Seed = seed, WorkingDirectory = Path.GetTempPath(), ExperimentDirectory = Path.GetTempPath() };
             Assert.Equal((await mean.EvaluateAsync(BestOfSlice, context, CancellationToken.None))["valid_accuracy"],
                 (await random.EvaluateAsync(BestOfSlice, context, CancellationToken.None))["valid_accuracy"]);
         }

@@ -367,7 +367,7 @@ public class NasBench101TfRecordTests : IDisposable
 
     private static EvaluationContext Context(int seed) => new()
     {
-        TrialId = seed, Device = "cpu", Seed = seed, WorkingDirectory = Path.GetTempPath(),
+        TrialId = seed, Device = "cpu", Seed = seed, WorkingDirectory = Path.GetTempPath(), ExperimentDirectory = Path.GetTempPath(),
     };
 
     /// <summary>Byte offset of record <paramref name="index"/> (0-based), walking the framing's length fields.</summary>

@@ -10,7 +10,7 @@ public class NasBench201TaskTests
 {
     private static readonly EvaluationContext Context = new()
     {
-        TrialId = 1, Device = "cpu", Seed = 1, WorkingDirectory = Path.GetTempPath(),
+        TrialId = 1, Device = "cpu", Seed = 1, WorkingDirectory = Path.GetTempPath(), ExperimentDirectory = Path.GetTempPath(),
     };
 
     private static NasBench201Task CreateTask(NasBench201Dataset dataset = NasBench201Dataset.Cifar10Valid,
@@ -132,7 +132,7 @@ public class NasBench201TaskTests
         var fractions = new List<double>();
         var context = new EvaluationContext
         {
-            TrialId = 2, Device = "cpu", Seed = 2, WorkingDirectory = Path.GetTempPath(),
+            TrialId = 2, Device = "cpu", Seed = 2, WorkingDirectory = Path.GetTempPath(), ExperimentDirectory = Path.GetTempPath(),
             Progress = new SynchronousProgress(progress => { lock (fractions) fractions.Add(progress.Fraction); }),
         };
 

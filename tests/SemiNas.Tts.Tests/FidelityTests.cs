@@ -140,7 +140,7 @@ public class FinalModelTests(FliteCorpusFixture fixture)
         if (objective != SearchObjective.Reward) return;
         var metrics = await task.EvaluateAsync(Architecture.Parse("9 3"), new EvaluationContext
         {
-            TrialId = 1, Device = "cpu", Seed = 1, WorkingDirectory = folder.Combine("trials", "1"),
+            TrialId = 1, Device = "cpu", Seed = 1, WorkingDirectory = folder.Combine("trials", "1"), ExperimentDirectory = folder.Combine("trials"),
         }, default);
         // rewardWeights [0, 0, 1, 1]: DFR minus the validation loss.
         Assert.Equal(metrics["dfr"] - metrics["valid_loss"], metrics["reward"], 9);

@@ -61,8 +61,11 @@ public class HostTests(FliteCorpusFixture fixture)
         File.WriteAllText(folder.Combine("tts.yaml"), Config("random", 3));
         File.WriteAllLines(folder.Combine("hard.txt"), ["Buffalo buffalo buffalo buffalo."]);
 
-        var search = await Seminas(folder.Path, "search", "tts.yaml", "--storage", "tts.sqlite");
+        var search = await Seminas(folder.Path, "search", "tts.yaml", "--storage", "tts.sqlite", "--workers", "2");
         Assert.True(search.ExitCode == 0, search.Output + search.Error);
+        // The evaluations share one supernet: the host runs them one at a time and says so.
+        Assert.Contains("plugin 'tts' runs one evaluation at a time", search.Error);
+        Assert.Contains("execution.workers 2 is reduced to 1", search.Error);
 
         var status = await Seminas(folder.Path, "status", "tts.sqlite", "--json");
         Assert.True(status.ExitCode == 0, status.Error);
@@ -71,6 +74,9 @@ public class HostTests(FliteCorpusFixture fixture)
         var train = await Seminas(folder.Path, "train", "tts.sqlite", "--trial", "best", "--output", "final", "--json");
         Assert.True(train.ExitCode == 0, train.Output + train.Error);
         Assert.True(File.Exists(folder.Combine("final", "model.json")));
+        // What the plugin logs while training is on the console and in the model folder's train.log.
+        Assert.Contains("The best validation loss", train.Error);
+        Assert.Contains("The best validation loss", File.ReadAllText(folder.Combine("final", "train.log")));
 
         var eval = await Seminas(folder.Path, "eval", "tts.sqlite", "--trial", "best", "--output", "final", "--json");
         Assert.True(eval.ExitCode == 0, eval.Output + eval.Error);
@@ -108,7 +114,7 @@ public class HostTests(FliteCorpusFixture fixture)
 
         var usage = await Seminas(folder.Path, "tts", "make-corpus", "--out", "x");
         Assert.Equal(2, usage.ExitCode);
-        Assert.Contains("--sentences is required", usage.Output + usage.Error);
+        Assert.Contains("'--sentences' is required", usage.Error);
 
         var plugin = Path.Combine(AppContext.BaseDirectory, "plugins", "SemiNas.Tts");
         Assert.Empty(Directory.GetFiles(plugin, "libtorch*", SearchOption.AllDirectories));

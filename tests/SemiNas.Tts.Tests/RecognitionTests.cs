@@ -1,6 +1,6 @@
 using System.Text.Json;
+using SemiNas.Host.Cli;
 using SemiNas.Tts.Audio;
-using SemiNas.Tts.Commands;
 using SemiNas.Tts.Scoring;
 using SemiNas.Tts.Text;
 
@@ -35,7 +35,7 @@ public class RecognitionTests(FliteCorpusFixture fixture)
     {
         using var folder = new TempFolder();
         var corpus = folder.Combine("hard");
-        var make = await TtsCommands.RunAsync(["make-corpus", "--sentences", "shipped:hard-sentences.txt", "--out", corpus, "--limit", "3"], default);
+        var make = await PluginCommandDispatch.RunAsync(new TtsPlugin(), "tts", "make-corpus", "--sentences", "shipped:hard-sentences.txt", "--out", corpus, "--limit", "3");
         Assert.Equal(0, make);
         Assert.Equal(3, File.ReadAllLines(Path.Combine(corpus, "metadata.csv")).Length);
 
@@ -45,7 +45,7 @@ public class RecognitionTests(FliteCorpusFixture fixture)
         int code;
         try
         {
-            code = await TtsCommands.RunAsync(["evaluate", "--corpus", corpus, "--ground-truth", "--json", "--out", folder.Combine("wavs"), "--epochs", "2"], default);
+            code = await PluginCommandDispatch.RunAsync(new TtsPlugin(), "tts", "evaluate", "--corpus", corpus, "--ground-truth", "--json", "--out", folder.Combine("wavs"), "--epochs", "2");
         }
         finally
         {
@@ -72,11 +72,12 @@ public class RecognitionTests(FliteCorpusFixture fixture)
     }
 
     [Theory]
-    [InlineData(new[] { "evaluate", "--corpus", "x" }, "exactly one of --model FILE and --ground-truth")]
-    [InlineData(new[] { "make-corpus", "--out", "x" }, "--sentences is required")]
-    [InlineData(new[] { "make-corpus", "--sentences", "a", "--out", "x", "--voice", "robot" }, "--voice must be one of")]
-    [InlineData(new[] { "evaluate", "--corpus", "x", "--ground-truth", "--noise", "lots" }, "--noise must be a number")]
-    [InlineData(new[] { "speak" }, "unknown tts command 'speak'")]
+    [InlineData(new[] { "tts", "evaluate", "--corpus", "x" }, "exactly one of --model FILE and --ground-truth")]
+    [InlineData(new[] { "tts", "make-corpus", "--out", "x" }, "'--sentences' is required")]
+    [InlineData(new[] { "tts", "make-corpus", "--sentences", "a", "--out", "x", "--voice", "robot" }, "--voice must be one of")]
+    [InlineData(new[] { "tts", "evaluate", "--corpus", "x", "--ground-truth", "--noise", "lots" }, "'lots' for option '--noise'")]
+    [InlineData(new[] { "tts", "evaluate", "--corpus", "x", "--ground-truth", "--noise", "9" }, "--noise must be a number in 0..8")]
+    [InlineData(new[] { "tts", "speak" }, "'speak'")]
     public async Task Bad_arguments_exit_with_code_2_and_say_what_is_wrong(string[] arguments, string message)
     {
         var error = new StringWriter();
@@ -84,7 +85,7 @@ public class RecognitionTests(FliteCorpusFixture fixture)
         Console.SetError(error);
         try
         {
-            Assert.Equal(2, await TtsCommands.RunAsync(arguments, default));
+            Assert.Equal(2, await PluginCommandDispatch.RunAsync(new TtsPlugin(), arguments));
         }
         finally
         {

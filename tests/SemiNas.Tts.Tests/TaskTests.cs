@@ -30,7 +30,7 @@ public class TaskTests(FliteCorpusFixture fixture)
 
     private static EvaluationContext Context(TempFolder folder, long trial) => new()
     {
-        TrialId = trial, Device = "cpu", Seed = (int)trial, WorkingDirectory = folder.Combine("trials", trial.ToString()),
+        TrialId = trial, Device = "cpu", Seed = (int)trial, WorkingDirectory = folder.Combine("trials", trial.ToString()), ExperimentDirectory = folder.Combine("trials"),
     };
 
     [Fact]

@@ -1,4 +1,4 @@
-using System.Globalization;
+using SemiNas.Contracts;
 
 namespace SemiNas.Tts.Commands;
 
@@ -6,70 +6,28 @@ namespace SemiNas.Tts.Commands;
 public sealed class UsageException(string message) : Exception(message);
 
 /// <summary>
-/// A small parser for <c>--name value</c> and <c>--flag</c> arguments: every option must be known, values must
-/// parse, and the messages name the option.
+/// The parsed options of a tts command with their defaults and ranges: the host has checked that each option exists
+/// and has a value of its type; the ranges, which it does not know, are checked here.
 /// </summary>
-internal sealed class CommandArguments
+internal sealed class CommandArguments(PluginCommandInput input)
 {
-    private readonly Dictionary<string, string?> _values = new(StringComparer.Ordinal);
+    public bool Has(string name) => input.Has(name);
 
-    public CommandArguments(IReadOnlyList<string> arguments, IReadOnlyCollection<string> valueOptions, IReadOnlyCollection<string> flags)
-    {
-        for (var i = 0; i < arguments.Count; i++)
-        {
-            var argument = arguments[i];
-            string name;
-            string? inline = null;
-            var equals = argument.IndexOf('=');
-            if (argument.StartsWith("--", StringComparison.Ordinal) && equals > 2)
-            {
-                name = argument[..equals];
-                inline = argument[(equals + 1)..];
-            }
-            else name = argument;
+    public string? Get(string name) => input.Get<string?>(name, null);
 
-            if (flags.Contains(name))
-            {
-                if (inline is not null) throw new UsageException($"{name} takes no value.");
-                _values[name] = null;
-            }
-            else if (valueOptions.Contains(name))
-            {
-                if (inline is null)
-                {
-                    if (i + 1 >= arguments.Count) throw new UsageException($"{name} needs a value.");
-                    inline = arguments[++i];
-                }
-                if (_values.ContainsKey(name)) throw new UsageException($"{name} is given twice.");
-                _values[name] = inline;
-            }
-            else
-            {
-                var known = valueOptions.Concat(flags).Order(StringComparer.Ordinal);
-                throw new UsageException($"unknown argument '{argument}' (options: {string.Join(", ", known)}).");
-            }
-        }
-    }
-
-    public bool Has(string name) => _values.ContainsKey(name);
-
-    public string? Get(string name) => _values.TryGetValue(name, out var v) ? v : null;
-
-    public string Required(string name) => Get(name) ?? throw new UsageException($"{name} is required.");
+    public string Required(string name) => input.Get<string>(name);
 
     public int Int(string name, int fallback, int min = int.MinValue, int max = int.MaxValue)
     {
-        if (Get(name) is not { } text) return fallback;
-        if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) || value < min || value > max)
-            throw new UsageException($"{name} must be an integer in {min}..{max}, not '{text}'.");
-        return value;
+        var value = input.Get(name, fallback);
+        return value >= min && value <= max ? value
+            : throw new UsageException($"{name} must be an integer in {min}..{max}, not {value}.");
     }
 
     public double Double(string name, double fallback, double min = double.MinValue, double max = double.MaxValue)
     {
-        if (Get(name) is not { } text) return fallback;
-        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || value < min || value > max || double.IsNaN(value))
-            throw new UsageException($"{name} must be a number in {min}..{max}, not '{text}'.");
-        return value;
+        var value = input.Get(name, fallback);
+        return value >= min && value <= max ? value
+            : throw new UsageException($"{name} must be a number in {min}..{max}, not {value}.");
     }
 }

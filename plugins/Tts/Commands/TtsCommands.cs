@@ -11,81 +11,108 @@ using SemiNas.Tts.Text;
 namespace SemiNas.Tts.Commands;
 
 /// <summary>
-/// <c>seminas tts make-corpus …</c> and <c>seminas tts evaluate …</c>. Each returns the exit code: 0 success,
-/// 1 failure, 2 bad arguments.
+/// <c>seminas tts make-corpus …</c>, <c>evaluate</c>, <c>train-recognizer</c> and <c>anchor</c>. Each returns the exit
+/// code: 0 success, 1 failure, 2 bad arguments.
 /// </summary>
 public static class TtsCommands
 {
-    public const string Usage = """
-        usage: seminas tts make-corpus --sentences FILE --out DIR [--voice slt] [--rate 22050] [--limit N] [--prefix FL]
-               seminas tts evaluate --corpus DIR (--model FILE | --ground-truth) [--json] [--out DIR]
-                                    [--split test|all] [--train N] [--valid N] [--test N] [--seed N] [--limit N]
-                                    [--noise SIGMA] [--power 1.0] [--iterations 60] [--hard FILE|none]
-                                    [--epochs N] [--closed-set] [--no-sphinx] [--threads N]
-               seminas tts train-recognizer --corpus DIR [--train N] [--valid N] [--test N] [--seed N] [--epochs N] [--force] [--threads N]
-               seminas tts anchor [--json]
-
-          make-corpus  synthesises the sentences with flite into an LJSpeech-format corpus (wavs/ID.wav, metadata.csv).
-                       FILE may be shipped:sentences.txt or shipped:hard-sentences.txt, the lists inside the plugin.
-          evaluate     scores log-mels with models that never saw the scored sentences: the in-domain CTC recogniser
-                       (trained on the split's training recordings only, cached in DIR/recognizers; its sentence
-                       accuracy is the intelligibility rate), pocketsphinx with its general model through Griffin-Lim
-                       (open vocabulary: WER, CER, sentence accuracy), pocketsphinx's phone loop (PER), MCD-DTW
-                       against the recordings, and skips/repeats (robustness).
-                       --ground-truth scores the test recordings' own mels: the ceiling of the pipeline. Its split is
-                       the paper's low-resource draw (--train 1500, --valid 100, --test 100, --seed 1) when the corpus
-                       holds enough utterances, else everything not held out trains. --split all scores every
-                       utterance with pocketsphinx and MCD only (the recogniser would have heard them).
-                       --model scores a model saved by `seminas train` (its folder) on the test sentences of
-                       its own split and on the hard sentences (--hard; default the shipped list).
-                       --noise adds Gaussian noise to the log-mels first (to see the figures respond).
-                       --closed-set adds a secondary closed-set figure (bigram LM of the training sentences only).
-                       --no-sphinx skips pocketsphinx (recogniser and MCD only, no Griffin-Lim).
-                       WAV files go to --out (default: DIR/evaluation).
-          train-recognizer  trains (or with --force retrains) the in-domain recogniser of a split and caches it;
-                       prints its training time and validation CER/WER.
-          anchor       the open-vocabulary recogniser on natural speech: Debian's pocketsphinx-testdata LibriVox
-                       clips with their transcripts (a sanity check of the recogniser, not of any TTS model).
-        """;
+    private static readonly PluginOption[] SplitOptions =
+    [
+        new("--train", typeof(int), "Training utterances of the low-resource split (default 1500; giving it asks for that split)."),
+        new("--valid", typeof(int), "Validation utterances (default 100, or a tenth of a small corpus)."),
+        new("--test", typeof(int), "Test utterances (default 100, or a quarter of a small corpus)."),
+        new("--seed", typeof(int), "Seed of the split's draw (default 1)."),
+        new("--epochs", typeof(int), "Epochs of the in-domain recogniser's training."),
+        new("--threads", typeof(int), "libtorch threads."),
+    ];
 
     public static PluginCommand Command { get; } = new("tts",
-        "Text to speech: make an LJSpeech-format corpus with flite, train the in-domain recogniser, or score intelligibility.",
-        RunAsync);
-
-    public static async Task<int> RunAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
+        "Text to speech: make an LJSpeech-format corpus with flite, train the in-domain recogniser, or score intelligibility.")
     {
-        if (arguments.Count == 0 || arguments[0] is "-h" or "--help" or "help")
-        {
-            Console.WriteLine(Usage);
-            return arguments.Count == 0 ? 2 : 0;
-        }
-        try
-        {
-            var rest = arguments.Skip(1).ToList();
-            return arguments[0] switch
+        Subcommands =
+        [
+            new("make-corpus", "Synthesises the sentences with flite into an LJSpeech-format corpus (wavs/ID.wav, metadata.csv).")
             {
-                "make-corpus" => await MakeCorpusAsync(rest, cancellationToken).ConfigureAwait(false),
-                "evaluate" => await EvaluateAsync(rest, cancellationToken).ConfigureAwait(false),
-                "train-recognizer" => TrainRecognizer(rest, cancellationToken),
-                "anchor" => await AnchorAsync(rest, cancellationToken).ConfigureAwait(false),
-                _ => throw new UsageException($"unknown tts command '{arguments[0]}' (make-corpus, evaluate, train-recognizer, anchor)."),
-            };
-        }
-        catch (UsageException e)
-        {
-            await Console.Error.WriteLineAsync($"tts: {e.Message}\n{Usage}").ConfigureAwait(false);
-            return 2;
-        }
-        catch (Exception e) when (e is InvalidDataException or FileNotFoundException or DirectoryNotFoundException or InvalidOperationException or IOException)
-        {
-            await Console.Error.WriteLineAsync($"tts: {e.Message}").ConfigureAwait(false);
-            return 1;
-        }
-    }
+                Options =
+                [
+                    new("--sentences", typeof(string), "The sentences, one a line; shipped:sentences.txt and shipped:hard-sentences.txt are the lists inside the plugin.")
+                        { Required = true, ValueName = "FILE" },
+                    new("--out", typeof(string), "The corpus folder to write.") { Required = true, ValueName = "DIR" },
+                    new("--voice", typeof(string), $"The flite voice: {string.Join(", ", Flite.Voices)} (default slt)."),
+                    new("--rate", typeof(int), "Sample rate in Hz, 8000..96000 (default 22050)."),
+                    new("--limit", typeof(int), "At most this many sentences (default all)."),
+                    new("--prefix", typeof(string), "Prefix of the utterance ids (default FL)."),
+                ],
+                Run = Guard(MakeCorpusAsync),
+            },
+            new("evaluate",
+                "Scores log-mels with models that never saw the scored sentences: the in-domain CTC recogniser (trained on the split's " +
+                "training recordings only, cached in CORPUS/recognizers; its sentence accuracy is the intelligibility rate), pocketsphinx " +
+                "with its general model through Griffin-Lim (WER, CER, sentence accuracy), pocketsphinx's phone loop (PER), MCD-DTW " +
+                "against the recordings, and skips/repeats.")
+            {
+                Options =
+                [
+                    new("--corpus", typeof(string), "The LJSpeech-format corpus.") { Required = true, ValueName = "DIR" },
+                    new("--model", typeof(string), "Score a model saved by `seminas train` (its folder) on the test sentences of its own split and on the hard sentences.")
+                        { ValueName = "DIR" },
+                    new("--ground-truth", typeof(bool), "Score the test recordings' own mels: the ceiling of the pipeline."),
+                    new("--json", typeof(bool), "Print JSON instead of text."),
+                    new("--out", typeof(string), "Where the WAV files go (default CORPUS/evaluation).") { ValueName = "DIR" },
+                    new("--split", typeof(string), "test, or all: every utterance with pocketsphinx and MCD only (the recogniser would have heard them)."),
+                    .. SplitOptions,
+                    new("--limit", typeof(int), "At most this many sentences."),
+                    new("--noise", typeof(double), "Gaussian noise added to the log-mels first, 0..8 (to see the figures respond)."),
+                    new("--power", typeof(double), "Griffin-Lim's power, 0.1..4 (default 1)."),
+                    new("--iterations", typeof(int), "Griffin-Lim iterations (default 60)."),
+                    new("--hard", typeof(string), "The hard sentences for --model: a file, or none (default the shipped list).") { ValueName = "FILE" },
+                    new("--closed-set", typeof(bool), "Add a secondary closed-set figure (bigram LM of the training sentences only)."),
+                    new("--no-sphinx", typeof(bool), "Skip pocketsphinx (recogniser and MCD only, no Griffin-Lim)."),
+                ],
+                Run = Guard(EvaluateAsync),
+            },
+            new("train-recognizer", "Trains (or with --force retrains) the in-domain recogniser of a split and caches it; prints its training time and validation CER/WER.")
+            {
+                Options =
+                [
+                    new("--corpus", typeof(string), "The LJSpeech-format corpus.") { Required = true, ValueName = "DIR" },
+                    .. SplitOptions,
+                    new("--force", typeof(bool), "Train again even if a recogniser is cached."),
+                ],
+                Run = Guard((input, cancellationToken) => Task.FromResult(TrainRecognizer(input, cancellationToken))),
+            },
+            new("anchor",
+                "The open-vocabulary recogniser on natural speech: Debian's pocketsphinx-testdata LibriVox clips with their transcripts " +
+                "(a sanity check of the recogniser, not of any TTS model).")
+            {
+                Options = [new("--json", typeof(bool), "Print JSON instead of text.")],
+                Run = Guard(AnchorAsync),
+            },
+        ],
+    };
 
-    private static async Task<int> MakeCorpusAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
+    // The host has parsed the command line; what it cannot know (a range, a choice between options) is a usage error here.
+    private static Func<PluginCommandInput, CancellationToken, Task<int>> Guard(Func<CommandArguments, CancellationToken, Task<int>> run) =>
+        async (input, cancellationToken) =>
+        {
+            try
+            {
+                return await run(new CommandArguments(input), cancellationToken).ConfigureAwait(false);
+            }
+            catch (UsageException e)
+            {
+                await Console.Error.WriteLineAsync($"tts: {e.Message}").ConfigureAwait(false);
+                return 2;
+            }
+            catch (Exception e) when (e is InvalidDataException or FileNotFoundException or DirectoryNotFoundException or InvalidOperationException or IOException)
+            {
+                await Console.Error.WriteLineAsync($"tts: {e.Message}").ConfigureAwait(false);
+                return 1;
+            }
+        };
+
+    private static async Task<int> MakeCorpusAsync(CommandArguments args, CancellationToken cancellationToken)
     {
-        var args = new CommandArguments(arguments, ["--sentences", "--out", "--voice", "--rate", "--limit", "--prefix"], []);
         var source = args.Required("--sentences");
         var output = args.Required("--out");
         var voice = args.Get("--voice") ?? "slt";
@@ -140,9 +167,8 @@ public static class TtsCommands
     private static RecognizerSettings RecognizerOf(CommandArguments args) =>
         new() { Epochs = args.Int("--epochs", new RecognizerSettings().Epochs, 1, 10_000) };
 
-    private static int TrainRecognizer(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
+    private static int TrainRecognizer(CommandArguments args, CancellationToken cancellationToken)
     {
-        var args = new CommandArguments(arguments, ["--corpus", "--train", "--valid", "--test", "--seed", "--epochs", "--threads"], ["--force"]);
         SetThreads(args);
         var corpus = LjSpeechCorpus.Load(args.Required("--corpus"));
         foreach (var problem in corpus.Problems) Console.Error.WriteLine($"skipped: {problem}");
@@ -163,9 +189,8 @@ public static class TtsCommands
         return 0;
     }
 
-    private static async Task<int> AnchorAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
+    private static async Task<int> AnchorAsync(CommandArguments args, CancellationToken cancellationToken)
     {
-        var args = new CommandArguments(arguments, [], ["--json"]);
         var report = await Anchor.ScoreAsync(new PocketSphinx(), cancellationToken).ConfigureAwait(false);
         if (args.Has("--json"))
             Console.WriteLine(JsonSerializer.Serialize(new
@@ -185,11 +210,8 @@ public static class TtsCommands
         return 0;
     }
 
-    private static async Task<int> EvaluateAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
+    private static async Task<int> EvaluateAsync(CommandArguments args, CancellationToken cancellationToken)
     {
-        var args = new CommandArguments(arguments,
-            ["--corpus", "--model", "--out", "--split", "--train", "--valid", "--test", "--seed", "--limit", "--noise", "--power", "--iterations", "--hard", "--epochs", "--threads"],
-            ["--ground-truth", "--json", "--closed-set", "--no-sphinx"]);
         SetThreads(args);
         var corpusDirectory = args.Required("--corpus");
         var model = args.Get("--model");

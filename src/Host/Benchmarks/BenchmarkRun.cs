@@ -123,5 +123,5 @@ public static class BenchmarkRun
 
     /// <summary>The context of one evaluation in a benchmark: a tabular task looks up, so nothing is written anywhere.</summary>
     internal static EvaluationContext LookupContext(long trialId, int seed) =>
-        new() { TrialId = trialId, Device = "cpu", Seed = seed, WorkingDirectory = Path.GetTempPath() };
+        new() { TrialId = trialId, Device = "cpu", Seed = seed, WorkingDirectory = Path.GetTempPath(), ExperimentDirectory = Path.GetTempPath() };
 }

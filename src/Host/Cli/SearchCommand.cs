@@ -50,7 +50,11 @@ internal static class SearchCommand
 
             using var store = ExperimentStores.Open(plan.StorePath);
             var progress = new ConsoleProgress(Console.Out, !Console.IsOutputRedirected, plan.Task.Objective);
-            var run = await new ExperimentRunner(plan, store, settings, progress).RunAsync(cancellationToken);
+            var runner = new ExperimentRunner(plan, store, settings, progress);
+            if (runner.Workers < settings.Workers)
+                Console.Error.WriteLine($"note: plugin '{plan.Plugin.Name}' runs one evaluation at a time (its task does not allow " +
+                    $"overlapping evaluations), so execution.workers {settings.Workers} is reduced to {runner.Workers}.");
+            var run = await runner.RunAsync(cancellationToken);
             PrintResult(run, plan, store.Location);
             return run.Outcome == RunOutcome.Interrupted ? CommonOptions.ExitInterrupted : CommonOptions.ExitOk;
         }));

@@ -1,16 +1,26 @@
 using System.CommandLine;
+using System.CommandLine.Invocation;
+using Microsoft.Extensions.Logging;
 
 namespace SemiNas.Host.Cli;
 
 /// <summary>
 /// The `seminas` command line: one class per command, wired up here. Plugins add their own commands
-/// (<see cref="PluginCommandDispatch"/>).
+/// (<see cref="PluginCommandDispatch"/>, called by Program).
 /// </summary>
 public static class SemiNasCommandLine
 {
     public static RootCommand Build()
     {
         var root = new RootCommand("SemiNas: semi-supervised neural architecture search with task plugins.");
+        root.Options.Add(new Option<LogLevel>(VerbosityOption)
+        {
+            Description = "The least severe messages shown on the console: Trace, Debug, Information, Warning, Error, " +
+                "Critical or None. Each trial's trial.log records Debug and above whatever this says.",
+            HelpName = "level",
+            DefaultValueFactory = _ => LogLevel.Information,
+            Recursive = true,
+        });
         root.Subcommands.Add(PluginsCommand.Create());
         root.Subcommands.Add(ValidateCommand.Create());
         root.Subcommands.Add(SearchCommand.Create());
@@ -27,4 +37,22 @@ public static class SemiNasCommandLine
         root.Subcommands.Add(TrainCommand.CreateEval());
         return root;
     }
+
+    /// <summary>Runs what <paramref name="parsed"/> names; bad input exits with 2 everywhere, as a bad configuration does
+    /// (System.CommandLine's own code for it is 1).</summary>
+    public static async Task<int> InvokeAsync(ParseResult parsed)
+    {
+        // Ctrl-C and SIGTERM cancel the command's token. System.CommandLine would end the process 2 s later if the
+        // command had not returned, which killed searches still starting up or training their controller, before they
+        // could record "interrupted" and release the store; they all stop at the next checkpoint of their own, so give
+        // them time.
+        var exitCode = await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromMinutes(5) });
+        return parsed.Action is ParseErrorAction ? CommonOptions.ExitConfigError : exitCode;
+    }
+
+    /// <summary>The <c>--verbosity</c> given, or Information when none was or the command line does not parse.</summary>
+    public static LogLevel Verbosity(ParseResult result) =>
+        result.Errors.Count == 0 ? result.GetValue<LogLevel>(VerbosityOption) : LogLevel.Information;
+
+    private const string VerbosityOption = "--verbosity";
 }

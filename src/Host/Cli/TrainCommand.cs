@@ -5,6 +5,7 @@ using System.Text.Json;
 using SemiNas.Contracts;
 using SemiNas.Host.Configuration;
 using SemiNas.Host.Experiments;
+using SemiNas.Host.Plugins;
 using SemiNas.Host.Reporting;
 using SemiNas.Storage;
 
@@ -57,8 +58,10 @@ internal static class TrainCommand
             var output = Path.GetFullPath(result.GetValue(outputOption) ?? Path.Combine(store.ArtifactDirectory,
                 $"{experiment.Name}.final", target.Folder));
             Directory.CreateDirectory(output);
+            using var log = new PluginLog(plan.Plugin.Name, Path.Combine(output, $"{name}.log"));
             var context = new TrainingContext
             {
+                Logger = log.Logger,
                 Device = DeviceResolver.Resolve(plan.Config.Execution.Device),
                 Seed = unchecked(plan.Config.Seed * 1_000_003 + (target.Trial ?? 0)),
                 OutputDirectory = output,

@@ -3,6 +3,7 @@ using System.Globalization;
 using SemiNas.Contracts;
 using SemiNas.Controller;
 using SemiNas.Core;
+using SemiNas.Host.Plugins;
 using SemiNas.Host.Reporting;
 using SemiNas.Storage;
 
@@ -37,6 +38,10 @@ public sealed class ExperimentRunner(ExperimentPlan plan, IExperimentStore store
     // Shorter than StaleAfter by a beat: when a dead owner's experiment can be taken over, its trials' leases have run out.
     private static readonly TimeSpan Lease = StaleAfter - HeartbeatInterval;
     private static readonly string Owner = ProcessOwner.Current.ToString();
+
+    /// <summary>How many evaluations run at once: <see cref="RunSettings.Workers"/>, or 1 for a task that does not
+    /// allow its evaluations to overlap (<see cref="ISearchTask.ConcurrentEvaluations"/>).</summary>
+    public int Workers { get; } = plan.Task.ConcurrentEvaluations ? settings.Workers : 1;
 
     public async Task<RunResult> RunAsync(CancellationToken cancellationToken)
     {
@@ -144,16 +149,16 @@ public sealed class ExperimentRunner(ExperimentPlan plan, IExperimentStore store
         var exhausted = false;
         while (!cancellationToken.IsCancellationRequested)
         {
-            while (running.Count < settings.Workers && waiting.Count > 0)
+            while (running.Count < Workers && waiting.Count > 0)
                 Start(waiting.Dequeue());
 
             var room = budget - finished - running.Count - waiting.Count;
-            if (!exhausted && running.Count < settings.Workers && room > 0)
+            if (!exhausted && running.Count < Workers && room > 0)
             {
                 IReadOnlyList<Architecture> proposals;
                 try
                 {
-                    proposals = await strategy.ProposeAsync(Math.Min(settings.Workers - running.Count, room), history, cancellationToken);
+                    proposals = await strategy.ProposeAsync(Math.Min(Workers - running.Count, room), history, cancellationToken);
                 }
                 catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
                 {
@@ -250,12 +255,19 @@ public sealed class ExperimentRunner(ExperimentPlan plan, IExperimentStore store
     {
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(stop);
         if (settings.TrialTimeout is { } timeout) limit.CancelAfter(timeout);
+        // Outside the try below: a folder that cannot be made (disk full, no permission) stops the search instead of
+        // failing every remaining trial.
+        var experimentDirectory = Directory.CreateDirectory(Path.Combine(store.ArtifactDirectory, $"{plan.Config.Name}.trials")).FullName;
+        var workingDirectory = Path.Combine(experimentDirectory, trial.Number.ToString(CultureInfo.InvariantCulture));
+        using var log = new PluginLog(plan.Plugin.Name, Path.Combine(workingDirectory, PluginLog.TrialLogFile), $"trial {trial.Number}: ");
         var context = new EvaluationContext
         {
             TrialId = trial.Id,
             Device = settings.Device,
             Seed = unchecked(plan.Config.Seed * 1_000_003 + trial.Number),
-            WorkingDirectory = Path.Combine(store.ArtifactDirectory, $"{plan.Config.Name}.trials", trial.Number.ToString(CultureInfo.InvariantCulture)),
+            WorkingDirectory = workingDirectory,
+            ExperimentDirectory = experimentDirectory,
+            Logger = log.Logger,
             Progress = new Progress<EvaluationProgress>(p => observer.TrialProgress(trial, p)),
         };
         try

@@ -11,9 +11,13 @@ public static class HostLogging
 {
     private static ILoggerFactory _factory = NullLoggerFactory.Instance;
 
+    /// <summary>The least severe level that reaches the console (<c>--verbosity</c>).</summary>
+    public static LogLevel Minimum { get; private set; } = LogLevel.Information;
+
     /// <summary>Starts console logging for this process; disposing the result flushes what is queued.</summary>
     public static IDisposable Start(LogLevel minimum = LogLevel.Information)
     {
+        Minimum = minimum;
         // One console provider, one line a message; standard output carries results (tables, --json), so every log
         // line goes to standard error.
         var factory = LoggerFactory.Create(builder => builder

@@ -225,12 +225,9 @@ public sealed partial class PluginCatalog
     // Everything after loading, shared by plugin files and the host's own strategy assemblies.
     private void InspectAssembly(Assembly assembly, string source, string path)
     {
-        if (NewerContractsReference(assembly) is { } referenced)
+        if (ContractsMismatch(assembly) is { } mismatch)
         {
-            var host = typeof(ITaskPlugin).Assembly.GetName().Version!;
-            AddError(source, path,
-                $"built against SemiNas.Contracts {referenced.ToString(3)}, newer than this host's {host.ToString(3)}; " +
-                $"update the host or rebuild the plugin against SemiNas.Contracts {host.ToString(3)}");
+            AddError(source, path, mismatch);
             return;
         }
         if (!AcceptsCoreReference(assembly, source, path)) return;
@@ -331,13 +328,23 @@ public sealed partial class PluginCatalog
         }
     }
 
-    // A plugin compiled against a newer contract would fail later with an obscure FileNotFoundException for
-    // SemiNas.Contracts, because the host's older copy cannot stand in for it.
-    private static Version? NewerContractsReference(Assembly assembly)
+    // Checked before any of the plugin's types is loaded: against another major version its types would fail to load
+    // (a member of the contract it lacks) or, worse, load and misbehave; against a newer minor version the host's older
+    // copy cannot stand in, and the plugin would fail later with an obscure FileNotFoundException for SemiNas.Contracts.
+    private static string? ContractsMismatch(Assembly assembly)
     {
-        var host = typeof(ITaskPlugin).Assembly.GetName();
-        var referenced = assembly.GetReferencedAssemblies().FirstOrDefault(r => r.Name == host.Name)?.Version;
-        return referenced is not null && host.Version is not null && referenced > host.Version ? referenced : null;
+        var host = typeof(ITaskPlugin).Assembly.GetName().Version!;
+        var referenced = assembly.GetReferencedAssemblies().FirstOrDefault(r => r.Name == typeof(ITaskPlugin).Assembly.GetName().Name)?.Version;
+        if (referenced is null) return null;
+        var version = assembly.GetName().Version ?? new Version(0, 0);
+        if (referenced.Major < host.Major)
+            return $"version {version} of this plugin was built against SemiNas.Contracts {referenced.ToString(3)} (contract version " +
+                $"{referenced.Major}); this host needs contract version {host.Major}: rebuild it against SemiNas.Contracts " +
+                $"{host.ToString(3)} (docs/plugins.md, \"Migrating from contract version {referenced.Major}\", says what changed)";
+        if (referenced > host)
+            return $"built against SemiNas.Contracts {referenced.ToString(3)}, newer than this host's {host.ToString(3)}; " +
+                $"update the host or rebuild the plugin against SemiNas.Contracts {host.ToString(3)}";
+        return null;
     }
 
     private static string DescribeLoadFailure(Exception e) => e switch

@@ -16,31 +16,13 @@ public sealed class FlakyPlugin : TaskPlugin<FlakyPlugin.Options>
 
     public sealed class Options;
 
-    private sealed class Task : ISearchTask, ISearchSpace
+    private sealed class Task : ISearchTask
     {
-        public ISearchSpace Space => this;
+        public ISearchSpace Space { get; } = new TinySpace();
 
         public Objective Objective { get; } = new("score");
 
         public IReadOnlyList<MetricInfo> Metrics { get; } = [new("score", "token sum"), new("size", "token count", Cheap: true)];
-
-        public int Length => 4;
-
-        public int VocabularySize => 4;
-
-        public IReadOnlyList<IReadOnlyList<int>> AllowedTokens { get; } = Enumerable.Repeat<IReadOnlyList<int>>([1, 2, 3], 4).ToList();
-
-        public Architecture Sample(Random random) => new(Enumerable.Range(0, 4).Select(_ => random.Next(1, 4)));
-
-        public bool IsValid(Architecture architecture, out string? reason)
-        {
-            reason = architecture.Length == 4 && architecture.Tokens.All(t => t is >= 1 and <= 3) ? null : "4 tokens of 1..3";
-            return reason is null;
-        }
-
-        public string CanonicalKey(Architecture architecture) => architecture.ToString();
-
-        public string Describe(Architecture architecture) => architecture.ToString();
 
         public IReadOnlyDictionary<string, double> CheapMetrics(Architecture architecture) =>
             new Dictionary<string, double> { ["size"] = architecture.Length };

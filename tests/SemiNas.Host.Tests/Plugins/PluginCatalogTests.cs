@@ -89,7 +89,7 @@ public sealed class PluginCatalogTests : IDisposable
 
         var loaded = Assert.Single(catalog.Plugins);
         Assert.Equal("onemax", loaded.Name);
-        Assert.Equal(2, catalog.Errors.Count);
+        Assert.Equal(3, catalog.Errors.Count);
 
         var throwing = Assert.Single(catalog.Errors, e => e.Name == "ThrowingPlugin");
         Assert.Equal(Path.Combine(TestPlugins, "ThrowingPlugin", "ThrowingPlugin.dll"), throwing.Path);
@@ -98,8 +98,24 @@ public sealed class PluginCatalogTests : IDisposable
 
         var future = Assert.Single(catalog.Errors, e => e.Name == "future");
         Assert.Equal(Path.Combine(TestPlugins, "FuturePlugin", "FuturePlugin.dll"), future.Path);
-        Assert.Equal("built against contract version 99, this host supports 1; rebuild it against SemiNas.Contracts 1",
+        Assert.Equal("built against contract version 99, this host supports 2; rebuild it against SemiNas.Contracts 2",
             future.Reason);
+    }
+
+    [Fact]
+    public void A_plugin_built_for_contract_version_1_is_refused_with_its_version_and_the_fix()
+    {
+        var folder = Path.Combine(TestPlugins, "V1Plugin");
+
+        var catalog = PluginCatalog.Discover([folder], includeBundled: false);
+
+        Assert.Empty(catalog.Plugins);
+        var old = Assert.Single(catalog.Errors);
+        Assert.Equal("V1Plugin", old.Name);
+        Assert.Equal(Path.Combine(folder, "V1Plugin.dll"), old.Path);
+        Assert.Equal("version 1.3.0.0 of this plugin was built against SemiNas.Contracts 1.0.0 (contract version 1); this host " +
+            "needs contract version 2: rebuild it against SemiNas.Contracts 2.0.0 (docs/plugins.md, \"Migrating from contract " +
+            "version 1\", says what changed)", old.Reason);
     }
 
     [Fact]
@@ -226,6 +242,7 @@ public sealed class PluginCatalogTests : IDisposable
         Device = "cpu",
         Seed = 1,
         WorkingDirectory = Path.GetTempPath(),
+        ExperimentDirectory = Path.GetTempPath(),
         Progress = progress,
     };
 
