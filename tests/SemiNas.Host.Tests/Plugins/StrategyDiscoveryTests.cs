@@ -80,7 +80,7 @@ public sealed class StrategyDiscoveryTests : IDisposable
                      $"rebuild it against SemiNas.Contracts and SemiNas.Core {ContractVersion.Current}", future.Reason);
 
         // Broken strategies do not stop the task plugins of the same assembly.
-        Assert.Equal(["flaky", "misbehaving"], catalog.Plugins.Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(["flaky", "misbehaving", "probe"], catalog.Plugins.Select(p => p.Name).Order(StringComparer.Ordinal));
 
         var missing = Assert.Throws<KeyNotFoundException>(() => catalog.GetStrategy("future"));
         Assert.Contains("A strategy named 'future' was found in", missing.Message);
