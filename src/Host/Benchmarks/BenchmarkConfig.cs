@@ -24,6 +24,10 @@ public sealed class BenchmarkConfig : IValidatableObject
     [Description("Metric reported for the best architecture by the objective (e.g. test_accuracy while searching on valid_accuracy).")]
     public string ReportMetric { get; set; } = "test_accuracy";
 
+    [Description("Bounds on metrics, as in an experiment file's constraints: every run proposes only architectures within " +
+                 "those on cheap metrics, and a result outside one on an evaluated metric is infeasible (never a run's pick).")]
+    public Dictionary<string, BoundConfig> Constraints { get; set; } = new();
+
     [Range(1, 100_000), Description("Seeds per run; seed s of a run is seedOffset + s.")]
     public int Seeds { get; set; } = 50;
 

@@ -111,7 +111,9 @@ internal static class BenchmarkCommand
                 jobs.AddRange(seedList.Select(seed => new Job(i, run.Label ?? factory.Name, factory, options, run.Budgets.ToArray(), seed)));
             }
 
+            ExperimentPlan.CheckConstraints(benchmark.Constraints, task, text, path);
             var reference = await BenchmarkRun.FindReferenceAsync(task, benchmark.ReportMetric, cancellationToken);
+            var target = new BenchmarkRun.Target(task, plugin.Name, ExperimentPlan.ToConstraints(benchmark.Constraints), benchmark.ReportMetric, reference);
             if (!runner.IsWorker)
                 Console.WriteLine($"Benchmark '{benchmark.Name}': {jobs.Count} runs on {plugin.Name}, {Math.Min(runner.Parallelism, jobs.Count)} at a time" +
                     (reference is { } r ? $"; oracle {benchmark.ReportMetric} {r.Oracle.ToString("0.####", CultureInfo.InvariantCulture)} " +
@@ -119,10 +121,10 @@ internal static class BenchmarkCommand
             if (result.GetValue(check)) return CommonOptions.ExitOk;
             // "oracle": runs record when their pick became the oracle; journals from before that are not reused.
             var fingerprint = Fingerprint("oracle", benchmark.Task.Plugin, taskOptions, benchmark.ReportMetric,
-                benchmark.Runs.Select((r, i) => new { r.Label, r.Strategy, r.Budgets, Options = jobs.First(j => j.Entry == i).Options }));
+                benchmark.Runs.Select((r, i) => new { r.Label, r.Strategy, r.Budgets, Options = jobs.First(j => j.Entry == i).Options }),
+                benchmark.Constraints.OrderBy(c => c.Key, StringComparer.Ordinal).ToList());
             var results = await runner.RunAsync(jobs.Select(j => $"{j.Entry}|{j.Label}|{j.Budget}|{j.Seed}").ToList(), outputDirectory, fingerprint,
-                (i, token) => BenchmarkRun.RunAsync(jobs[i].Label, jobs[i].Factory, jobs[i].Options, task, jobs[i].Budget, jobs[i].Seed,
-                    benchmark.ReportMetric, reference, token),
+                (i, token) => BenchmarkRun.RunAsync(jobs[i].Label, jobs[i].Factory, jobs[i].Options, target, jobs[i].Budget, jobs[i].Seed, token),
                 r => $"{r.Label} budget {r.Budget} seed {r.Seed}: {r.FinalReport.ToString("0.###", CultureInfo.InvariantCulture)}",
                 cancellationToken);
             if (runner.IsWorker) return CommonOptions.ExitOk;

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using SemiNas.Engine;
 using SemiNas.Host.Configuration;
 using SemiNas.Host.Experiments;
 using SemiNas.Host.Reporting;
@@ -49,7 +50,7 @@ internal static class SearchCommand
 
             using var store = ExperimentStores.Open(plan.StorePath);
             var progress = new ConsoleProgress(Console.Out, !Console.IsOutputRedirected, plan.Task.Objective);
-            var run = await new ExperimentRunner(plan, store, settings, progress).RunAsync(cancellationToken);
+            var run = await new ExperimentRunner(plan.Search, store, settings, progress).RunAsync(cancellationToken);
             PrintResult(run, plan, store.Location);
             return run.Outcome == RunOutcome.Interrupted ? CommonOptions.ExitInterrupted : CommonOptions.ExitOk;
         }));

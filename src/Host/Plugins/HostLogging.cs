@@ -26,6 +26,3 @@ public static class HostLogging
 
     public static ILogger ForPlugin(string pluginName) => _factory.CreateLogger($"plugin.{pluginName}");
 }
-
-/// <summary>A plugin hook threw: the message names the plugin and the hook; the original exception is inside.</summary>
-public sealed class PluginFailureException(string message, Exception inner) : Exception(message, inner);
