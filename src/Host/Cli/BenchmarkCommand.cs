@@ -47,17 +47,9 @@ internal static class BenchmarkCommand
 
             var catalog = CommonOptions.LoadPlugins(
                 (result.GetValue(plugins) ?? []).Concat(benchmark.PluginPaths.Select(x => Path.Combine(directory, x))));
-            ITaskPlugin plugin;
-            try
-            {
-                plugin = catalog.Get(benchmark.Task.Plugin);
-            }
-            catch (KeyNotFoundException e)
-            {
-                throw ConfigErrors.At(text, path, "task.plugin", e.Message);
-            }
-            var taskOptions = YamlBinder.Bind(plugin.OptionsType, benchmark.Task.Options, path, "task.options");
-            using var task = ExperimentPlan.CreateTask(plugin, taskOptions, text, path, directory, seed: 0, cancellationToken);
+            var plugin = ExperimentPlan.FindPlugin(catalog, benchmark.Task.Plugin, text, path);
+            var (taskOptions, task) = ExperimentPlan.BindTask(plugin, benchmark.Task, text, path, directory, seed: 0, cancellationToken);
+            using var disposeTask = task;
             // One libtorch thread per run, in process or in a worker: results depend on the thread count (float
             // summation order), so a run gives the same numbers however the benchmark is spread over cores.
             TorchSharp.torch.set_num_threads(1);
@@ -97,16 +89,7 @@ internal static class BenchmarkCommand
             for (var i = 0; i < benchmark.Runs.Count; i++)
             {
                 var run = benchmark.Runs[i];
-                IStrategyFactory factory;
-                try
-                {
-                    factory = StrategyRegistry.Get(run.Strategy);
-                }
-                catch (KeyNotFoundException e)
-                {
-                    throw ConfigErrors.At(text, path, $"runs[{i}].strategy", e.Message);
-                }
-                var options = YamlBinder.Bind(factory.OptionsType, run.Options, path, $"runs[{i}].options");
+                var (factory, options) = ExperimentPlan.BindStrategy(run.Strategy, run.Options, text, path, $"runs[{i}]");
                 // One run per seed at the largest budget; the smaller budgets are its prefixes (BenchmarkRunResult.AtBudget).
                 jobs.AddRange(seedList.Select(seed => new Job(i, run.Label ?? factory.Name, factory, options, run.Budgets.ToArray(), seed)));
             }
@@ -148,18 +131,9 @@ internal static class BenchmarkCommand
 
     private static SemiNasOptions BindSemiNasOptions(string strategy, YamlMappingNode? options, string text, string path, string keyPath)
     {
-        IStrategyFactory factory;
-        try
-        {
-            factory = StrategyRegistry.Get(strategy);
-        }
-        catch (KeyNotFoundException e)
-        {
-            throw ConfigErrors.At(text, path, $"{keyPath}.strategy", e.Message);
-        }
-        if (!typeof(SemiNasOptions).IsAssignableFrom(factory.OptionsType))
-            throw ConfigErrors.At(text, path, $"{keyPath}.strategy", $"'{strategy}' has no predictor; use seminas or nao.");
-        return (SemiNasOptions)YamlBinder.Bind(factory.OptionsType, options, path, $"{keyPath}.options");
+        var (_, bound) = ExperimentPlan.BindStrategy(strategy, options, text, path, keyPath);
+        return bound as SemiNasOptions
+            ?? throw ConfigErrors.At(text, path, $"{keyPath}.strategy", $"'{strategy}' has no predictor; use seminas or nao.");
     }
 
     // The command line of this benchmark without the options a worker must not inherit.

@@ -8,6 +8,7 @@ using SemiNas.Core;
 using SemiNas.Engine;
 using SemiNas.Host.Configuration;
 using SemiNas.Host.Plugins;
+using YamlDotNet.RepresentationModel;
 
 namespace SemiNas.Host.Experiments;
 
@@ -83,37 +84,56 @@ public sealed class ExperimentPlan : IDisposable
     /// Configuration mistakes are <see cref="ConfigException"/>s that point at the offending key.
     /// </summary>
     public static ExperimentPlan Create(LoadedConfig source, PluginCatalog catalog, string? storePathOverride = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default) =>
+        Create(source, FindPlugin(catalog, source.Config.Task.Plugin, source.Text, source.DisplayPath), storePathOverride, cancellationToken);
+
+    /// <summary>The plugin a file names at <c>task.plugin</c> (an experiment or a benchmark file).</summary>
+    internal static ITaskPlugin FindPlugin(PluginCatalog catalog, string name, string text, string displayPath)
     {
-        ITaskPlugin plugin;
         try
         {
-            plugin = catalog.Get(source.Config.Task.Plugin);
+            return catalog.Get(name);
         }
         catch (KeyNotFoundException e)
         {
-            throw ConfigErrors.At(source, "task.plugin", e.Message);
+            throw ConfigErrors.At(text, displayPath, "task.plugin", e.Message);
         }
-        return Create(source, plugin, storePathOverride, cancellationToken);
+    }
+
+    /// <summary>
+    /// The strategy a file names at <paramref name="keyPath"/><c>.strategy</c>, with its options from
+    /// <paramref name="keyPath"/><c>.options</c> bound and validated: <c>search</c> in an experiment file, a run or a
+    /// predictor variant in a benchmark file.
+    /// </summary>
+    internal static (IStrategyFactory Factory, object Options) BindStrategy(string name, YamlMappingNode? options, string text,
+        string displayPath, string keyPath)
+    {
+        IStrategyFactory factory;
+        try
+        {
+            factory = StrategyRegistry.Get(name);
+        }
+        catch (KeyNotFoundException e)
+        {
+            throw ConfigErrors.At(text, displayPath, $"{keyPath}.strategy", e.Message);
+        }
+        return (factory, YamlBinder.Bind(factory.OptionsType, options, displayPath, $"{keyPath}.options"));
+    }
+
+    /// <summary>The plugin's options bound from <c>task.options</c> and the task it creates from them.</summary>
+    internal static (object Options, ISearchTask Task) BindTask(ITaskPlugin plugin, TaskConfig config, string text, string displayPath,
+        string configDirectory, int seed, CancellationToken cancellationToken)
+    {
+        var options = YamlBinder.Bind(plugin.OptionsType, config.Options, displayPath, "task.options");
+        return (options, CreateTask(plugin, options, text, displayPath, configDirectory, seed, cancellationToken));
     }
 
     public static ExperimentPlan Create(LoadedConfig source, ITaskPlugin plugin, string? storePathOverride = null,
         CancellationToken cancellationToken = default)
     {
         var config = source.Config;
-        IStrategyFactory strategy;
-        try
-        {
-            strategy = StrategyRegistry.Get(config.Search.Strategy);
-        }
-        catch (KeyNotFoundException e)
-        {
-            throw ConfigErrors.At(source, "search.strategy", e.Message);
-        }
-
-        var taskOptions = YamlBinder.Bind(plugin.OptionsType, config.Task.Options, source.DisplayPath, "task.options");
-        var strategyOptions = YamlBinder.Bind(strategy.OptionsType, config.Search.Options, source.DisplayPath, "search.options");
-        var task = CreateTask(plugin, taskOptions, source.Text, source.DisplayPath, source.Directory, config.Seed, cancellationToken);
+        var (strategy, strategyOptions) = BindStrategy(config.Search.Strategy, config.Search.Options, source.Text, source.DisplayPath, "search");
+        var (taskOptions, task) = BindTask(plugin, config.Task, source.Text, source.DisplayPath, source.Directory, config.Seed, cancellationToken);
         try
         {
             CheckMetrics(source, task);
@@ -132,7 +152,7 @@ public sealed class ExperimentPlan : IDisposable
     /// <see cref="TaskConfigurationException"/> is a configuration error at the option it names, anything else a
     /// failure of the plugin while creating its task.
     /// </summary>
-    internal static ISearchTask CreateTask(ITaskPlugin plugin, object options, string configText, string displayPath,
+    private static ISearchTask CreateTask(ITaskPlugin plugin, object options, string configText, string displayPath,
         string configDirectory, int seed, CancellationToken cancellationToken)
     {
         var context = new TaskCreationContext
