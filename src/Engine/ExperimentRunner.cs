@@ -205,7 +205,8 @@ public sealed class ExperimentRunner(SearchDefinition search, IExperimentStore s
         {
             // The strategy was given the same rule; anything it lets through is a bug worth stopping for.
             var admission = filter.Admit(architecture, out var key);
-            if (admission != Admission.Admitted) throw new InvalidOperationException($"Strategy '{search.Strategy.Name}' proposed {Rejected(architecture, admission, key)}.");
+            if (admission != Admission.Admitted)
+                throw new InvalidOperationException($"Strategy '{search.Strategy.Name}' proposed {Rejected(architecture, admission, key)}.");
             newTrials.Add(new NewTrial(architecture, key!, search.Task.Space.Describe(architecture), search.CheapMetrics(architecture)));
         }
         var added = store.AddTrials(experimentId, newTrials, strategy.SaveState());
