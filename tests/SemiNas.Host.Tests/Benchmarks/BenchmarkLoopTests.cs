@@ -9,7 +9,7 @@ using SemiNas.Host.Tests.Cli;
 
 namespace SemiNas.Host.Tests.Benchmarks;
 
-public class BenchmarkConstraintTests
+public class BenchmarkLoopTests
 {
     /// <summary>A task that notes every architecture it evaluates.</summary>
     private sealed class RecordingTask(ISearchTask inner) : ISearchTask
@@ -59,6 +59,51 @@ public class BenchmarkConstraintTests
         }
         Assert.Equal(200, task.Evaluated.Count);
         Assert.All(task.Evaluated, a => Assert.InRange(plan.Task.CheapMetrics(a)["flops"], 0, limit));
+    }
+
+    /// <summary>Fails every other evaluation, the first included, as a crashing training would.</summary>
+    private sealed class HalfFailingTask(ISearchTask inner) : ISearchTask
+    {
+        private int _calls;
+
+        public ConcurrentQueue<(Architecture Architecture, bool Failed)> Evaluated { get; } = new();
+
+        public ISearchSpace Space => inner.Space;
+
+        public Objective Objective => inner.Objective;
+
+        public IReadOnlyList<MetricInfo> Metrics => inner.Metrics;
+
+        public IReadOnlyDictionary<string, double> CheapMetrics(Architecture architecture) => inner.CheapMetrics(architecture);
+
+        public Task<IReadOnlyDictionary<string, double>> EvaluateAsync(Architecture architecture, EvaluationContext context, CancellationToken cancellationToken)
+        {
+            var fail = Interlocked.Increment(ref _calls) % 2 == 1;
+            Evaluated.Enqueue((architecture, fail));
+            return fail ? throw new InvalidOperationException("out of memory") : inner.EvaluateAsync(architecture, context, cancellationToken);
+        }
+
+        public void Dispose()
+        {
+        }
+    }
+
+    [Fact]
+    public async Task A_failed_evaluation_in_a_benchmark_costs_a_query_and_is_never_the_pick()
+    {
+        using var folder = new TempFolder();
+        using var plan = ExperimentPlan.Create(ConfigLoader.Load(folder.Write("c.yaml", Configs.NasBench201())), PluginCatalog.Discover([]));
+        var task = new HalfFailingTask(plan.Task);
+        var factory = StrategyRegistry.Get("random");
+        var run = await BenchmarkRun.RunAsync("random", factory, Activator.CreateInstance(factory.OptionsType)!, new BenchmarkRun.Target(task, "nasbench201", Constraints.None,
+            "test_accuracy", Reference: null), budget: 40, seed: 2, CancellationToken.None);
+
+        Assert.Equal(40, run.Queries);
+        Assert.Equal(40, task.Evaluated.Count);
+        Assert.True(double.IsNaN(run.Curve[0]), "the first query failed, so there is no pick yet");
+        var succeeded = await Task.WhenAll(task.Evaluated.Where(e => !e.Failed)
+            .Select(e => plan.Task.EvaluateAsync(e.Architecture, new EvaluationContext { TrialId = 0, Device = "cpu", Seed = 0, WorkingDirectory = folder.Path }, default)));
+        Assert.Equal(succeeded.Max(m => m["valid_accuracy"]), run.FinalObjective);
     }
 
     [Fact]
