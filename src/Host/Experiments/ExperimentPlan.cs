@@ -74,11 +74,6 @@ public sealed class ExperimentPlan : IDisposable
 
     public string StorePath { get; }
 
-    /// <summary>Everything that decides the experiment's results, as JSON (workers and storage excluded).</summary>
-    public string ConfigJson => Search.ConfigJson;
-
-    public string Fingerprint => Search.Fingerprint;
-
     /// <summary>
     /// Binds the plugin and strategy options and checks everything that can be checked before a search starts.
     /// Configuration mistakes are <see cref="ConfigException"/>s that point at the offending key.
@@ -177,12 +172,6 @@ public sealed class ExperimentPlan : IDisposable
                 $"plugin '{plugin.Name}' failed while creating its task: {e.GetType().Name}: {e.Message}", e);
         }
     }
-
-    /// <summary>True when the architecture is valid and within the constraints on cheap metrics.</summary>
-    public bool IsAdmissible(Architecture architecture) => Search.IsAdmissible(architecture);
-
-    /// <summary>The task's cheap metrics; a plugin that throws here is named with the architecture it failed on.</summary>
-    public IReadOnlyDictionary<string, double> CheapMetrics(Architecture architecture) => Search.CheapMetrics(architecture);
 
     /// <summary>Checks a <c>constraints</c> section (of an experiment or a benchmark file) against the task's metrics.</summary>
     internal static void CheckConstraints(IReadOnlyDictionary<string, BoundConfig> constraints, ISearchTask task, string text, string displayPath)
