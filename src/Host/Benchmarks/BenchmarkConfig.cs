@@ -52,6 +52,8 @@ public sealed class BenchmarkConfig : IValidatableObject
             yield return new ValidationResult("give the strategies to compare under runs, or a predictor study under predictor", [nameof(Runs)]);
         if (Runs.Count > 0 && Predictor is not null)
             yield return new ValidationResult("a benchmark is either runs or a predictor study, not both", [nameof(Predictor)]);
+        if (Predictor is not null && Constraints.Count > 0)
+            yield return new ValidationResult("constraints bound the proposals of search runs; a predictor study has none", [nameof(Constraints)]);
     }
 }
 

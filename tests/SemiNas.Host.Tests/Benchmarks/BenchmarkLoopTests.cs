@@ -131,4 +131,20 @@ public class BenchmarkLoopTests
         Assert.Equal(2, exitCode);
         Assert.Contains("b.yaml:5:9: constraints.flop: the task has no metric 'flop'", error);
     }
+
+    [Fact]
+    public async Task Constraints_on_a_predictor_study_are_refused_rather_than_ignored()
+    {
+        using var folder = new TempFolder();
+        folder.Write("b.yaml", """
+            schemaVersion: 1
+            name: study
+            task: {plugin: nasbench201}
+            constraints: {flops: {max: 50e6}}
+            predictor: {labelled: [10], variants: [{label: x}]}
+            """);
+        var (exitCode, _, error) = await SeminasProcess.RunAsync(folder.Path, "benchmark", "b.yaml");
+        Assert.Equal(2, exitCode);
+        Assert.Contains("a predictor study has none", error);
+    }
 }
