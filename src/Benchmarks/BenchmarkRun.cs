@@ -4,7 +4,7 @@ using SemiNas.Core;
 using SemiNas.Engine;
 using SemiNas.Storage;
 
-namespace SemiNas.Host.Benchmarks;
+namespace SemiNas.Benchmarks;
 
 /// <summary>
 /// What the runs of a benchmark are measured against, from the whole table: the <b>oracle</b> is the best architecture
@@ -161,6 +161,6 @@ public static class BenchmarkRun
     }
 
     /// <summary>The context of one evaluation in a benchmark: a tabular task looks up, so nothing is written anywhere.</summary>
-    internal static EvaluationContext LookupContext(long trialId, int seed) =>
+    public static EvaluationContext LookupContext(long trialId, int seed) =>
         new() { TrialId = trialId, Device = "cpu", Seed = seed, WorkingDirectory = Path.GetTempPath() };
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using SemiNas.Benchmarks;
 using SemiNas.Contracts;
 using SemiNas.Controller;
 using SemiNas.Controller.Strategies;

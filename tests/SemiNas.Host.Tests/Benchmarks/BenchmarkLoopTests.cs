@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
+using SemiNas.Benchmarks;
 using SemiNas.Contracts;
 using SemiNas.Engine;
-using SemiNas.Host.Benchmarks;
 using SemiNas.Host.Configuration;
 using SemiNas.Host.Experiments;
 using SemiNas.Host.Plugins;

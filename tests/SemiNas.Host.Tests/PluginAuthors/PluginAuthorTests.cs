@@ -1,4 +1,5 @@
 using System.Text.Json;
+using SemiNas.Benchmarks;
 using SemiNas.Contracts;
 using SemiNas.Controller;
 using SemiNas.Core;
