@@ -1,4 +1,5 @@
 using SemiNas.Contracts;
+using SemiNas.Engine;
 using SemiNas.Host.Configuration;
 using SemiNas.Host.Experiments;
 using SemiNas.Host.Reporting;
@@ -24,7 +25,7 @@ public sealed class SearchTests : IDisposable
         using var experiments = ExperimentStore.Open(plan.StorePath);
         var output = new StringWriter();
         Assert.Equal(6, plan.Config.Execution.Workers);
-        var runner = new ExperimentRunner(plan, experiments, new RunSettings(plan.Config.Execution.Workers, "cpu", null),
+        var runner = new ExperimentRunner(plan.Search, experiments, new RunSettings(plan.Config.Execution.Workers, "cpu", null),
             new ConsoleProgress(output, interactive: false, plan.Task.Objective));
 
         var result = await runner.RunAsync(CancellationToken.None);

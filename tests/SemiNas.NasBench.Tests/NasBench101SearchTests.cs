@@ -1,3 +1,4 @@
+using SemiNas.Engine;
 using SemiNas.Host.Configuration;
 using SemiNas.Host.Experiments;
 using SemiNas.Host.Reporting;
@@ -60,7 +61,7 @@ public sealed class NasBench101SearchTests : IDisposable
         using var plan = ExperimentPlan.Create(loaded, new NasBench101Plugin(), Path.Combine(_folder, "nb101.sqlite"));
         using var store = ExperimentStore.Open(plan.StorePath);
         var output = new StringWriter();
-        var runner = new ExperimentRunner(plan, store, new RunSettings(1, "cpu", null),
+        var runner = new ExperimentRunner(plan.Search, store, new RunSettings(1, "cpu", null),
             new ConsoleProgress(output, interactive: false, plan.Task.Objective));
         var result = await runner.RunAsync(CancellationToken.None);
 

@@ -189,8 +189,8 @@ public sealed class SemiNasStrategy : ISearchStrategy, IDisposable
     private IReadOnlyList<Architecture> Propose(int maxCount, SearchHistory history, CancellationToken cancellationToken)
     {
         var batch = new List<Architecture>(maxCount);
-        var keys = new HashSet<string>(StringComparer.Ordinal);
-        Drain(batch, keys, maxCount, history);
+        var filter = new ProposalFilter(_context, history);
+        Drain(batch, filter, maxCount);
         if (batch.Count > 0) return batch;
 
         var wanted = _options.DiscardInitialWorseThan is null
@@ -198,7 +198,7 @@ public sealed class SemiNasStrategy : ISearchStrategy, IDisposable
             : _options.InitialSamples - InitialTrials(history).Count(t => t.Status == TrialStatus.Pending || (t.IsScored && !IsDiscarded(t)));
         if (wanted > 0)
         {
-            batch.AddRange(SampleUnseen(Math.Min(maxCount, wanted), history, keys));
+            batch.AddRange(SampleUnseen(Math.Min(maxCount, wanted), filter));
             _initialProposed += batch.Count;
             return batch;
         }
@@ -206,16 +206,16 @@ public sealed class SemiNasStrategy : ISearchStrategy, IDisposable
         // The controller learns from every result of the previous generation, so it waits for all of them.
         if (history.PendingCount > 0) return batch;
         RunIteration(history, cancellationToken);
-        Drain(batch, keys, maxCount, history);
+        Drain(batch, filter, maxCount);
         return batch;
     }
 
-    private void Drain(List<Architecture> batch, HashSet<string> keys, int maxCount, SearchHistory history)
+    private void Drain(List<Architecture> batch, ProposalFilter filter, int maxCount)
     {
         while (batch.Count < maxCount && _queue.Count > 0)
         {
             var next = _queue.Dequeue();
-            if (IsNew(next, history, keys)) batch.Add(next);
+            if (filter.TryAdmit(next)) batch.Add(next);
         }
     }
 
@@ -226,7 +226,7 @@ public sealed class SemiNasStrategy : ISearchStrategy, IDisposable
         if (labelled.Count == 0)
         {
             // Nothing to learn from (every initial trial failed): keep exploring at random.
-            foreach (var a in SampleUnseen(_options.NewPerIteration, history, new HashSet<string>(StringComparer.Ordinal))) _queue.Enqueue(a);
+            foreach (var a in SampleUnseen(_options.NewPerIteration, new ProposalFilter(_context, history))) _queue.Enqueue(a);
             return;
         }
 
@@ -244,46 +244,38 @@ public sealed class SemiNasStrategy : ISearchStrategy, IDisposable
         var seedPool = _options.SeedSource == SeedSource.All ? pool : pool.Take(labelledTokens.Count).ToList();
         var ordered = _options.SeedSelection == SeedSelection.Best ? seedPool.OrderByDescending(p => p.Target) : seedPool.OrderBy(p => p.Target);
         var seeds = ordered.Take(_options.Seeds).Select(p => p.Tokens).ToList();
-        var keys = new HashSet<string>(StringComparer.Ordinal);
+        // One filter for the iteration: what the generator takes, the random fill-up does not take again.
+        var filter = new ProposalFilter(_context, history);
         var generated = _options.CandidateSelection == CandidateSelection.FirstFound
-            ? FirstFound(model, seeds, history, keys)
-            : BestPredicted(model, seeds, history, keys);
+            ? FirstFound(model, seeds, filter)
+            : BestPredicted(model, seeds, filter);
         if (generated.Count < _options.NewPerIteration)
-            generated.AddRange(SampleUnseen(_options.NewPerIteration - generated.Count, history, keys));
+            generated.AddRange(SampleUnseen(_options.NewPerIteration - generated.Count, filter));
         foreach (var a in generated) _queue.Enqueue(a);
     }
 
-    // The official generator: step sizes η0, 2η0, ... and the first new candidates in seed order.
-    private List<Architecture> FirstFound(EpdModel model, List<IReadOnlyList<int>> seeds, SearchHistory history, HashSet<string> keys)
+    // The official generator: the first new candidates in seed order, from the smallest step up. The filter may also
+    // have admitted the rest of the last step; that matters to nobody, since the iteration is then full.
+    private List<Architecture> FirstFound(EpdModel model, List<IReadOnlyList<int>> seeds, ProposalFilter filter)
     {
         var generated = new List<Architecture>();
-        for (var step = 1; generated.Count < _options.NewPerIteration; step++)
+        foreach (var step in Steps(model, seeds, filter))
         {
-            var eta = _options.StepSize * step;
-            if (eta > _options.MaxStepSize) break;
-            foreach (var tokens in model.Generate(seeds, eta, AllowedTokens))
-            {
-                var candidate = new Architecture(tokens);
-                if (generated.Count < _options.NewPerIteration && IsNew(candidate, history, keys)) generated.Add(candidate);
-            }
+            generated.AddRange(step.Take(_options.NewPerIteration - generated.Count));
+            if (generated.Count == _options.NewPerIteration) break;
         }
         return generated;
     }
 
-    // A pool of new candidates from every step size (and one-token neighbours of the seeds), best predicted first.
-    private List<Architecture> BestPredicted(EpdModel model, List<IReadOnlyList<int>> seeds, SearchHistory history, HashSet<string> keys)
+    // A pool of new candidates from whole steps (and one-token neighbours of the seeds), best predicted first. The
+    // filter admits the whole pool; the fill-up that follows only runs when all of it was chosen.
+    private List<Architecture> BestPredicted(EpdModel model, List<IReadOnlyList<int>> seeds, ProposalFilter filter)
     {
         var pool = new List<Architecture>();
-        var poolKeys = new HashSet<string>(StringComparer.Ordinal);
-        for (var step = 1; pool.Count < _options.CandidatePool; step++)
+        foreach (var step in Steps(model, seeds, filter))
         {
-            var eta = _options.StepSize * step;
-            if (eta > _options.MaxStepSize) break;
-            foreach (var tokens in model.Generate(seeds, eta, AllowedTokens))
-            {
-                var candidate = new Architecture(tokens);
-                if (IsNew(candidate, history, poolKeys)) pool.Add(candidate);
-            }
+            pool.AddRange(step);
+            if (pool.Count >= _options.CandidatePool) break;
         }
         if (_options.MutationNeighbours)
         {
@@ -295,15 +287,27 @@ public sealed class SemiNasStrategy : ISearchStrategy, IDisposable
                         var tokens = seed.ToArray();
                         tokens[position] = token;
                         var neighbour = new Architecture(tokens);
-                        if (IsNew(neighbour, history, poolKeys)) pool.Add(neighbour);
+                        if (filter.TryAdmit(neighbour)) pool.Add(neighbour);
                     }
         }
         if (pool.Count == 0) return [];
         var predicted = model.Predict(pool.Select(a => a.Tokens).ToList());
-        var chosen = pool.Select((a, i) => (Architecture: a, Score: predicted[i])).OrderByDescending(c => c.Score)
+        return pool.Select((a, i) => (Architecture: a, Score: predicted[i])).OrderByDescending(c => c.Score)
             .Take(_options.NewPerIteration).Select(c => c.Architecture).ToList();
-        foreach (var a in chosen) keys.Add(_context.Space.CanonicalKey(a));
-        return chosen;
+    }
+
+    /// <summary>
+    /// The η-steps of the generator: gradient steps of size η0, 2η0, ... from the seeds' embeddings, up to the largest
+    /// step size; each step gives the candidates the filter admits, in seed order. Taken lazily, so a caller that has
+    /// enough stops the steps.
+    /// </summary>
+    private IEnumerable<List<Architecture>> Steps(EpdModel model, List<IReadOnlyList<int>> seeds, ProposalFilter filter)
+    {
+        for (var step = 1; _options.StepSize * step <= _options.MaxStepSize; step++)
+        {
+            yield return model.Generate(seeds, _options.StepSize * step, AllowedTokens)
+                .Select(tokens => new Architecture(tokens)).Where(filter.TryAdmit).ToList();
+        }
     }
 
     // The initial random samples are the first proposals, and the history keeps proposal order.
@@ -340,55 +344,43 @@ public sealed class SemiNasStrategy : ISearchStrategy, IDisposable
         },
         seed: seed);
 
-    /// <summary>True when the architecture is valid, admissible and neither evaluated, pending nor already chosen.</summary>
-    private bool IsNew(Architecture candidate, SearchHistory history, HashSet<string> keys) =>
-        _context.Space.IsValid(candidate, out _) && IsUnseen(candidate, history, keys);
-
-    // Admissible (within the constraints) and neither evaluated nor drawn before; the caller knows it is valid.
-    private bool IsUnseen(Architecture candidate, SearchHistory history, HashSet<string> keys)
-    {
-        var key = _context.Space.CanonicalKey(candidate);
-        if (history.ContainsKey(key) || keys.Contains(key) || !_context.IsAdmissible(candidate)) return false;
-        keys.Add(key);
-        return true;
-    }
-
-    private List<Architecture> SampleUnseen(int count, SearchHistory history, HashSet<string> keys) =>
-        SpaceSampling.Draw(_context.Space, _random, count, candidate => IsNew(candidate, history, keys));
+    private List<Architecture> SampleUnseen(int count, ProposalFilter filter) =>
+        SpaceSampling.Draw(_context.Space, _random, count, filter.TryAdmit);
 
     // The pool to pseudo-label: from the whole space, evaluable or not, since only the predictor labels it.
-    private List<Architecture> SampleUnlabelled(int count, SearchHistory history)
-    {
-        var keys = new HashSet<string>(StringComparer.Ordinal);
-        return SpaceSampling.DrawUnlabelled(_context.Space, _random, count, candidate => IsUnseen(candidate, history, keys));
-    }
+    private List<Architecture> SampleUnlabelled(int count, SearchHistory history) =>
+        SpaceSampling.DrawUnlabelled(_context.Space, _random, count, ProposalFilter.ForUnlabelled(_context, history).TryAdmit);
 
-    public byte[] SaveState()
+    // nao and seminas are this one class; the header tells their states apart.
+    private string Name => _options is NaoOptions ? "nao" : "seminas";
+
+    public byte[] SaveState() => StrategyState.Write(Name, StateVersion, writer =>
     {
-        using var stream = new MemoryStream();
-        using (var writer = new BinaryWriter(stream))
+        writer.Write(_random.SaveState());
+        writer.Write(_initialProposed);
+        writer.Write(_queue.Count);
+        foreach (var a in _queue) writer.Write(a.ToString());
+        var hasModel = _model is not null;
+        writer.Write(hasModel);
+        if (hasModel)
         {
-            writer.Write(StateVersion);
-            writer.Write(_random.SaveState());
-            writer.Write(_initialProposed);
-            writer.Write(_queue.Count);
-            foreach (var a in _queue) writer.Write(a.ToString());
-            var hasModel = _model is not null;
-            writer.Write(hasModel);
-            if (hasModel)
-            {
-                WriteBlob(writer, _model!.SaveWeights());
-                WriteBlob(writer, _model.SaveRandomState());
-            }
+            WriteBlob(writer, _model!.SaveWeights());
+            WriteBlob(writer, _model.SaveRandomState());
         }
-        return stream.ToArray();
-    }
+    });
 
-    public void RestoreState(ReadOnlySpan<byte> state)
+    public void RestoreState(ReadOnlySpan<byte> state) => StrategyState.Read(state, Name, StateVersion, ReadBody, ReadLegacy);
+
+    // Before the header, the state was the same body behind its own version number 1.
+    private void ReadLegacy(BinaryReader reader)
     {
-        using var reader = new BinaryReader(new MemoryStream(state.ToArray()));
         var version = reader.ReadInt32();
         if (version != StateVersion) throw new InvalidDataException($"SemiNAS state version {version} is not {StateVersion}.");
+        ReadBody(reader);
+    }
+
+    private void ReadBody(BinaryReader reader)
+    {
         _random.Restore(reader.ReadBytes(SeededRandom.StateSize));
         _initialProposed = reader.ReadInt32();
         _queue.Clear();

@@ -1,6 +1,5 @@
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
-using System.Text;
 using SemiNas.Contracts;
 
 namespace SemiNas.Core.Strategies;
@@ -27,7 +26,8 @@ public sealed class RegularizedEvolution : ISearchStrategy
     // what a space with room left needs, and it keeps a fully explored neighbourhood from looping forever.
     private const int MaxMutationAttempts = 1_000;
 
-    private const int StateFormat = 1;
+    private const string Name = "evolution";
+    private const int StateVersion = 1;
 
     private readonly StrategyContext _context;
     private readonly int _populationSize;
@@ -77,7 +77,7 @@ public sealed class RegularizedEvolution : ISearchStrategy
         AbsorbResults(history);
 
         var batch = new List<Architecture>(maxCount);
-        var batchKeys = new HashSet<string>(StringComparer.Ordinal);
+        var filter = new ProposalFilter(_context, history);
         if (_population.Count < _populationSize)
         {
             // Initial random sample (and replacements for failed ones); never more in flight than the population
@@ -85,7 +85,7 @@ public sealed class RegularizedEvolution : ISearchStrategy
             var missing = _populationSize - _population.Count - _outstanding.Count;
             while (batch.Count < Math.Min(maxCount, missing))
             {
-                if (!TryDrawRandom(history, batchKeys, out var architecture, out var key)) break;
+                if (!TryDrawRandom(filter, out var architecture, out var key)) break;
                 Accept(architecture, key);
             }
         }
@@ -93,8 +93,8 @@ public sealed class RegularizedEvolution : ISearchStrategy
         {
             while (batch.Count < maxCount)
             {
-                if (!TryMutate(history, batchKeys, out var architecture, out var key) &&
-                    !TryDrawRandom(history, batchKeys, out architecture, out key))
+                if (!TryMutate(history, filter, out var architecture, out var key) &&
+                    !TryDrawRandom(filter, out architecture, out key))
                 {
                     break;
                 }
@@ -110,30 +110,23 @@ public sealed class RegularizedEvolution : ISearchStrategy
         void Accept(Architecture architecture, string key)
         {
             batch.Add(architecture);
-            batchKeys.Add(key);
             _outstanding.Add(key);
         }
     }
 
-    public byte[] SaveState()
+    public byte[] SaveState() => StrategyState.Write(Name, StateVersion, writer =>
     {
-        using var stream = new MemoryStream();
-        using (var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true))
+        writer.Write(_random.SaveState());
+        writer.Write(_population.Count);
+        foreach (var member in _population)
         {
-            writer.Write(StateFormat);
-            writer.Write(_random.SaveState());
-            writer.Write(_population.Count);
-            foreach (var member in _population)
-            {
-                writer.Write(member.Architecture.Length);
-                foreach (var token in member.Architecture.Tokens) writer.Write(token);
-                writer.Write(member.Objective);
-            }
-            writer.Write(_outstanding.Count);
-            foreach (var key in _outstanding) writer.Write(key);
+            writer.Write(member.Architecture.Length);
+            foreach (var token in member.Architecture.Tokens) writer.Write(token);
+            writer.Write(member.Objective);
         }
-        return stream.ToArray();
-    }
+        writer.Write(_outstanding.Count);
+        foreach (var key in _outstanding) writer.Write(key);
+    });
 
     public void RestoreState(ReadOnlySpan<byte> state)
     {
@@ -142,34 +135,35 @@ public sealed class RegularizedEvolution : ISearchStrategy
         _indexedHistory = null;
     }
 
-    private void Load(ReadOnlySpan<byte> state)
-    {
-        try
-        {
-            using var reader = new BinaryReader(new MemoryStream(state.ToArray()), Encoding.UTF8);
-            var format = reader.ReadInt32();
-            if (format != StateFormat) throw new InvalidDataException($"unknown state format {format}");
-            var random = reader.ReadBytes(SeededRandom.StateSize);
-            var population = new List<Member>();
-            for (var count = ReadCount(reader); count > 0; count--)
-            {
-                var tokens = new int[ReadCount(reader)];
-                for (var i = 0; i < tokens.Length; i++) tokens[i] = reader.ReadInt32();
-                population.Add(new Member(new Architecture(tokens), reader.ReadDouble()));
-            }
-            var outstanding = new List<string>();
-            for (var count = ReadCount(reader); count > 0; count--) outstanding.Add(reader.ReadString());
-            if (reader.BaseStream.Position != reader.BaseStream.Length) throw new InvalidDataException("trailing bytes");
+    private void Load(ReadOnlySpan<byte> state) => StrategyState.Read(state, Name, StateVersion, ReadBody, ReadLegacy);
 
-            _random.Restore(random);
-            _population.Clear();
-            _population.AddRange(population);
-            _outstanding = outstanding;
-        }
-        catch (Exception e) when (e is EndOfStreamException or InvalidDataException or ArgumentException)
+    // Before the header, the state was the same body behind its own format number 1.
+    private void ReadLegacy(BinaryReader reader)
+    {
+        var format = reader.ReadInt32();
+        if (format != 1) throw new InvalidDataException($"unknown state format {format}");
+        ReadBody(reader);
+    }
+
+    private void ReadBody(BinaryReader reader)
+    {
+        // Read whole before anything changes, so that a damaged state leaves the strategy as it was.
+        var random = reader.ReadBytes(SeededRandom.StateSize);
+        var population = new List<Member>();
+        for (var count = ReadCount(reader); count > 0; count--)
         {
-            throw new InvalidDataException($"Not a saved regularized-evolution state: {e.Message}", e);
+            var tokens = new int[ReadCount(reader)];
+            for (var i = 0; i < tokens.Length; i++) tokens[i] = reader.ReadInt32();
+            population.Add(new Member(new Architecture(tokens), reader.ReadDouble()));
         }
+        var outstanding = new List<string>();
+        for (var count = ReadCount(reader); count > 0; count--) outstanding.Add(reader.ReadString());
+        if (reader.BaseStream.Position != reader.BaseStream.Length) throw new InvalidDataException("trailing bytes");
+
+        _random.Restore(random);
+        _population.Clear();
+        _population.AddRange(population);
+        _outstanding = outstanding;
 
         static int ReadCount(BinaryReader reader)
         {
@@ -219,21 +213,21 @@ public sealed class RegularizedEvolution : ISearchStrategy
         if (_population.Count > _populationSize) _population.RemoveRange(0, _population.Count - _populationSize);
     }
 
-    private bool TryMutate(SearchHistory history, HashSet<string> batchKeys, out Architecture child, out string key)
+    private bool TryMutate(SearchHistory history, ProposalFilter filter, out Architecture child, out string key)
     {
         for (var attempt = 0; attempt < MaxMutationAttempts && _mutablePositions.Length > 0; attempt++)
         {
             child = Mutate(Tournament().Architecture);
-            if (!_context.Space.IsValid(child, out _)) continue;
-            key = _context.Space.CanonicalKey(child);
-            if (batchKeys.Contains(key)) continue;
-            if (Find(history, key) is { } known)
+            switch (filter.Admit(child, out var admittedKey))
             {
-                // Already evaluated: a free cache hit that still joins the population (reference protocol).
-                if (HasResult(known)) Enter(new Member(child, known.Objective!.Value));
-                continue;
+                case Admission.Admitted:
+                    key = admittedKey!;
+                    return true;
+                case Admission.Known when Find(history, admittedKey!) is { } known && HasResult(known):
+                    // Already evaluated: a free cache hit that still joins the population (reference protocol).
+                    Enter(new Member(child, known.Objective!.Value));
+                    break;
             }
-            if (_context.IsAdmissible(child)) return true;
         }
         child = null!;
         key = null!;
@@ -268,13 +262,16 @@ public sealed class RegularizedEvolution : ISearchStrategy
         return new Architecture(tokens);
     }
 
-    private bool TryDrawRandom(SearchHistory history, HashSet<string> batchKeys, out Architecture architecture, out string key)
+    private bool TryDrawRandom(ProposalFilter filter, out Architecture architecture, out string key)
     {
         for (var failures = 0; failures < SpaceSampling.MaxFailedDraws; failures++)
         {
             architecture = _context.Space.Sample(_random);
-            key = _context.Space.CanonicalKey(architecture);
-            if (!history.ContainsKey(key) && !batchKeys.Contains(key) && _context.IsAdmissible(architecture)) return true;
+            if (filter.Admit(architecture, out var admittedKey) == Admission.Admitted)
+            {
+                key = admittedKey!;
+                return true;
+            }
         }
         architecture = null!;
         key = null!;
@@ -306,7 +303,7 @@ public sealed class RegularizedEvolution : ISearchStrategy
 
     public sealed class Factory : IStrategyFactory
     {
-        public string Name => "evolution";
+        public string Name => RegularizedEvolution.Name;
 
         public string Description =>
             "Regularized (aging) evolution (Real et al. 2019): tournament selection, one-token mutation, oldest member removed.";

@@ -24,6 +24,10 @@ public sealed class BenchmarkConfig : IValidatableObject
     [Description("Metric reported for the best architecture by the objective (e.g. test_accuracy while searching on valid_accuracy).")]
     public string ReportMetric { get; set; } = "test_accuracy";
 
+    [Description("Bounds on metrics, as in an experiment file's constraints: every run proposes only architectures within " +
+                 "those on cheap metrics, and a result outside one on an evaluated metric is infeasible (never a run's pick).")]
+    public Dictionary<string, BoundConfig> Constraints { get; set; } = new();
+
     [Range(1, 100_000), Description("Seeds per run; seed s of a run is seedOffset + s.")]
     public int Seeds { get; set; } = 50;
 
@@ -48,6 +52,8 @@ public sealed class BenchmarkConfig : IValidatableObject
             yield return new ValidationResult("give the strategies to compare under runs, or a predictor study under predictor", [nameof(Runs)]);
         if (Runs.Count > 0 && Predictor is not null)
             yield return new ValidationResult("a benchmark is either runs or a predictor study, not both", [nameof(Predictor)]);
+        if (Predictor is not null && Constraints.Count > 0)
+            yield return new ValidationResult("constraints bound the proposals of search runs; a predictor study has none", [nameof(Constraints)]);
     }
 }
 

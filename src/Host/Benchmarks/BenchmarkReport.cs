@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using SemiNas.Benchmarks;
 using SemiNas.Host.Reporting;
 
 namespace SemiNas.Host.Benchmarks;

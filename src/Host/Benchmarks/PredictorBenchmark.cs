@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using SemiNas.Benchmarks;
 using SemiNas.Contracts;
 using SemiNas.Controller;
 using SemiNas.Controller.Predictors;

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using SemiNas.Benchmarks;
 using SemiNas.Contracts;
 using SemiNas.Controller;
 using SemiNas.Controller.Strategies;
@@ -48,17 +49,9 @@ internal static class BenchmarkCommand
 
             var catalog = CommonOptions.LoadPlugins(
                 (result.GetValue(plugins) ?? []).Concat(benchmark.PluginPaths.Select(x => Path.Combine(directory, x))));
-            ITaskPlugin plugin;
-            try
-            {
-                plugin = catalog.Get(benchmark.Task.Plugin);
-            }
-            catch (KeyNotFoundException e)
-            {
-                throw ConfigErrors.At(text, path, "task.plugin", e.Message);
-            }
-            var taskOptions = YamlBinder.Bind(plugin.OptionsType, benchmark.Task.Options, path, "task.options");
-            using var task = ExperimentPlan.CreateTask(plugin, taskOptions, text, path, directory, seed: 0, cancellationToken);
+            var plugin = ExperimentPlan.FindPlugin(catalog, benchmark.Task.Plugin, text, path);
+            var (taskOptions, task) = ExperimentPlan.BindTask(plugin, benchmark.Task, text, path, directory, seed: 0, cancellationToken);
+            using var disposeTask = task;
             // One libtorch thread per run, in process or in a worker: results depend on the thread count (float
             // summation order), so a run gives the same numbers however the benchmark is spread over cores.
             TorchSharp.torch.set_num_threads(1);
@@ -98,21 +91,14 @@ internal static class BenchmarkCommand
             for (var i = 0; i < benchmark.Runs.Count; i++)
             {
                 var run = benchmark.Runs[i];
-                IStrategyFactory factory;
-                try
-                {
-                    factory = catalog.GetStrategy(run.Strategy);
-                }
-                catch (KeyNotFoundException e)
-                {
-                    throw ConfigErrors.At(text, path, $"runs[{i}].strategy", e.Message);
-                }
-                var options = YamlBinder.Bind(factory.OptionsType, run.Options, path, $"runs[{i}].options");
+                var (factory, options) = ExperimentPlan.BindStrategy(catalog, run.Strategy, run.Options, text, path, $"runs[{i}]");
                 // One run per seed at the largest budget; the smaller budgets are its prefixes (BenchmarkRunResult.AtBudget).
                 jobs.AddRange(seedList.Select(seed => new Job(i, run.Label ?? factory.Name, factory, options, run.Budgets.ToArray(), seed)));
             }
 
+            ExperimentPlan.CheckConstraints(benchmark.Constraints, task, text, path);
             var reference = await BenchmarkRun.FindReferenceAsync(task, benchmark.ReportMetric, cancellationToken);
+            var target = new BenchmarkRun.Target(task, plugin.Name, ExperimentPlan.ToConstraints(benchmark.Constraints), benchmark.ReportMetric, reference);
             if (!runner.IsWorker)
                 Console.WriteLine($"Benchmark '{benchmark.Name}': {jobs.Count} runs on {plugin.Name}, {Math.Min(runner.Parallelism, jobs.Count)} at a time" +
                     (reference is { } r ? $"; oracle {benchmark.ReportMetric} {r.Oracle.ToString("0.####", CultureInfo.InvariantCulture)} " +
@@ -120,10 +106,10 @@ internal static class BenchmarkCommand
             if (result.GetValue(check)) return CommonOptions.ExitOk;
             // "oracle": runs record when their pick became the oracle; journals from before that are not reused.
             var fingerprint = Fingerprint("oracle", benchmark.Task.Plugin, taskOptions, benchmark.ReportMetric,
-                benchmark.Runs.Select((r, i) => new { r.Label, r.Strategy, r.Budgets, Options = jobs.First(j => j.Entry == i).Options }));
+                benchmark.Runs.Select((r, i) => new { r.Label, r.Strategy, r.Budgets, Options = jobs.First(j => j.Entry == i).Options }),
+                benchmark.Constraints.OrderBy(c => c.Key, StringComparer.Ordinal).ToList());
             var results = await runner.RunAsync(jobs.Select(j => $"{j.Entry}|{j.Label}|{j.Budget}|{j.Seed}").ToList(), outputDirectory, fingerprint,
-                (i, token) => BenchmarkRun.RunAsync(jobs[i].Label, jobs[i].Factory, jobs[i].Options, task, jobs[i].Budget, jobs[i].Seed,
-                    benchmark.ReportMetric, reference, token),
+                (i, token) => BenchmarkRun.RunAsync(jobs[i].Label, jobs[i].Factory, jobs[i].Options, target, jobs[i].Budget, jobs[i].Seed, token),
                 r => $"{r.Label} budget {r.Budget} seed {r.Seed}: {r.FinalReport.ToString("0.###", CultureInfo.InvariantCulture)}",
                 cancellationToken);
             if (runner.IsWorker) return CommonOptions.ExitOk;
@@ -147,18 +133,9 @@ internal static class BenchmarkCommand
 
     private static SemiNasOptions BindSemiNasOptions(PluginCatalog catalog, string strategy, YamlMappingNode? options, string text, string path, string keyPath)
     {
-        IStrategyFactory factory;
-        try
-        {
-            factory = catalog.GetStrategy(strategy);
-        }
-        catch (KeyNotFoundException e)
-        {
-            throw ConfigErrors.At(text, path, $"{keyPath}.strategy", e.Message);
-        }
-        if (!typeof(SemiNasOptions).IsAssignableFrom(factory.OptionsType))
-            throw ConfigErrors.At(text, path, $"{keyPath}.strategy", $"'{strategy}' has no predictor; use seminas or nao.");
-        return (SemiNasOptions)YamlBinder.Bind(factory.OptionsType, options, path, $"{keyPath}.options");
+        var (_, bound) = ExperimentPlan.BindStrategy(catalog, strategy, options, text, path, keyPath);
+        return bound as SemiNasOptions
+            ?? throw ConfigErrors.At(text, path, $"{keyPath}.strategy", $"'{strategy}' has no predictor; use seminas or nao.");
     }
 
     // The command line of this benchmark without the options a worker must not inherit.

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using SemiNas.Contracts;
+using SemiNas.Engine;
 using SemiNas.Host.Plugins;
 
 namespace SemiNas.Host.Cli;

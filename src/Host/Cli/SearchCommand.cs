@@ -1,6 +1,8 @@
 using System.CommandLine;
+using SemiNas.Engine;
 using SemiNas.Host.Configuration;
 using SemiNas.Host.Experiments;
+using SemiNas.Host.Plugins;
 using SemiNas.Host.Reporting;
 using SemiNas.Storage;
 
@@ -46,11 +48,12 @@ internal static class SearchCommand
                 execution.TrialTimeoutSeconds is { } t ? TimeSpan.FromSeconds(t) : null,
                 result.GetValue(fork),
                 result.GetValue(budget) is { } b ? (b >= 1 ? b : throw new FormatException("--budget must be at least 1.")) : null,
-                execution.MaxAttempts);
+                execution.MaxAttempts,
+                HostLogging.Factory);
 
             using var store = ExperimentStores.Open(plan.StorePath);
             var progress = new ConsoleProgress(Console.Out, !Console.IsOutputRedirected, plan.Task.Objective);
-            var runner = new ExperimentRunner(plan, store, settings, progress);
+            var runner = new ExperimentRunner(plan.Search, store, settings, progress);
             if (runner.Workers < settings.Workers)
                 Console.Error.WriteLine($"note: plugin '{plan.Plugin.Name}' runs one evaluation at a time (its task does not allow " +
                     $"overlapping evaluations), so execution.workers {settings.Workers} is reduced to {runner.Workers}.");

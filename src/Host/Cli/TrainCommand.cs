@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using SemiNas.Contracts;
+using SemiNas.Engine;
 using SemiNas.Host.Configuration;
 using SemiNas.Host.Experiments;
 using SemiNas.Host.Plugins;
@@ -58,7 +59,7 @@ internal static class TrainCommand
             var output = Path.GetFullPath(result.GetValue(outputOption) ?? Path.Combine(store.ArtifactDirectory,
                 $"{experiment.Name}.final", target.Folder));
             Directory.CreateDirectory(output);
-            using var log = new PluginLog(plan.Plugin.Name, Path.Combine(output, $"{name}.log"));
+            using var log = new PluginLog(HostLogging.ForPlugin(plan.Plugin.Name), Path.Combine(output, $"{name}.log"));
             var context = new TrainingContext
             {
                 Logger = log.Logger,

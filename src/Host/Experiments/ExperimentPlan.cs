@@ -4,10 +4,11 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using SemiNas.Contracts;
-using SemiNas.Controller;
 using SemiNas.Core;
+using SemiNas.Engine;
 using SemiNas.Host.Configuration;
 using SemiNas.Host.Plugins;
+using YamlDotNet.RepresentationModel;
 
 namespace SemiNas.Host.Experiments;
 
@@ -34,9 +35,22 @@ public sealed class ExperimentPlan : IDisposable
         Strategy = strategy;
         StrategyOptions = strategyOptions;
         StorePath = storePath;
-        Constraints = new Constraints(Config.Constraints);
-        ConfigJson = BuildIdentity().ToJsonString(FingerprintJson);
-        Fingerprint = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(ConfigJson)));
+        var configJson = BuildIdentity().ToJsonString(FingerprintJson);
+        Search = new SearchDefinition
+        {
+            Name = Config.Name,
+            PluginName = plugin.Name,
+            Task = task,
+            Strategy = strategy,
+            StrategyOptions = strategyOptions,
+            Constraints = ToConstraints(Config.Constraints),
+            Seed = Config.Seed,
+            Budget = Config.Search.Budget,
+            ConfigJson = configJson,
+            Fingerprint = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(configJson))),
+            ConfigText = source.Text,
+            ConfigPath = source.FullPath,
+        };
     }
 
     public LoadedConfig Source { get; }
@@ -53,32 +67,60 @@ public sealed class ExperimentPlan : IDisposable
 
     public object StrategyOptions { get; }
 
-    public Constraints Constraints { get; }
+    /// <summary>What the search loop runs: the task, the strategy, the constraints and the experiment's identity.</summary>
+    public SearchDefinition Search { get; }
+
+    public Constraints Constraints => Search.Constraints;
 
     public string StorePath { get; }
-
-    /// <summary>Everything that decides the experiment's results, as JSON (workers and storage excluded).</summary>
-    public string ConfigJson { get; }
-
-    public string Fingerprint { get; }
 
     /// <summary>
     /// Binds the plugin and strategy options and checks everything that can be checked before a search starts.
     /// Configuration mistakes are <see cref="ConfigException"/>s that point at the offending key.
     /// </summary>
     public static ExperimentPlan Create(LoadedConfig source, PluginCatalog catalog, string? storePathOverride = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default) =>
+        Create(source, FindPlugin(catalog, source.Config.Task.Plugin, source.Text, source.DisplayPath), catalog, storePathOverride, cancellationToken);
+
+    /// <summary>The plugin a file names at <c>task.plugin</c> (an experiment or a benchmark file).</summary>
+    internal static ITaskPlugin FindPlugin(PluginCatalog catalog, string name, string text, string displayPath)
     {
-        ITaskPlugin plugin;
         try
         {
-            plugin = catalog.Get(source.Config.Task.Plugin);
+            return catalog.Get(name);
         }
         catch (KeyNotFoundException e)
         {
-            throw ConfigErrors.At(source, "task.plugin", e.Message);
+            throw ConfigErrors.At(text, displayPath, "task.plugin", e.Message);
         }
-        return Create(source, plugin, catalog, storePathOverride, cancellationToken);
+    }
+
+    /// <summary>
+    /// The strategy a file names at <paramref name="keyPath"/><c>.strategy</c>, with its options from
+    /// <paramref name="keyPath"/><c>.options</c> bound and validated: <c>search</c> in an experiment file, a run or a
+    /// predictor variant in a benchmark file.
+    /// </summary>
+    internal static (IStrategyFactory Factory, object Options) BindStrategy(PluginCatalog catalog, string name, YamlMappingNode? options,
+        string text, string displayPath, string keyPath)
+    {
+        IStrategyFactory factory;
+        try
+        {
+            factory = catalog.GetStrategy(name);
+        }
+        catch (KeyNotFoundException e)
+        {
+            throw ConfigErrors.At(text, displayPath, $"{keyPath}.strategy", e.Message);
+        }
+        return (factory, YamlBinder.Bind(factory.OptionsType, options, displayPath, $"{keyPath}.options"));
+    }
+
+    /// <summary>The plugin's options bound from <c>task.options</c> and the task it creates from them.</summary>
+    internal static (object Options, ISearchTask Task) BindTask(ITaskPlugin plugin, TaskConfig config, string text, string displayPath,
+        string configDirectory, int seed, CancellationToken cancellationToken)
+    {
+        var options = YamlBinder.Bind(plugin.OptionsType, config.Options, displayPath, "task.options");
+        return (options, CreateTask(plugin, options, text, displayPath, configDirectory, seed, cancellationToken));
     }
 
     /// <summary>For a plugin created in code: the strategy is one of the host's own.</summary>
@@ -90,19 +132,8 @@ public sealed class ExperimentPlan : IDisposable
         string? storePathOverride, CancellationToken cancellationToken)
     {
         var config = source.Config;
-        IStrategyFactory strategy;
-        try
-        {
-            strategy = strategies.GetStrategy(config.Search.Strategy);
-        }
-        catch (KeyNotFoundException e)
-        {
-            throw ConfigErrors.At(source, "search.strategy", e.Message);
-        }
-
-        var taskOptions = YamlBinder.Bind(plugin.OptionsType, config.Task.Options, source.DisplayPath, "task.options");
-        var strategyOptions = YamlBinder.Bind(strategy.OptionsType, config.Search.Options, source.DisplayPath, "search.options");
-        var task = CreateTask(plugin, taskOptions, source.Text, source.DisplayPath, source.Directory, config.Seed, cancellationToken);
+        var (strategy, strategyOptions) = BindStrategy(strategies, config.Search.Strategy, config.Search.Options, source.Text, source.DisplayPath, "search");
+        var (taskOptions, task) = BindTask(plugin, config.Task, source.Text, source.DisplayPath, source.Directory, config.Seed, cancellationToken);
         try
         {
             CheckMetrics(source, task);
@@ -121,7 +152,7 @@ public sealed class ExperimentPlan : IDisposable
     /// <see cref="TaskConfigurationException"/> is a configuration error at the option it names, anything else a
     /// failure of the plugin while creating its task.
     /// </summary>
-    internal static ISearchTask CreateTask(ITaskPlugin plugin, object options, string configText, string displayPath,
+    private static ISearchTask CreateTask(ITaskPlugin plugin, object options, string configText, string displayPath,
         string configDirectory, int seed, CancellationToken cancellationToken)
     {
         var context = new TaskCreationContext
@@ -147,34 +178,25 @@ public sealed class ExperimentPlan : IDisposable
         }
     }
 
-    /// <summary>The configuration's key paths whose values differ from another plan's, for a clear refusal message.</summary>
-    public static IReadOnlyList<string> Differences(string storedJson, string currentJson)
+    /// <summary>Checks a <c>constraints</c> section (of an experiment or a benchmark file) against the task's metrics.</summary>
+    internal static void CheckConstraints(IReadOnlyDictionary<string, BoundConfig> constraints, ISearchTask task, string text, string displayPath)
     {
-        var before = Flatten(JsonNode.Parse(storedJson));
-        var after = Flatten(JsonNode.Parse(currentJson));
-        return before.Keys.Union(after.Keys).Order(StringComparer.Ordinal)
-            .Where(key => before.GetValueOrDefault(key) != after.GetValueOrDefault(key))
-            .Select(key => $"{key}: {before.GetValueOrDefault(key) ?? "(absent)"} -> {after.GetValueOrDefault(key) ?? "(absent)"}")
-            .ToList();
-    }
-
-    /// <summary>True when the architecture is valid and within the constraints on cheap metrics.</summary>
-    public bool IsAdmissible(Architecture architecture) =>
-        Task.Space.IsValid(architecture, out _) && Constraints.FindViolation(CheapMetrics(architecture)) is null;
-
-    /// <summary>The task's cheap metrics; a plugin that throws here is named with the architecture it failed on.</summary>
-    public IReadOnlyDictionary<string, double> CheapMetrics(Architecture architecture)
-    {
-        try
+        var metrics = task.Metrics.Select(m => m.Name).ToList();
+        foreach (var (name, bound) in constraints)
         {
-            return Task.CheapMetrics(architecture);
-        }
-        catch (Exception e)
-        {
-            throw new PluginFailureException(
-                $"plugin '{Plugin.Name}' failed in CheapMetrics for [{architecture}]: {e.GetType().Name}: {e.Message}", e);
+            if (!metrics.Contains(name))
+                throw ConfigErrors.At(text, displayPath, $"constraints.{name}",
+                    $"the task has no metric '{name}'; its metrics are {string.Join(", ", metrics)}.");
+            if (bound.Min is null && bound.Max is null)
+                throw ConfigErrors.At(text, displayPath, $"constraints.{name}", "give at least one of min and max.");
+            if (bound.Min > bound.Max)
+                throw ConfigErrors.At(text, displayPath, $"constraints.{name}", $"min {bound.Min} is larger than max {bound.Max}.");
         }
     }
+
+    /// <summary>The bounds of a configuration's <c>constraints</c> section, as the search loop applies them.</summary>
+    public static Constraints ToConstraints(IReadOnlyDictionary<string, BoundConfig> bounds) =>
+        new(bounds.ToDictionary(b => b.Key, b => new MetricBound(b.Value.Min, b.Value.Max), StringComparer.Ordinal));
 
     /// <summary>
     /// Releases the task. A plugin that throws here is reported, not rethrown: by then the results are recorded, and a
@@ -214,37 +236,10 @@ public sealed class ExperimentPlan : IDisposable
 
     private static void CheckMetrics(LoadedConfig source, ISearchTask task)
     {
+        CheckConstraints(source.Config.Constraints, task, source.Text, source.DisplayPath);
         var metrics = task.Metrics.ToDictionary(m => m.Name, StringComparer.Ordinal);
-        foreach (var (name, bound) in source.Config.Constraints)
-        {
-            if (!metrics.ContainsKey(name))
-                throw ConfigErrors.At(source, $"constraints.{name}",
-                    $"the task has no metric '{name}'; its metrics are {string.Join(", ", metrics.Keys)}.");
-            if (bound.Min is null && bound.Max is null)
-                throw ConfigErrors.At(source, $"constraints.{name}", "give at least one of min and max.");
-            if (bound.Min > bound.Max)
-                throw ConfigErrors.At(source, $"constraints.{name}", $"min {bound.Min} is larger than max {bound.Max}.");
-        }
         if (!metrics.TryGetValue(task.Objective.Metric, out var objective) || objective.Cheap)
             throw new InvalidOperationException(
                 $"Plugin error: the objective '{task.Objective.Metric}' must be one of the task's evaluated metrics.");
-    }
-
-    private static Dictionary<string, string?> Flatten(JsonNode? node, string prefix = "", Dictionary<string, string?>? into = null)
-    {
-        into ??= new Dictionary<string, string?>(StringComparer.Ordinal);
-        switch (node)
-        {
-            case JsonObject obj:
-                foreach (var (key, value) in obj) Flatten(value, prefix.Length == 0 ? key : $"{prefix}.{key}", into);
-                break;
-            case JsonArray array:
-                for (var i = 0; i < array.Count; i++) Flatten(array[i], $"{prefix}[{i}]", into);
-                break;
-            default:
-                into[prefix] = node?.ToJsonString();
-                break;
-        }
-        return into;
     }
 }

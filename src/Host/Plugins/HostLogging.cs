@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using SemiNas.Engine;
 
 namespace SemiNas.Host.Plugins;
 
@@ -28,8 +29,8 @@ public static class HostLogging
         return factory;
     }
 
-    public static ILogger ForPlugin(string pluginName) => _factory.CreateLogger($"plugin.{pluginName}");
-}
+    /// <summary>The console loggers of this process; the search loop hands them to plugins (RunSettings.Logging).</summary>
+    public static ILoggerFactory Factory => _factory;
 
-/// <summary>A plugin hook threw: the message names the plugin and the hook; the original exception is inside.</summary>
-public sealed class PluginFailureException(string message, Exception inner) : Exception(message, inner);
+    public static ILogger ForPlugin(string pluginName) => PluginLog.ConsoleFor(_factory, pluginName);
+}

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using SemiNas.Contracts;
-using SemiNas.Host.Experiments;
+using SemiNas.Engine;
 using SemiNas.Storage;
 
 namespace SemiNas.Host.Reporting;

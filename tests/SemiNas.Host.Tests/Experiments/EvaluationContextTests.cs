@@ -1,3 +1,4 @@
+using SemiNas.Engine;
 using SemiNas.Host.Configuration;
 using SemiNas.Host.Experiments;
 using SemiNas.Host.Plugins;
@@ -26,7 +27,7 @@ public class EvaluationContextTests
             """);
         using var plan = ExperimentPlan.Create(ConfigLoader.Load(config), probe, folder.File("experiments/probe.sqlite"));
         using var store = ExperimentStore.Open(plan.StorePath);
-        var runner = new ExperimentRunner(plan, store, new RunSettings(workers, "cpu", null), new ConsoleProgress(TextWriter.Null, false, plan.Task.Objective));
+        var runner = new ExperimentRunner(plan.Search, store, new RunSettings(workers, "cpu", null), new ConsoleProgress(TextWriter.Null, false, plan.Task.Objective));
         var result = await runner.RunAsync(CancellationToken.None);
         Assert.Equal(12, result.Trials.Count(t => t.State == TrialState.Complete));
         return runner;

@@ -1,3 +1,4 @@
+using SemiNas.Engine;
 using SemiNas.Host.Configuration;
 using SemiNas.Host.Experiments;
 using SemiNas.Host.Plugins;
@@ -20,7 +21,7 @@ public class SearchRunTests
         var output = new StringWriter();
         ISearchObserver observer = new ConsoleProgress(output, interactive: false, plan.Task.Objective);
         if (stopAfterFive is not null) observer = new StopAfter(observer, 5, stopAfterFive, stopDelay);
-        var runner = new ExperimentRunner(plan, store, settings ?? new RunSettings(loaded.Config.Execution.Workers, "cpu", null), observer);
+        var runner = new ExperimentRunner(plan.Search, store, settings ?? new RunSettings(loaded.Config.Execution.Workers, "cpu", null), observer);
         var result = await runner.RunAsync(stopAfterFive?.Token ?? CancellationToken.None);
         return (result, output.ToString());
     }

@@ -1,8 +1,10 @@
 using System.Text.Json;
+using SemiNas.Benchmarks;
 using SemiNas.Contracts;
 using SemiNas.Controller;
 using SemiNas.Core;
 using SemiNas.Core.Strategies;
+using SemiNas.Engine;
 using SemiNas.Host.Benchmarks;
 using SemiNas.Host.Configuration;
 using SemiNas.Host.Experiments;
@@ -92,8 +94,8 @@ public class PluginAuthorTests
         Assert.Equal("[3 3]", reference.OracleDescription);
 
         var factory = new RandomSearch.Factory();
-        var run = await BenchmarkRun.RunAsync("random", factory, Activator.CreateInstance(factory.OptionsType)!, task,
-            budget: 9, seed: 1, "test", reference, CancellationToken.None);
+        var run = await BenchmarkRun.RunAsync("random", factory, Activator.CreateInstance(factory.OptionsType)!,
+            new BenchmarkRun.Target(task, "disagreeing", Constraints.None, "test", reference), budget: 9, seed: 1, CancellationToken.None);
         Assert.Equal(9, run.Queries);
         Assert.True(run.PickIsOracle);
         Assert.Equal(90, run.FinalReport);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using SemiNas.Engine;
 using SemiNas.Host.Configuration;
 using SemiNas.Host.Experiments;
 using SemiNas.Host.Plugins;
@@ -175,7 +176,7 @@ public class DrillTests
         using (var plan = ExperimentPlan.Create(loaded, new MisbehavingPlugin(), folder.File("s.sqlite")))
         using (var store = ExperimentStore.Open(plan.StorePath))
         {
-            var runner = new ExperimentRunner(plan, store, new RunSettings(1, "cpu", null), new ConsoleProgress(output, false, plan.Task.Objective));
+            var runner = new ExperimentRunner(plan.Search, store, new RunSettings(1, "cpu", null), new ConsoleProgress(output, false, plan.Task.Objective));
             result = await runner.RunAsync(CancellationToken.None);
         }
         return (result, output.ToString());

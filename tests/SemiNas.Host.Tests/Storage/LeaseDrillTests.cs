@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using SemiNas.Engine;
 using SemiNas.Host.Configuration;
 using SemiNas.Host.Experiments;
 using SemiNas.Host.Plugins;
@@ -86,7 +87,7 @@ public class LeaseDrillTests
     {
         using var plan = ExperimentPlan.Create(ConfigLoader.Load(configPath), PluginCatalog.Discover([]), storePath);
         using var store = ExperimentStore.Open(plan.StorePath);
-        var runner = new ExperimentRunner(plan, store, settings, new ConsoleProgress(TextWriter.Null, false, plan.Task.Objective));
+        var runner = new ExperimentRunner(plan.Search, store, settings, new ConsoleProgress(TextWriter.Null, false, plan.Task.Objective));
         return await runner.RunAsync(stop);
     }
 

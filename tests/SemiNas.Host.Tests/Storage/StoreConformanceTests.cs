@@ -263,3 +263,12 @@ public sealed class SqliteStoreConformanceTests : StoreConformanceTests
 {
     protected override IExperimentStore Open(TempFolder folder) => ExperimentStores.Open("sqlite:" + folder.File("store.sqlite"));
 }
+
+public sealed class InMemoryStoreConformanceTests : StoreConformanceTests
+{
+    // The store lives as long as its object: "reopening" the same folder hands back the same one.
+    private readonly Dictionary<string, InMemoryExperimentStore> _stores = [];
+
+    protected override IExperimentStore Open(TempFolder folder) =>
+        _stores.TryGetValue(folder.Path, out var store) ? store : _stores[folder.Path] = new InMemoryExperimentStore(folder.Path);
+}

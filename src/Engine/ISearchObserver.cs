@@ -1,8 +1,7 @@
 using SemiNas.Contracts;
-using SemiNas.Host.Experiments;
 using SemiNas.Storage;
 
-namespace SemiNas.Host.Reporting;
+namespace SemiNas.Engine;
 
 /// <summary>Hears what a running search does; the console progress display is one.</summary>
 public interface ISearchObserver

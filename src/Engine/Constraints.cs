@@ -1,12 +1,16 @@
 using System.Globalization;
-using SemiNas.Host.Configuration;
 
-namespace SemiNas.Host.Experiments;
+namespace SemiNas.Engine;
 
-/// <summary>Bounds on metrics from the configuration's <c>constraints</c> section.</summary>
-public sealed class Constraints(IReadOnlyDictionary<string, BoundConfig> bounds)
+/// <summary>Inclusive bounds on one metric; either may be absent.</summary>
+public sealed record MetricBound(double? Min, double? Max);
+
+/// <summary>Bounds on metrics (the configuration's <c>constraints</c> section).</summary>
+public sealed class Constraints(IReadOnlyDictionary<string, MetricBound> bounds)
 {
-    public IReadOnlyDictionary<string, BoundConfig> Bounds { get; } = bounds;
+    public static Constraints None { get; } = new(new Dictionary<string, MetricBound>());
+
+    public IReadOnlyDictionary<string, MetricBound> Bounds { get; } = bounds;
 
     /// <summary>The first violated bound among the given metrics, or null when all hold. Absent metrics are skipped.</summary>
     public string? FindViolation(IReadOnlyDictionary<string, double> metrics)

@@ -1,7 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 
-namespace SemiNas.Host.Plugins;
+namespace SemiNas.Engine;
 
 /// <summary>
 /// The logger a plugin gets for one evaluation (or one final training): each message goes to the console, at the
@@ -21,14 +21,17 @@ public sealed class PluginLog : IDisposable
     private StreamWriter? _file;
     private bool _closed;
 
-    /// <param name="pluginName">Names the console lines' category, as for the plugin's other messages.</param>
+    /// <param name="console">The plugin's console logger, filtered at the chosen verbosity.</param>
     /// <param name="path">The log file; created, or appended to.</param>
     /// <param name="consolePrefix">Put before each console line (the trial it is about); the file needs none.</param>
-    public PluginLog(string pluginName, string path, string consolePrefix = "")
+    public PluginLog(ILogger console, string path, string consolePrefix = "")
     {
         _path = path;
-        Logger = new TeeLogger(HostLogging.ForPlugin(pluginName), this, consolePrefix);
+        Logger = new TeeLogger(console, this, consolePrefix);
     }
+
+    /// <summary>The console logger of a plugin, by the category its other messages use.</summary>
+    public static ILogger ConsoleFor(ILoggerFactory loggers, string pluginName) => loggers.CreateLogger($"plugin.{pluginName}");
 
     public ILogger Logger { get; }
 
@@ -83,17 +86,18 @@ public sealed class PluginLog : IDisposable
 
     private sealed class TeeLogger(ILogger console, PluginLog log, string prefix) : ILogger
     {
-        private static LogLevel FileLevel => HostLogging.Minimum < LogLevel.Debug ? HostLogging.Minimum : LogLevel.Debug;
+        // Debug, or Trace when the console takes Trace: the file never says less than the console.
+        private readonly LogLevel _fileLevel = console.IsEnabled(LogLevel.Trace) ? LogLevel.Trace : LogLevel.Debug;
 
         public IDisposable? BeginScope<TState>(TState state) where TState : notnull => console.BeginScope(state);
 
-        public bool IsEnabled(LogLevel logLevel) => logLevel != LogLevel.None && (logLevel >= FileLevel || console.IsEnabled(logLevel));
+        public bool IsEnabled(LogLevel logLevel) => logLevel != LogLevel.None && (logLevel >= _fileLevel || console.IsEnabled(logLevel));
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
             if (logLevel == LogLevel.None) return;
             console.Log(logLevel, eventId, state, exception, (s, e) => prefix + formatter(s, e));
-            if (logLevel >= FileLevel) log.Write(logLevel, formatter(state, exception), exception);
+            if (logLevel >= _fileLevel) log.Write(logLevel, formatter(state, exception), exception);
         }
     }
 }

@@ -1,9 +1,10 @@
 using System.Diagnostics;
 using SemiNas.Contracts;
-using SemiNas.Controller;
 using SemiNas.Core;
+using SemiNas.Engine;
+using SemiNas.Storage;
 
-namespace SemiNas.Host.Benchmarks;
+namespace SemiNas.Benchmarks;
 
 /// <summary>
 /// What the runs of a benchmark are measured against, from the whole table: the <b>oracle</b> is the best architecture
@@ -51,54 +52,92 @@ public sealed record BenchmarkRunResult(
     }
 }
 /// <summary>
-/// Runs a strategy against a task in memory, one evaluation at a time, without a store: a benchmark repeats
-/// thousands of cheap table lookups, and what it measures is the sequence of proposals, not durability.
+/// One benchmark run: the search loop of <c>seminas search</c> (<see cref="ExperimentRunner"/>) with one worker and an
+/// in-memory store, so a benchmark honours constraints and failures exactly as a search does; its curves are read off
+/// the recorded trials.
 /// </summary>
 public static class BenchmarkRun
 {
+    /// <summary>What a run searches: the task, the plugin that made it, and the constraints every proposal keeps.</summary>
+    public sealed record Target(ISearchTask Task, string PluginName, Constraints Constraints, string ReportMetric, BenchmarkReference? Reference);
+
     public static async Task<BenchmarkRunResult> RunAsync(
-        string label, IStrategyFactory factory, object options, ISearchTask task, int budget, int seed,
-        string reportMetric, BenchmarkReference? reference, CancellationToken cancellationToken)
+        string label, IStrategyFactory factory, object options, Target target, int budget, int seed, CancellationToken cancellationToken)
     {
-        var clock = Stopwatch.StartNew();
-        var objective = task.Objective;
-        var strategy = factory.Create(options, new StrategyContext
+        var search = new SearchDefinition
         {
-            Space = task.Space,
-            Objective = objective,
+            Name = $"{label}-{seed}",
+            PluginName = target.PluginName,
+            Task = target.Task,
+            Strategy = factory,
+            StrategyOptions = options,
+            Constraints = target.Constraints,
             Seed = seed,
-            IsAdmissible = a => task.Space.IsValid(a, out _),
-        });
-        using var disposeStrategy = strategy as IDisposable;
-        var history = new SearchHistory();
-        var curve = new List<double>(budget);
-        var objectiveCurve = new List<double>(budget);
-        var secondsCurve = new List<double>(budget);
+            Budget = budget,
+            // One run per store, so its identity only has to be unique there.
+            ConfigJson = "{}",
+            Fingerprint = "benchmark",
+        };
+        using var store = new InMemoryExperimentStore(Path.GetTempPath());
+        var started = DateTimeOffset.UtcNow;
+        var clock = Stopwatch.StartNew();
+        var run = await new ExperimentRunner(search, store, new RunSettings(Workers: 1, Device: "cpu", TrialTimeout: null), SilentObserver.Instance)
+            .RunAsync(cancellationToken);
+        cancellationToken.ThrowIfCancellationRequested();
+        return Result(label, factory.Name, budget, seed, target, run.Trials, started, clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>
+    /// The curves of a run from its trials in the order they finished: every finished trial is a query; the pick after
+    /// each is the best complete, feasible trial by the objective so far (failed and infeasible ones never are).
+    /// </summary>
+    private static BenchmarkRunResult Result(string label, string strategy, int budget, int seed, Target target,
+        IReadOnlyList<TrialRecord> trials, DateTimeOffset started, double seconds)
+    {
+        var objective = target.Task.Objective;
+        var finished = trials.Where(t => t.IsFinished).OrderBy(t => t.FinishedAt).ThenBy(t => t.Number).ToList();
+        var curve = new double[finished.Count];
+        var objectiveCurve = new double[finished.Count];
+        var secondsCurve = new double[finished.Count];
         double bestObjective = double.NaN, bestReport = double.NaN;
         int? toOracle = null;
-        while (curve.Count < budget)
+        for (var i = 0; i < finished.Count; i++)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var batch = await strategy.ProposeAsync(1, history, cancellationToken);
-            if (batch.Count == 0) break;
-            var architecture = batch[0];
-            var context = LookupContext(curve.Count + 1, seed);
-            var metrics = await task.EvaluateAsync(architecture, context, cancellationToken);
-            var value = metrics[objective.Metric];
-            history.Add(new TrialView(curve.Count + 1, architecture, task.Space.CanonicalKey(architecture), TrialStatus.Complete, value, true));
-            if (double.IsNaN(bestObjective) || objective.IsBetter(value, bestObjective))
+            if (finished[i] is { State: TrialState.Complete, Feasible: true, Objective: { } value } trial &&
+                (double.IsNaN(bestObjective) || objective.IsBetter(value, bestObjective)))
             {
                 bestObjective = value;
-                bestReport = metrics.TryGetValue(reportMetric, out var report) ? report : double.NaN;
+                bestReport = trial.Metrics.GetValueOrDefault(target.ReportMetric, double.NaN);
                 // The oracle has the table's best objective, so once it is the pick nothing replaces it.
-                if (value == reference?.OracleObjective) toOracle = curve.Count + 1;
+                if (value == target.Reference?.OracleObjective) toOracle = i + 1;
             }
-            curve.Add(bestReport);
-            objectiveCurve.Add(bestObjective);
-            secondsCurve.Add(clock.Elapsed.TotalSeconds);
+            curve[i] = bestReport;
+            objectiveCurve[i] = bestObjective;
+            secondsCurve[i] = (finished[i].FinishedAt!.Value - started).TotalSeconds;
         }
-        return new BenchmarkRunResult(label, factory.Name, budget, seed, curve.Count, bestObjective, bestReport,
-            toOracle, clock.Elapsed.TotalSeconds, curve.ToArray(), objectiveCurve.ToArray(), secondsCurve.ToArray());
+        return new BenchmarkRunResult(label, strategy, budget, seed, finished.Count, bestObjective, bestReport,
+            toOracle, seconds, curve, objectiveCurve, secondsCurve);
+    }
+
+    private sealed class SilentObserver : ISearchObserver
+    {
+        public static SilentObserver Instance { get; } = new();
+
+        public void Started(ExperimentRecord experiment, IReadOnlyList<TrialRecord> trials, int requeued)
+        {
+        }
+
+        public void TrialProgress(TrialRecord trial, EvaluationProgress progress)
+        {
+        }
+
+        public void TrialFinished(TrialRecord trial, IReadOnlyList<TrialRecord> trials)
+        {
+        }
+
+        public void Ended(RunResult result)
+        {
+        }
     }
 
     /// <summary>The oracle and the best report metric of the whole space, when the space can be listed.</summary>
@@ -122,6 +161,6 @@ public static class BenchmarkRun
     }
 
     /// <summary>The context of one evaluation in a benchmark: a tabular task looks up, so nothing is written anywhere.</summary>
-    internal static EvaluationContext LookupContext(long trialId, int seed) =>
+    public static EvaluationContext LookupContext(long trialId, int seed) =>
         new() { TrialId = trialId, Device = "cpu", Seed = seed, WorkingDirectory = Path.GetTempPath(), ExperimentDirectory = Path.GetTempPath() };
 }

@@ -1,19 +1,19 @@
-using System.Diagnostics;
 using System.Globalization;
 using SemiNas.Contracts;
-using SemiNas.Controller;
 using SemiNas.Core;
-using SemiNas.Host.Plugins;
-using SemiNas.Host.Reporting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using SemiNas.Storage;
 
-namespace SemiNas.Host.Experiments;
+namespace SemiNas.Engine;
 
 /// <summary>How a search runs on this machine; none of it changes the experiment's results.</summary>
 /// <param name="Budget">A new budget for the experiment (seminas search --budget): a larger one extends a finished
 /// search with the strategy's saved state, so its first trials are those of the shorter run.</param>
 /// <param name="MaxAttempts">Starts of a trial that may end with its process (killed, crashed) before it is FAILED.</param>
-public sealed record RunSettings(int Workers, string Device, TimeSpan? TrialTimeout, bool Fork = false, int? Budget = null, int MaxAttempts = 2);
+/// <param name="Logging">Where plugins' messages go besides each trial's log file (the console, at --verbosity).</param>
+public sealed record RunSettings(int Workers, string Device, TimeSpan? TrialTimeout, bool Fork = false, int? Budget = null, int MaxAttempts = 2,
+    ILoggerFactory? Logging = null);
 
 public enum RunOutcome
 {
@@ -28,10 +28,12 @@ public enum RunOutcome
 public sealed record RunResult(RunOutcome Outcome, ExperimentRecord Experiment, IReadOnlyList<TrialRecord> Trials);
 
 /// <summary>
-/// Runs one experiment against its store: resumes what is there, asks the strategy for proposals, evaluates
-/// up to <see cref="RunSettings.Workers"/> trials at once, and records every result as soon as it exists.
+/// The search loop, the only one: runs one experiment against its store, resumes what is there, asks the strategy
+/// for proposals, evaluates up to <see cref="RunSettings.Workers"/> trials at once, and records every result as soon
+/// as it exists. <c>seminas search</c> runs it on a durable store, <c>seminas benchmark</c> on an
+/// <see cref="InMemoryExperimentStore"/>.
 /// </summary>
-public sealed class ExperimentRunner(ExperimentPlan plan, IExperimentStore store, RunSettings settings, ISearchObserver observer)
+public sealed class ExperimentRunner(SearchDefinition search, IExperimentStore store, RunSettings settings, ISearchObserver observer)
 {
     private static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan StaleAfter = TimeSpan.FromSeconds(30);
@@ -41,7 +43,7 @@ public sealed class ExperimentRunner(ExperimentPlan plan, IExperimentStore store
 
     /// <summary>How many evaluations run at once: <see cref="RunSettings.Workers"/>, or 1 for a task that does not
     /// allow its evaluations to overlap (<see cref="ISearchTask.ConcurrentEvaluations"/>).</summary>
-    public int Workers { get; } = plan.Task.ConcurrentEvaluations ? settings.Workers : 1;
+    public int Workers { get; } = search.Task.ConcurrentEvaluations ? settings.Workers : 1;
 
     public async Task<RunResult> RunAsync(CancellationToken cancellationToken)
     {
@@ -71,20 +73,20 @@ public sealed class ExperimentRunner(ExperimentPlan plan, IExperimentStore store
     /// <summary>Finds the experiment in the store, creating it on first run; refuses a changed configuration.</summary>
     private ExperimentRecord OpenExperiment()
     {
-        var name = plan.Config.Name;
+        var name = search.Name;
         var existing = store.FindExperiment(name);
         if (existing is null) return store.CreateExperiment(NewExperiment(name, parentId: null));
-        if (existing.Fingerprint == plan.Fingerprint) return existing;
+        if (existing.Fingerprint == search.Fingerprint) return existing;
 
         if (settings.Fork)
         {
-            var sameConfig = store.ListExperiments().FirstOrDefault(e => e.Fingerprint == plan.Fingerprint);
+            var sameConfig = store.ListExperiments().FirstOrDefault(e => e.Fingerprint == search.Fingerprint);
             if (sameConfig is not null) return sameConfig;
             var forkName = Enumerable.Range(2, int.MaxValue - 2).Select(i => $"{name}-fork{i}").First(n => store.FindExperiment(n) is null);
             return store.CreateExperiment(NewExperiment(forkName, existing.Id));
         }
 
-        var changes = ExperimentPlan.Differences(existing.ConfigJson, plan.ConfigJson);
+        var changes = SearchDefinition.Differences(existing.ConfigJson, search.ConfigJson);
         throw new StoreException(
             $"{store.Location} already holds experiment '{name}' with a different configuration:\n  " +
             string.Join("\n  ", changes) +
@@ -92,8 +94,8 @@ public sealed class ExperimentRunner(ExperimentPlan plan, IExperimentStore store
     }
 
     private NewExperiment NewExperiment(string name, long? parentId) => new(
-        name, plan.Plugin.Name, plan.Strategy.Name, plan.Config.Search.Budget, plan.Task.Objective,
-        plan.Source.Text, plan.ConfigJson, plan.Fingerprint, parentId, plan.Source.FullPath);
+        name, search.PluginName, search.Strategy.Name, search.Budget, search.Task.Objective,
+        search.ConfigText, search.ConfigJson, search.Fingerprint, parentId, search.ConfigPath);
 
     private async Task<RunResult> RunOwnedAsync(ExperimentRecord experiment, CancellationToken cancellationToken)
     {
@@ -113,16 +115,11 @@ public sealed class ExperimentRunner(ExperimentPlan plan, IExperimentStore store
         // Inputs are checked before the first proposal: a missing or broken data set then stops the search here
         // (non-zero exit, experiment left unfinished, the same command resumes once it is fixed) instead of
         // failing every trial, spending the budget and marking the experiment finished.
-        if (plan.Task is IStartupCheck startup) startup.CheckInputs(Console.Error);
+        if (search.Task is IStartupCheck startup) startup.CheckInputs(Console.Error);
 
         var history = new SearchHistory(trials.Values.OrderBy(t => t.Number).Select(ToView));
-        var strategy = plan.Strategy.Create(plan.StrategyOptions, new StrategyContext
-        {
-            Space = plan.Task.Space,
-            Objective = plan.Task.Objective,
-            Seed = plan.Config.Seed,
-            IsAdmissible = plan.IsAdmissible,
-        });
+        var context = search.StrategyContext();
+        var strategy = search.Strategy.Create(search.StrategyOptions, context);
         using var disposeStrategy = strategy as IDisposable;
         foreach (var damage in store.DamagedRows) Console.Error.WriteLine($"warning: {damage}");
         if (store.LoadStrategyState(experiment.Id) is { } state)
@@ -135,7 +132,7 @@ public sealed class ExperimentRunner(ExperimentPlan plan, IExperimentStore store
             {
                 throw new StoreException(
                     $"{store.Location}: table strategy_snapshots, experiment '{experiment.Name}': the saved state of strategy " +
-                    $"'{plan.Strategy.Name}' cannot be read ({e.GetType().Name}: {e.Message}). The trials are intact: " +
+                    $"'{search.Strategy.Name}' cannot be read ({e.GetType().Name}: {e.Message}). The trials are intact: " +
                     "`seminas export` still reads them, and --fork starts a new experiment beside this one.", e);
             }
         }
@@ -165,7 +162,7 @@ public sealed class ExperimentRunner(ExperimentPlan plan, IExperimentStore store
                     break; // Ctrl-C while the controller trained: nothing was recorded, the saved state is the one before
                 }
                 if (proposals.Count == 0 && running.Count == 0) exhausted = true;
-                foreach (var trial in Record(experiment.Id, proposals, history, strategy))
+                foreach (var trial in Record(experiment.Id, proposals, history, context, strategy))
                 {
                     trials[trial.Id] = trial;
                     Start(trial);
@@ -213,27 +210,37 @@ public sealed class ExperimentRunner(ExperimentPlan plan, IExperimentStore store
         }
     }
 
-    private IReadOnlyList<TrialRecord> Record(long experimentId, IReadOnlyList<Architecture> proposals, SearchHistory history, ISearchStrategy strategy)
+    private IReadOnlyList<TrialRecord> Record(long experimentId, IReadOnlyList<Architecture> proposals, SearchHistory history,
+        StrategyContext context, ISearchStrategy strategy)
     {
         if (proposals.Count == 0) return [];
-        var batchKeys = new HashSet<string>(StringComparer.Ordinal);
+        var filter = new ProposalFilter(context, history);
         var newTrials = new List<NewTrial>(proposals.Count);
         foreach (var architecture in proposals)
         {
-            // A strategy must only propose admissible, unseen architectures; anything else is a bug worth stopping for.
-            if (!plan.Task.Space.IsValid(architecture, out var reason))
-                throw new InvalidOperationException($"Strategy '{plan.Strategy.Name}' proposed an invalid architecture [{architecture}]: {reason}");
-            var key = plan.Task.Space.CanonicalKey(architecture);
-            if (history.ContainsKey(key) || !batchKeys.Add(key))
-                throw new InvalidOperationException($"Strategy '{plan.Strategy.Name}' proposed [{architecture}] again (canonical key {key}).");
-            var cheap = plan.CheapMetrics(architecture);
-            if (plan.Constraints.FindViolation(cheap) is { } violation)
-                throw new InvalidOperationException($"Strategy '{plan.Strategy.Name}' proposed [{architecture}] outside the constraints: {violation}.");
-            newTrials.Add(new NewTrial(architecture, key, plan.Task.Space.Describe(architecture), cheap));
+            // The strategy was given the same rule; anything it lets through is a bug worth stopping for.
+            var admission = filter.Admit(architecture, out var key);
+            if (admission != Admission.Admitted)
+                throw new InvalidOperationException($"Strategy '{search.Strategy.Name}' proposed {Rejected(architecture, admission, key)}.");
+            newTrials.Add(new NewTrial(architecture, key!, search.Task.Space.Describe(architecture), search.CheapMetrics(architecture)));
         }
         var added = store.AddTrials(experimentId, newTrials, strategy.SaveState());
         foreach (var trial in added) history.Add(ToView(trial));
         return added;
+    }
+
+    private string Rejected(Architecture architecture, Admission admission, string? key)
+    {
+        switch (admission)
+        {
+            case Admission.Invalid:
+                search.Task.Space.IsValid(architecture, out var reason);
+                return $"an invalid architecture [{architecture}]: {reason}";
+            case Admission.Inadmissible:
+                return $"[{architecture}] outside the constraints: {search.Constraints.FindViolation(search.CheapMetrics(architecture))}";
+            default:
+                return $"[{architecture}] again (canonical key {key})";
+        }
     }
 
     private TrialRecord Save(TrialRecord trial, TrialOutcome outcome)
@@ -245,8 +252,8 @@ public sealed class ExperimentRunner(ExperimentPlan plan, IExperimentStore store
         else
         {
             var metrics = outcome.Metrics!;
-            var feasible = plan.Constraints.FindViolation(metrics) is null;
-            store.MarkComplete(trial.Id, metrics, metrics[plan.Task.Objective.Metric], feasible);
+            var feasible = search.Constraints.FindViolation(metrics) is null;
+            store.MarkComplete(trial.Id, metrics, metrics[search.Task.Objective.Metric], feasible);
         }
         return store.LoadTrial(trial.Id);
     }
@@ -257,14 +264,14 @@ public sealed class ExperimentRunner(ExperimentPlan plan, IExperimentStore store
         if (settings.TrialTimeout is { } timeout) limit.CancelAfter(timeout);
         // Outside the try below: a folder that cannot be made (disk full, no permission) stops the search instead of
         // failing every remaining trial.
-        var experimentDirectory = Directory.CreateDirectory(Path.Combine(store.ArtifactDirectory, $"{plan.Config.Name}.trials")).FullName;
+        var experimentDirectory = Directory.CreateDirectory(Path.Combine(store.ArtifactDirectory, $"{search.Name}.trials")).FullName;
         var workingDirectory = Path.Combine(experimentDirectory, trial.Number.ToString(CultureInfo.InvariantCulture));
-        using var log = new PluginLog(plan.Plugin.Name, Path.Combine(workingDirectory, PluginLog.TrialLogFile), $"trial {trial.Number}: ");
+        using var log = new PluginLog(PluginLog.ConsoleFor(settings.Logging ?? NullLoggerFactory.Instance, search.PluginName), Path.Combine(workingDirectory, PluginLog.TrialLogFile), $"trial {trial.Number}: ");
         var context = new EvaluationContext
         {
             TrialId = trial.Id,
             Device = settings.Device,
-            Seed = unchecked(plan.Config.Seed * 1_000_003 + trial.Number),
+            Seed = unchecked(search.Seed * 1_000_003 + trial.Number),
             WorkingDirectory = workingDirectory,
             ExperimentDirectory = experimentDirectory,
             Logger = log.Logger,
@@ -273,14 +280,14 @@ public sealed class ExperimentRunner(ExperimentPlan plan, IExperimentStore store
         try
         {
             // Task.Run keeps a plugin that blocks before its first await from stalling the other workers.
-            var evaluation = Task.Run(() => plan.Task.EvaluateAsync(trial.Architecture, context, limit.Token), limit.Token);
+            var evaluation = Task.Run(() => search.Task.EvaluateAsync(trial.Architecture, context, limit.Token), limit.Token);
             var metrics = await evaluation.WaitAsync(limit.Token);
             if (metrics is null)
-                return TrialOutcome.Failed($"plugin '{plan.Plugin.Name}' returned no result (null) from EvaluateAsync");
-            if (!metrics.TryGetValue(plan.Task.Objective.Metric, out var objective))
-                return TrialOutcome.Failed($"the evaluation returned no '{plan.Task.Objective.Metric}' metric", metrics);
+                return TrialOutcome.Failed($"plugin '{search.PluginName}' returned no result (null) from EvaluateAsync");
+            if (!metrics.TryGetValue(search.Task.Objective.Metric, out var objective))
+                return TrialOutcome.Failed($"the evaluation returned no '{search.Task.Objective.Metric}' metric", metrics);
             if (!double.IsFinite(objective))
-                return TrialOutcome.Failed($"the evaluation returned {plan.Task.Objective.Metric} = {objective}", metrics);
+                return TrialOutcome.Failed($"the evaluation returned {search.Task.Objective.Metric} = {objective}", metrics);
             return new TrialOutcome(metrics, null, false);
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
