@@ -263,3 +263,9 @@ public sealed class SqliteStoreConformanceTests : StoreConformanceTests
 {
     protected override IExperimentStore Open(TempFolder folder) => ExperimentStores.Open("sqlite:" + folder.File("store.sqlite"));
 }
+
+[Collection(PostgresCollection.Name)]
+public sealed class PostgresStoreConformanceTests(PostgresServer server) : StoreConformanceTests
+{
+    protected override IExperimentStore Open(TempFolder folder) => ExperimentStores.Open(server.Url(server.DatabaseFor(folder)));
+}

@@ -1,0 +1,189 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using SemiNas.Contracts;
+using SemiNas.Host.Tests.Cli;
+using SemiNas.Storage;
+using SemiNas.Storage.Postgres;
+
+namespace SemiNas.Host.Tests.Storage;
+
+/// <summary>What the PostgreSQL store does beyond the conformance suite: credentials, failures, read-only use, the CLI.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class PostgresStoreTests(PostgresServer server)
+{
+    private static NewExperiment Experiment(string name = "e") =>
+        new(name, "plugin", "random", 10, new Objective("acc"), "yaml", "{}", "fp");
+
+    private static NewTrial Trial(string tokens) =>
+        new(Architecture.Parse(tokens), tokens, tokens, new Dictionary<string, double>());
+
+    [Fact]
+    public void The_password_appears_in_no_location_and_no_error()
+    {
+        var database = server.CreateDatabase();
+        using (var store = ExperimentStores.Open(server.Url(database)))
+            Assert.Equal(server.Url(database, withPassword: false), store.Location);
+
+        var wrong = $"wrong-{Guid.NewGuid():N}";
+        var error = Assert.Throws<StoreException>(() => ExperimentStores.Open(server.Url(database).Replace(PostgresServer.Password, wrong)));
+        Assert.StartsWith($"{server.Url(database, withPassword: false)}: cannot open the store: ", error.Message);
+        Assert.Contains("password authentication failed for user \"seminas\"", error.Message);
+        Assert.DoesNotContain(wrong, error.ToString());
+
+        var parameter = Assert.Throws<StoreException>(() => ExperimentStores.Open(server.Url(database) + "?sslmod=require"));
+        Assert.Contains("unknown parameter 'sslmod'", parameter.Message);
+        Assert.DoesNotContain(PostgresServer.Password, parameter.Message);
+    }
+
+    [Fact]
+    public void Without_a_password_in_the_URL_it_is_read_from_the_pgpass_file()
+    {
+        using var folder = new TempFolder();
+        var passfile = folder.Write("pgpass", $"127.0.0.1:{server.Port}:*:{PostgresServer.User}:{PostgresServer.Password}\n");
+        var database = server.CreateDatabase();
+
+        using var store = ExperimentStores.Open($"{server.Url(database, withPassword: false)}?passfile={passfile}");
+        store.CreateExperiment(Experiment());
+        Assert.Equal(["e"], store.ListExperiments().Select(e => e.Name));
+    }
+
+    [Fact]
+    public async Task Stores_opening_a_new_database_at_once_create_its_schema_once_and_share_it()
+    {
+        var url = server.Url(server.CreateDatabase());
+        var opened = await Task.WhenAll(Enumerable.Range(0, 4).Select(i => Task.Run(() =>
+        {
+            using var store = ExperimentStores.Open(url);
+            return store.CreateExperiment(Experiment($"e{i}")).Name;
+        })));
+        using var reader = ExperimentStores.OpenReadOnly(url);
+        Assert.Equal(opened.Order(), reader.ListExperiments().Select(e => e.Name).Order());
+    }
+
+    [Fact]
+    public void A_read_only_store_reads_and_refuses_every_write_and_a_database_without_the_schema_is_no_store()
+    {
+        var url = server.Url(server.CreateDatabase());
+        var error = Assert.Throws<StoreException>(() => ExperimentStores.OpenReadOnly(url));
+        Assert.Contains("not an experiment store (no seminas schema in the database)", error.Message);
+
+        using (var writer = ExperimentStores.Open(url)) writer.CreateExperiment(Experiment("kept"));
+        using var reader = ExperimentStores.OpenReadOnly(url);
+        Assert.NotNull(reader.FindExperiment("kept"));
+        var write = Assert.Throws<StoreException>(() => reader.CreateExperiment(Experiment("new")));
+        Assert.Contains("opened read-only", write.Message);
+        Assert.Equal(["kept"], reader.ListExperiments().Select(e => e.Name));
+    }
+
+    [Fact]
+    public async Task A_result_recorded_while_the_server_restarts_is_kept()
+    {
+        var url = server.Url(server.CreateDatabase());
+        using var store = PostgresExperimentStore.Open(url, retryFor: TimeSpan.FromMinutes(1));
+        var id = store.CreateExperiment(Experiment()).Id;
+        var trial = store.AddTrials(id, [Trial("1")], [])[0];
+        store.ClaimTrial(trial.Id, "worker", TimeSpan.FromHours(1));
+
+        server.Stop();
+        Task record;
+        try
+        {
+            record = Task.Run(() => store.MarkComplete(trial.Id, new Dictionary<string, double> { ["acc"] = 93 }, 93, feasible: true));
+            await Task.Delay(TimeSpan.FromSeconds(1.5));
+            Assert.False(record.IsCompleted, "the result was reported recorded while the server was down");
+        }
+        finally
+        {
+            server.Restart();
+        }
+        await record;
+
+        using var reopened = ExperimentStores.OpenReadOnly(url);
+        Assert.Equal((TrialState.Complete, 93.0), (reopened.LoadTrial(trial.Id).State, reopened.LoadTrial(trial.Id).Objective));
+    }
+
+    [Fact]
+    public void An_unreachable_server_is_retried_then_reported_naming_the_store()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop(); // nothing listens there now
+        var url = $"postgresql://{PostgresServer.User}:{PostgresServer.Password}@127.0.0.1:{port}/nowhere";
+
+        var clock = Stopwatch.StartNew();
+        var error = Assert.Throws<StoreException>(() => PostgresExperimentStore.Open(url, retryFor: TimeSpan.FromSeconds(2)));
+
+        Assert.StartsWith($"postgresql://{PostgresServer.User}@127.0.0.1:{port}/nowhere: cannot open the store (tried ", error.Message);
+        Assert.Contains("Connection refused", error.Message);
+        Assert.DoesNotContain(PostgresServer.Password, error.ToString());
+        Assert.InRange(clock.Elapsed.TotalSeconds, 1, 30);
+    }
+
+    [Fact]
+    public void Artifacts_go_to_a_folder_named_after_the_database_unless_the_URL_names_one()
+    {
+        var database = server.CreateDatabase();
+        using (var store = ExperimentStores.Open(server.Url(database)))
+            Assert.Equal(Path.GetFullPath(Path.Combine("experiments", database)), store.ArtifactDirectory);
+        using var folder = new TempFolder();
+        using var elsewhere = ExperimentStores.Open($"{server.Url(database)}?artifacts={folder.File("runs")}");
+        Assert.Equal((folder.File("runs"), $"{server.Url(database, withPassword: false)}?artifacts={folder.File("runs")}"),
+            (elsewhere.ArtifactDirectory, elsewhere.Location));
+    }
+
+    [Fact]
+    [Trait("Category", "Slow")]
+    public async Task The_quickstart_searches_into_postgresql_and_status_and_experiments_read_it()
+    {
+        using var folder = new TempFolder();
+        var config = File.ReadAllText(Path.Combine(Repository.Root, "configs/quickstart.yaml")).Replace("  budget: 100\n", "  budget: 25\n");
+        Assert.Contains("  budget: 25\n", config);
+        folder.Write("quickstart.yaml", config);
+        var url = server.Url(server.CreateDatabase(), withPassword: false);
+
+        var (code, output, error) = await Seminas(folder, "search", "quickstart.yaml", "--storage", url);
+        Assert.True(code == 0, error);
+        Assert.Contains($"Finished: 25 complete, 0 failed, stored in {url}.", output);
+
+        (code, output, error) = await Seminas(folder, "experiments", url);
+        Assert.True(code == 0, error);
+        Assert.StartsWith("quickstart: nasbench201, seminas, 25/25 trials, finished", output);
+
+        (code, output, error) = await Seminas(folder, "status", url);
+        Assert.True(code == 0, error);
+        Assert.Contains("Trials: 25 complete (0 infeasible), 0 failed, 0 running, 0 waiting.", output);
+    }
+
+    /// <summary>Runs seminas with the password in PGPASSWORD only, as a user keeps it out of the command line.</summary>
+    private static async Task<(int, string, string)> Seminas(TempFolder folder, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = folder.Path,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            Environment = { ["PGPASSWORD"] = PostgresServer.Password },
+        };
+        start.ArgumentList.Add(SeminasProcess.Dll);
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(10));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"seminas {string.Join(' ', args)} did not finish within 10 minutes");
+        }
+        var (stdout, stderr) = (await output, await error);
+        Assert.DoesNotContain(PostgresServer.Password, stdout + stderr);
+        return (process.ExitCode, stdout, stderr);
+    }
+}
