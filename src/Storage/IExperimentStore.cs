@@ -105,6 +105,9 @@ public static class ExperimentStores
             ? PostgresExperimentStore.OpenReadOnly(location)
             : ExperimentStore.OpenReadOnly(SqlitePath(location));
 
+    /// <summary>Whether the location names a database server (<c>postgresql://</c>) rather than a file.</summary>
+    public static bool IsDatabaseUrl(string location) => PostgresLocation.Matches(location);
+
     /// <summary>The SQLite file a location names; throws for a location of another kind.</summary>
     public static string SqlitePath(string location)
     {

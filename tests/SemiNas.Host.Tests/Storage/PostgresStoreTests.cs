@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Text.RegularExpressions;
 using SemiNas.Contracts;
 using SemiNas.Host.Tests.Cli;
 using SemiNas.Storage;
@@ -134,8 +135,7 @@ public sealed class PostgresStoreTests(PostgresServer server)
     }
 
     [Fact]
-    [Trait("Category", "Slow")]
-    public async Task The_quickstart_searches_into_postgresql_and_status_and_experiments_read_it()
+    public async Task The_quickstart_searches_into_postgresql_and_status_experiments_and_report_read_it()
     {
         using var folder = new TempFolder();
         var config = File.ReadAllText(Path.Combine(Repository.Root, "configs/quickstart.yaml")).Replace("  budget: 100\n", "  budget: 25\n");
@@ -154,6 +154,29 @@ public sealed class PostgresStoreTests(PostgresServer server)
         (code, output, error) = await Seminas(folder, "status", url);
         Assert.True(code == 0, error);
         Assert.Contains("Trials: 25 complete (0 infeasible), 0 failed, 0 running, 0 waiting.", output);
+
+        (code, _, error) = await Seminas(folder, "report", url, "--output", "report.html");
+        Assert.True(code == 0, error);
+        Assert.Contains("\"name\":\"quickstart\"", File.ReadAllText(folder.File("report.html")));
+    }
+
+    [Fact]
+    public async Task Bench_store_times_postgresql_against_sqlite_and_every_trial_is_recorded()
+    {
+        using var folder = new TempFolder();
+        var database = server.CreateDatabase();
+        var url = server.Url(database, withPassword: false);
+
+        var (code, output, error) = await Seminas(folder, "bench", "store", url, "--trials", "40", "--workers", "1", "3");
+
+        Assert.True(code == 0, error);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(5, lines.Length);
+        Assert.Matches(@"^ +1 worker\(s\) +add +[0-9.]+ +claim\+record +[0-9.]+ +\(1\.00x SQLite\) +SQLite \(temporary file\)$", lines[1]);
+        Assert.Matches($@"^ +3 worker\(s\) .*\([0-9.]+x SQLite\) +{Regex.Escape(url)}$", lines[4]);
+        using var store = ExperimentStores.OpenReadOnly(server.Url(database));
+        Assert.All(store.ListExperiments(), e => Assert.Equal(40, store.LoadTrials(e.Id).Count(t => t.State == TrialState.Complete)));
+        Assert.Equal(2, store.ListExperiments().Count);
     }
 
     /// <summary>Runs seminas with the password in PGPASSWORD only, as a user keeps it out of the command line.</summary>
