@@ -105,6 +105,10 @@ public static class ExperimentStores
             ? PostgresExperimentStore.OpenReadOnly(location)
             : ExperimentStore.OpenReadOnly(SqlitePath(location));
 
+    /// <summary>The location as messages show it: a URL without its password.</summary>
+    public static string Display(string location) =>
+        PostgresLocation.Matches(location) ? PostgresLocation.Parse(location).Display : location;
+
     /// <summary>Whether the location names a database server (<c>postgresql://</c>) rather than a file.</summary>
     public static bool IsDatabaseUrl(string location) => PostgresLocation.Matches(location);
 

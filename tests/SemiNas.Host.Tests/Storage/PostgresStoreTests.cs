@@ -210,3 +210,20 @@ public sealed class PostgresStoreTests(PostgresServer server)
         return (process.ExitCode, stdout, stderr);
     }
 }
+
+/// <summary>What needs no server: URLs as the commands show them.</summary>
+public sealed class PostgresUrlTests
+{
+    [Fact]
+    public async Task Validate_shows_a_postgresql_store_without_the_password_the_file_gives()
+    {
+        using var folder = new TempFolder();
+        folder.Write("c.yaml", Configs.NasBench201(extra: "storage:\n  url: postgresql://nas:Zq9-secret@db.lab:6543/searches?sslmode=require"));
+
+        var (code, output, error) = await SeminasProcess.RunAsync(folder.Path, "validate", "c.yaml");
+
+        Assert.True(code == 0, error);
+        Assert.Contains("  store postgresql://nas@db.lab:6543/searches?sslmode=require\n", output);
+        Assert.DoesNotContain("Zq9-secret", output + error);
+    }
+}
