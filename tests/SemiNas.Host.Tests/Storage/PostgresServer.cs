@@ -34,8 +34,10 @@ public sealed class PostgresServer : IDisposable
         if (!OperatingSystem.IsLinux()) throw new PlatformNotSupportedException("the PostgreSQL tests start a server with Debian's postgresql package: Linux only.");
         _bin = FindBin();
         Durable = durable;
-        DataDirectory = Path.Combine("/tmp", "seminas-pg-" + Guid.NewGuid().ToString("N")[..12]);
+        StopOrphans();
+        DataDirectory = Path.Combine("/tmp", Prefix + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(DataDirectory);
+        File.WriteAllText(DataDirectory + ".owner", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
         var passwordFile = DataDirectory + ".pw";
         File.WriteAllText(passwordFile, Password + "\n");
         try
@@ -55,6 +57,8 @@ public sealed class PostgresServer : IDisposable
             File.Delete(passwordFile);
         }
     }
+
+    private const string Prefix = "seminas-pg-";
 
     public string DataDirectory { get; }
 
@@ -109,13 +113,15 @@ public sealed class PostgresServer : IDisposable
         }
     }
 
-    public void Dispose()
+    public void Dispose() => Remove(DataDirectory);
+
+    private void Remove(string dataDirectory)
     {
-        if (File.Exists(Path.Combine(DataDirectory, "postmaster.pid")))
+        if (File.Exists(Path.Combine(dataDirectory, "postmaster.pid")))
         {
             try
             {
-                Run(Path.Combine(_bin, "pg_ctl"), "-D", DataDirectory, "-m", "immediate", "-w", "stop");
+                Run(Path.Combine(_bin, "pg_ctl"), "-D", dataDirectory, "-m", "immediate", "-w", "stop");
             }
             catch (InvalidOperationException)
             {
@@ -124,10 +130,38 @@ public sealed class PostgresServer : IDisposable
         }
         try
         {
-            Directory.Delete(DataDirectory, recursive: true);
+            Directory.Delete(dataDirectory, recursive: true);
+            File.Delete(dataDirectory + ".pw");
+            File.Delete(dataDirectory + ".owner");
         }
         catch (IOException)
         {
+        }
+    }
+
+    /// <summary>
+    /// Stops and deletes the servers of test runs that were killed before they could (a test host ended by a time-out
+    /// or SIGKILL leaves its server running): each folder names the process that started it.
+    /// </summary>
+    private void StopOrphans()
+    {
+        foreach (var owner in Directory.GetFiles("/tmp", Prefix + "*.owner"))
+        {
+            if (int.TryParse(File.ReadAllText(owner), out var pid) && IsRunning(pid)) continue;
+            Remove(owner[..^".owner".Length]);
+        }
+    }
+
+    private static bool IsRunning(int pid)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
         }
     }
 

@@ -182,32 +182,10 @@ public sealed class PostgresStoreTests(PostgresServer server)
     /// <summary>Runs seminas with the password in PGPASSWORD only, as a user keeps it out of the command line.</summary>
     private static async Task<(int, string, string)> Seminas(TempFolder folder, params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = folder.Path,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            Environment = { ["PGPASSWORD"] = PostgresServer.Password },
-        };
-        start.ArgumentList.Add(SeminasProcess.Dll);
-        foreach (var arg in args) start.ArgumentList.Add(arg);
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(10));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"seminas {string.Join(' ', args)} did not finish within 10 minutes");
-        }
-        var (stdout, stderr) = (await output, await error);
-        Assert.DoesNotContain(PostgresServer.Password, stdout + stderr);
-        return (process.ExitCode, stdout, stderr);
+        var (code, output, error) = await SeminasProcess.RunAsync(folder.Path,
+            new Dictionary<string, string> { ["PGPASSWORD"] = PostgresServer.Password }, args);
+        Assert.DoesNotContain(PostgresServer.Password, output + error);
+        return (code, output, error);
     }
 }
 
