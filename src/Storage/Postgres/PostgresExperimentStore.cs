@@ -519,7 +519,8 @@ public sealed class PostgresExperimentStore : IExperimentStore
             or PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown or PostgresErrorCodes.CannotConnectNow
             or PostgresErrorCodes.TooManyConnections || p.SqlState.StartsWith("08", StringComparison.Ordinal),
         NpgsqlException n => n.IsTransient,
-        _ => e is TimeoutException or IOException or System.Net.Sockets.SocketException,
+        // Not every IOException: a pgpass file that is missing is no reason to wait.
+        _ => e is TimeoutException or System.Net.Sockets.SocketException,
     };
 
     /// <summary>The server's message, with what the user can do about the common cases.</summary>
@@ -534,6 +535,8 @@ public sealed class PostgresExperimentStore : IExperimentStore
         PostgresException { SqlState: PostgresErrorCodes.InsufficientPrivilege } p =>
             $"{p.MessageText} (the first search on a database creates the {Schema} schema, which needs CREATE on the database)",
         PostgresException p => p.MessageText,
+        NpgsqlException when e.Message.StartsWith("No password has been provided", StringComparison.Ordinal) =>
+            $"{e.Message}: give it in PGPASSWORD or a pgpass file (PGPASSFILE, ~/.pgpass or ?passfile=PATH)",
         _ => e.InnerException is { } inner ? $"{e.Message} ({inner.Message})" : e.Message,
     };
 

@@ -20,7 +20,7 @@ public sealed class PostgresStoreTests(PostgresServer server)
         new(Architecture.Parse(tokens), tokens, tokens, new Dictionary<string, double>());
 
     [Fact]
-    public void The_password_appears_in_no_location_and_no_error()
+    public void The_password_appears_in_no_location_and_no_error_and_a_missing_one_says_where_it_is_looked_for()
     {
         var database = server.CreateDatabase();
         using (var store = ExperimentStores.Open(server.Url(database)))
@@ -31,6 +31,11 @@ public sealed class PostgresStoreTests(PostgresServer server)
         Assert.StartsWith($"{server.Url(database, withPassword: false)}: cannot open the store: ", error.Message);
         Assert.Contains("password authentication failed for user \"seminas\"", error.Message);
         Assert.DoesNotContain(wrong, error.ToString());
+
+        using var folder = new TempFolder();
+        var otherServers = folder.Write("pgpass", "db.elsewhere:5432:*:someone:x\n");
+        var missing = Assert.Throws<StoreException>(() => ExperimentStores.Open($"{server.Url(database, withPassword: false)}?passfile={otherServers}"));
+        Assert.EndsWith("give it in PGPASSWORD or a pgpass file (PGPASSFILE, ~/.pgpass or ?passfile=PATH)", missing.Message);
 
         var parameter = Assert.Throws<StoreException>(() => ExperimentStores.Open(server.Url(database) + "?sslmod=require"));
         Assert.Contains("unknown parameter 'sslmod'", parameter.Message);
