@@ -94,7 +94,11 @@ public sealed class PostgresExperimentStore : IExperimentStore
 
     private static PostgresExperimentStore Create(PostgresLocation location, bool readOnly, TimeSpan? retryFor)
     {
-        var connection = new NpgsqlConnectionStringBuilder(location.Connection.ConnectionString);
+        var connection = new NpgsqlConnectionStringBuilder(location.Connection.ConnectionString)
+        {
+            // No call changes a session's state, so a pooled connection needs no DISCARD ALL before its next use.
+            NoResetOnClose = true,
+        };
         if (readOnly) connection.Options = "-c default_transaction_read_only=on";
         return new PostgresExperimentStore(location, NpgsqlDataSource.Create(connection.ConnectionString), retryFor ?? DefaultRetryFor);
     }
@@ -336,29 +340,30 @@ public sealed class PostgresExperimentStore : IExperimentStore
 
     /// <summary>Of two claims of one trial, the second waits for the first's row lock and then finds it RUNNING.</summary>
     public TrialRecord ClaimTrial(long trialId, string owner, TimeSpan lease) =>
-        Write("claim a trial", (connection, transaction, _) => Claim(connection, transaction, "id = @key", owner, lease, trialId))
+        Write("claim a trial", (connection, _, _) => Claim(connection, "id = @key", owner, lease, trialId), transaction: false)
         ?? throw new StoreException($"{Location}: trial {trialId} is not WAITING (another process claimed it, or it has finished).");
 
     /// <summary>Workers claiming at once each lock a different waiting row (SKIP LOCKED) instead of queueing on one.</summary>
     public TrialRecord? ClaimNextWaiting(long experimentId, string owner, TimeSpan lease) =>
-        Write("claim a trial", (connection, transaction, _) => Claim(connection, transaction, """
+        Write("claim a trial", (connection, _, _) => Claim(connection, """
             id = (SELECT id FROM trials WHERE experiment_id = @key AND state = 'WAITING' ORDER BY number LIMIT 1 FOR UPDATE SKIP LOCKED)
-            """, owner, lease, experimentId));
+            """, owner, lease, experimentId), transaction: false);
 
-    private static TrialRecord? Claim(NpgsqlConnection connection, NpgsqlTransaction transaction, string which, string owner, TimeSpan lease, long key)
-    {
-        var claimed = ReadAll(connection, transaction, $"""
-            UPDATE trials SET state = 'RUNNING', started_at = now(), heartbeat = now(), attempts = attempts + 1, error = NULL
-            WHERE {which} AND state = 'WAITING'
-            RETURNING *;
-            """, StoreRows.ReadTrial, ("key", key)).SingleOrDefault();
-        if (claimed is null) return null;
-        Execute(connection, transaction, """
-            INSERT INTO trial_attempts (trial_id, number, owner, started_at, lease_until)
-            VALUES (@trial, @number, @owner, now(), now() + @lease);
-            """, ("trial", claimed.Id), ("number", claimed.Attempts), ("owner", owner), ("lease", lease));
-        return claimed;
-    }
+    /// <summary>
+    /// The trial and its attempt in one statement, atomic without a transaction: one round trip per claim, which is
+    /// most of what a claim costs (docs/benchmarks.md).
+    /// </summary>
+    private static TrialRecord? Claim(NpgsqlConnection connection, string which, string owner, TimeSpan lease, long key) =>
+        ReadAll(connection, null, $"""
+            WITH claimed AS (
+                UPDATE trials SET state = 'RUNNING', started_at = now(), heartbeat = now(), attempts = attempts + 1, error = NULL
+                WHERE {which} AND state = 'WAITING'
+                RETURNING *),
+            attempt AS (
+                INSERT INTO trial_attempts (trial_id, number, owner, started_at, lease_until)
+                SELECT id, attempts, @owner, now(), now() + @lease FROM claimed)
+            SELECT * FROM claimed;
+            """, StoreRows.ReadTrial, ("key", key), ("owner", owner), ("lease", lease)).SingleOrDefault();
 
     public int RenewLeases(string owner, TimeSpan lease) =>
         Write("renew leases", (connection, transaction, _) =>
@@ -376,27 +381,36 @@ public sealed class PostgresExperimentStore : IExperimentStore
     /// retry succeeds instead of reporting an error for a result that is safe.
     /// </summary>
     public void MarkComplete(long trialId, IReadOnlyDictionary<string, double> metrics, double objective, bool feasible) =>
-        Write("record a result", (connection, transaction, retry) =>
-        {
-            if (retry && IsAlready(connection, transaction, trialId, TrialState.Complete)) return 0;
-            Update(connection, transaction, trialId,
-                "state = 'COMPLETE', objective = @objective, feasible = @feasible, metrics_json = @metrics, finished_at = now()",
-                ("objective", objective), ("feasible", feasible), ("metrics", StoreRows.Metrics(metrics)));
-            return EndAttempt(connection, transaction, trialId, AttemptEnd.Completed, null);
-        });
+        Write("record a result", (connection, _, retry) =>
+            (retry && IsAlready(connection, trialId, TrialState.Complete)) ||
+            Finish(connection, trialId, "state = 'COMPLETE', objective = @objective, feasible = @feasible, metrics_json = @metrics",
+                AttemptEnd.Completed, null, ("objective", objective), ("feasible", feasible), ("metrics", StoreRows.Metrics(metrics))),
+            transaction: false);
 
     public void MarkFailed(long trialId, string error, IReadOnlyDictionary<string, double>? metrics = null) =>
-        Write("record a failure", (connection, transaction, retry) =>
-        {
-            if (retry && IsAlready(connection, transaction, trialId, TrialState.Failed)) return 0;
-            Update(connection, transaction, trialId, "state = 'FAILED', error = @error, metrics_json = @metrics, finished_at = now()",
-                ("error", error), ("metrics", StoreRows.Metrics(metrics)));
+        Write("record a failure", (connection, _, retry) =>
+            (retry && IsAlready(connection, trialId, TrialState.Failed)) ||
             // The attempt keeps the first line; the trial keeps the whole error with its stack trace.
-            return EndAttempt(connection, transaction, trialId, AttemptEnd.Failed, error.Split('\n', 2)[0]);
-        });
+            Finish(connection, trialId, "state = 'FAILED', error = @error, metrics_json = @metrics", AttemptEnd.Failed, error.Split('\n', 2)[0],
+                ("error", error), ("metrics", StoreRows.Metrics(metrics))),
+            transaction: false);
 
-    private static bool IsAlready(NpgsqlConnection connection, NpgsqlTransaction transaction, long trialId, TrialState state) =>
-        Scalar(connection, transaction, "SELECT state FROM trials WHERE id = @id;", ("id", trialId)) as string == state.ToString().ToUpperInvariant();
+    /// <summary>Ends a RUNNING trial and its attempt in one statement (one round trip, atomic without a transaction).</summary>
+    private bool Finish(NpgsqlConnection connection, long trialId, string set, AttemptEnd end, string? reason, params (string Name, object? Value)[] parameters)
+    {
+        var finished = (long)Scalar(connection, null, $"""
+            WITH done AS (
+                UPDATE trials SET {set}, finished_at = now() WHERE id = @trial AND state = 'RUNNING' RETURNING id),
+            ended AS (
+                UPDATE trial_attempts SET ended_at = now(), outcome = @outcome, reason = @reason
+                WHERE trial_id IN (SELECT id FROM done) AND ended_at IS NULL)
+            SELECT COUNT(*) FROM done;
+            """, [.. parameters, ("trial", trialId), ("outcome", StoreRows.OutcomeNames[end]), ("reason", reason)])!;
+        return finished == 1 ? true : throw new StoreException($"{Location}: trial {trialId} is not in the expected state (state = 'RUNNING').");
+    }
+
+    private static bool IsAlready(NpgsqlConnection connection, long trialId, TrialState state) =>
+        Scalar(connection, null, "SELECT state FROM trials WHERE id = @id;", ("id", trialId)) as string == state.ToString().ToUpperInvariant();
 
     private static int EndAttempt(NpgsqlConnection connection, NpgsqlTransaction transaction, long trialId, AttemptEnd end, string? reason) =>
         Execute(connection, transaction, """
