@@ -7,7 +7,7 @@ namespace SemiNas.Storage.Postgres;
 /// <summary>
 /// Experiments, trials and strategy snapshots in a PostgreSQL database, for searches whose workers run on several
 /// machines. The tables are the SQLite store's (in a schema named <c>seminas</c>, so that several experiments and other
-/// programs share one database); each change is one transaction. Claims lock the row they take
+/// programs share one database); each change is one transaction, most of them one statement. Claims lock the row they take
 /// (<c>FOR UPDATE SKIP LOCKED</c>), so two workers never start one trial. Times are the server's clock, so that
 /// leases mean the same on every machine. Connection failures and serialisation conflicts are retried with backoff for
 /// <see cref="RetryFor"/>, then reported naming the store; a result is recorded or its error surfaces, never dropped.
@@ -412,7 +412,7 @@ public sealed class PostgresExperimentStore : IExperimentStore
     private static bool IsAlready(NpgsqlConnection connection, long trialId, TrialState state) =>
         Scalar(connection, null, "SELECT state FROM trials WHERE id = @id;", ("id", trialId)) as string == state.ToString().ToUpperInvariant();
 
-    private static int EndAttempt(NpgsqlConnection connection, NpgsqlTransaction transaction, long trialId, AttemptEnd end, string? reason) =>
+    private static int EndAttempt(NpgsqlConnection connection, NpgsqlTransaction? transaction, long trialId, AttemptEnd end, string? reason) =>
         Execute(connection, transaction, """
             UPDATE trial_attempts SET ended_at = now(), outcome = @outcome, reason = @reason
             WHERE trial_id = @trial AND ended_at IS NULL;
@@ -484,7 +484,7 @@ public sealed class PostgresExperimentStore : IExperimentStore
 
     public void Dispose() => _source.Dispose();
 
-    private void Update(NpgsqlConnection connection, NpgsqlTransaction transaction, long trialId, string set, params (string Name, object? Value)[] parameters)
+    private void Update(NpgsqlConnection connection, NpgsqlTransaction? transaction, long trialId, string set, params (string Name, object? Value)[] parameters)
     {
         if (Execute(connection, transaction, $"UPDATE trials SET {set} WHERE id = @trial AND state = 'RUNNING';", [.. parameters, ("trial", trialId)]) != 1)
             throw new StoreException($"{Location}: trial {trialId} is not in the expected state (state = 'RUNNING').");
@@ -499,7 +499,7 @@ public sealed class PostgresExperimentStore : IExperimentStore
     /// is told when it is a retry. Any other failure, or one that outlasts the retries, becomes a
     /// <see cref="StoreException"/> naming the store (never its password) and what was being done.
     /// </summary>
-    private T Write<T>(string what, Func<NpgsqlConnection, NpgsqlTransaction, bool, T> work, bool transaction = true)
+    private T Write<T>(string what, Func<NpgsqlConnection, NpgsqlTransaction?, bool, T> work, bool transaction = true)
     {
         var clock = Stopwatch.StartNew();
         var delay = TimeSpan.FromMilliseconds(100);
@@ -508,7 +508,7 @@ public sealed class PostgresExperimentStore : IExperimentStore
             try
             {
                 using var connection = _source.OpenConnection();
-                if (!transaction) return work(connection, null!, attempt > 1);
+                if (!transaction) return work(connection, null, attempt > 1);
                 using var open = connection.BeginTransaction(IsolationLevel.ReadCommitted);
                 var result = work(connection, open, attempt > 1);
                 open.Commit();
