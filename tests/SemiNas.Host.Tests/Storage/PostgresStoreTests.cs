@@ -140,7 +140,7 @@ public sealed class PostgresStoreTests(PostgresServer server)
     }
 
     [Fact]
-    public async Task The_quickstart_searches_into_postgresql_and_status_experiments_and_report_read_it()
+    public async Task The_quickstart_searches_into_postgresql_resumes_and_extends_there_and_status_experiments_and_report_read_it()
     {
         using var folder = new TempFolder();
         var config = File.ReadAllText(Path.Combine(Repository.Root, "configs/quickstart.yaml")).Replace("  budget: 100\n", "  budget: 25\n");
@@ -152,13 +152,21 @@ public sealed class PostgresStoreTests(PostgresServer server)
         Assert.True(code == 0, error);
         Assert.Contains($"Finished: 25 complete, 0 failed, stored in {url}.", output);
 
+        // The same command again finds it finished; a larger budget goes on from the strategy state kept in the database.
+        (code, output, error) = await Seminas(folder, "search", "quickstart.yaml", "--storage", url);
+        Assert.True(code == 0, error);
+        Assert.Contains($"Experiment 'quickstart' already finished: 25 of 25 trials are recorded in {url}.", output);
+        (code, output, error) = await Seminas(folder, "search", "quickstart.yaml", "--storage", url, "--budget", "30");
+        Assert.True(code == 0, error);
+        Assert.Contains($"Finished: 30 complete, 0 failed, stored in {url}.", output);
+
         (code, output, error) = await Seminas(folder, "experiments", url);
         Assert.True(code == 0, error);
-        Assert.StartsWith("quickstart: nasbench201, seminas, 25/25 trials, finished", output);
+        Assert.StartsWith("quickstart: nasbench201, seminas, 30/30 trials, finished", output);
 
         (code, output, error) = await Seminas(folder, "status", url);
         Assert.True(code == 0, error);
-        Assert.Contains("Trials: 25 complete (0 infeasible), 0 failed, 0 running, 0 waiting.", output);
+        Assert.Contains("Trials: 30 complete (0 infeasible), 0 failed, 0 running, 0 waiting.", output);
 
         (code, _, error) = await Seminas(folder, "report", url, "--output", "report.html");
         Assert.True(code == 0, error);
