@@ -110,7 +110,7 @@ public sealed class PostgresStoreTests(PostgresServer server)
     }
 
     [Fact]
-    public void An_unreachable_server_is_retried_then_reported_naming_the_store()
+    public void An_unreachable_server_is_retried_then_reported_and_a_missing_database_at_once_both_naming_the_store()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
@@ -125,6 +125,12 @@ public sealed class PostgresStoreTests(PostgresServer server)
         Assert.Contains("Connection refused", error.Message);
         Assert.DoesNotContain(PostgresServer.Password, error.ToString());
         Assert.InRange(clock.Elapsed.TotalSeconds, 1, 30);
+
+        clock.Restart();
+        var missing = Assert.Throws<StoreException>(() => ExperimentStores.Open(server.Url("no_such_db")));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), "a missing database was retried as if the server were down");
+        Assert.Equal($"{server.Url("no_such_db", withPassword: false)}: cannot open the store: database \"no_such_db\" does not exist; " +
+            "create it first (createdb, or CREATE DATABASE), seminas creates only its tables", missing.Message);
     }
 
     [Fact]
