@@ -180,6 +180,48 @@ public sealed class PostgresStoreTests(PostgresServer server)
     }
 
     [Fact]
+    public async Task A_second_search_of_a_running_experiment_on_postgresql_is_refused_naming_the_process_that_runs_it()
+    {
+        using var folder = new TempFolder();
+        folder.Write("c.yaml", Configs.NasBench201(name: "busy", budget: 12, simulatedSeconds: 0.5));
+        var database = server.CreateDatabase();
+        var url = server.Url(database, withPassword: false);
+        using var first = SeminasProcess.Start(folder.Path, new Dictionary<string, string> { ["PGPASSWORD"] = PostgresServer.Password },
+            "search", "c.yaml", "--storage", url);
+        try
+        {
+            var deadline = Stopwatch.StartNew();
+            while (!IsRunning(server.Url(database)))
+            {
+                Assert.True(deadline.Elapsed < TimeSpan.FromMinutes(1), "the first search never started a trial");
+                await Task.Delay(100);
+            }
+
+            var (code, _, error) = await Seminas(folder, "search", "c.yaml", "--storage", url);
+
+            Assert.NotEqual(0, code);
+            Assert.Contains($"{url}: the experiment is being run by process {first.Id} on {Environment.MachineName}", error);
+        }
+        finally
+        {
+            first.Kill(entireProcessTree: true);
+        }
+    }
+
+    private static bool IsRunning(string url)
+    {
+        try
+        {
+            using var store = ExperimentStores.OpenReadOnly(url);
+            return store.FindExperiment("busy") is { } e && store.LoadTrials(e.Id).Any(t => t.State == TrialState.Running);
+        }
+        catch (StoreException)
+        {
+            return false; // no schema yet
+        }
+    }
+
+    [Fact]
     public async Task Bench_store_times_postgresql_against_sqlite_and_every_trial_is_recorded()
     {
         using var folder = new TempFolder();
