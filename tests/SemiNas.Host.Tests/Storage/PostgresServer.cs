@@ -45,7 +45,18 @@ public sealed class PostgresServer : IDisposable
             if (_asPostgres) Run("chown", "postgres", DataDirectory, passwordFile);
             Run(Path.Combine(_bin, "initdb"), "-D", DataDirectory, "-U", User, "--pwfile=" + passwordFile,
                 "-A", "scram-sha-256", "-E", "UTF8", "--no-sync");
-            Start(FreePort());
+            // Another program may take the free port before the server binds it: then another one.
+            for (var tries = 1; ; tries++)
+            {
+                try
+                {
+                    Start(FreePort());
+                    break;
+                }
+                catch (InvalidOperationException) when (tries < 3)
+                {
+                }
+            }
         }
         catch
         {
