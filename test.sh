@@ -15,8 +15,9 @@ elif [[ $# -gt 0 ]]; then
   exit 2
 fi
 
-# The tts tests run flite and pocketsphinx, the image tests read Fashion-MNIST, the dashboard tests drive chromium:
-# installed when missing (fails loudly when it cannot).
+# The tts tests run flite and pocketsphinx, the image tests read Fashion-MNIST, the dashboard tests drive chromium, the
+# PostgreSQL store's tests start a throwaway server from Debian's postgresql (in /tmp, on a free port of 127.0.0.1,
+# stopped and deleted when they end): installed when missing (fails loudly when it cannot).
 build/install-debian-packages.sh
 
 dotnet build SemiNas.sln -c Release -nologo -v minimal

@@ -14,7 +14,7 @@ public static class DashboardData
 {
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = false };
 
-    /// <summary>Reads every input: a store (.sqlite), a summary.json, or a benchmark output folder holding one.</summary>
+    /// <summary>Reads every input: a store (.sqlite or postgresql://), a summary.json, or a benchmark output folder holding one.</summary>
     public static JsonObject Build(IEnumerable<string> inputs, bool live, DateTimeOffset now)
     {
         var sources = new JsonArray();
@@ -31,6 +31,7 @@ public static class DashboardData
 
     private static JsonObject ReadSource(string input, DateTimeOffset now)
     {
+        if (ExperimentStores.IsDatabaseUrl(input)) return FromStore(StoreReadModel.Read(input), now);
         if (Directory.Exists(input))
         {
             var summary = Path.Combine(input, "summary.json");

@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
-using System.Text.Json.Serialization;
 using Microsoft.Data.Sqlite;
 using SemiNas.Contracts;
 
@@ -19,27 +17,11 @@ public sealed class ExperimentStore : IExperimentStore
     /// <summary>The oldest schema that <see cref="OpenReadOnly"/> still reads as it is.</summary>
     private const int OldestReadable = 1;
 
-    private static readonly JsonSerializerOptions MetricJson = new()
-    {
-        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-    };
-
     private readonly SqliteConnection _connection;
     private readonly Lock _lock = new();
     private readonly HashSet<string> _damaged = new(StringComparer.Ordinal);
 
     private readonly int _version;
-
-    /// <summary>How trial_attempts.outcome spells each <see cref="AttemptEnd"/>.</summary>
-    private static readonly Dictionary<AttemptEnd, string> OutcomeNames = new()
-    {
-        [AttemptEnd.Completed] = "COMPLETED",
-        [AttemptEnd.Failed] = "FAILED",
-        [AttemptEnd.Interrupted] = "INTERRUPTED",
-        [AttemptEnd.LeaseExpired] = "LEASE_EXPIRED",
-    };
-
-    private static readonly Dictionary<string, AttemptEnd> EndsByName = OutcomeNames.ToDictionary(n => n.Value, n => n.Key);
 
     private ExperimentStore(string path, SqliteConnection connection, int version)
     {
@@ -231,7 +213,7 @@ public sealed class ExperimentStore : IExperimentStore
         lock (_lock)
         {
             using var command = Command("SELECT * FROM experiments ORDER BY id;");
-            return ReadAll(command, ReadExperiment);
+            return ReadAll(command, StoreRows.ReadExperiment);
         }
     }
 
@@ -240,7 +222,7 @@ public sealed class ExperimentStore : IExperimentStore
         lock (_lock)
         {
             using var command = Command("SELECT * FROM experiments WHERE name = $name;", ("$name", name));
-            return ReadAll(command, ReadExperiment).FirstOrDefault();
+            return ReadAll(command, StoreRows.ReadExperiment).FirstOrDefault();
         }
     }
 
@@ -261,7 +243,7 @@ public sealed class ExperimentStore : IExperimentStore
                 ("$parent", experiment.ParentId), ("$now", Now()));
             try
             {
-                return ReadAll(command, ReadExperiment).Single();
+                return ReadAll(command, StoreRows.ReadExperiment).Single();
             }
             catch (SqliteException e) when (e.SqliteErrorCode == 19) // SQLITE_CONSTRAINT: the unique name
             {
@@ -286,7 +268,7 @@ public sealed class ExperimentStore : IExperimentStore
                 if (reader.Read() && !reader.IsDBNull(0))
                 {
                     var owner = ProcessOwner.Parse(reader.GetString(0));
-                    var heartbeat = ParseTime(reader.GetString(1));
+                    var heartbeat = StoreRows.ParseTime(reader.GetString(1));
                     if (owner != ProcessOwner.Current && owner.IsAlive(heartbeat, staleAfter))
                         throw new StoreException(
                             $"{Path}: the experiment is being run by process {owner.ProcessId} on {owner.Machine} " +
@@ -352,7 +334,7 @@ public sealed class ExperimentStore : IExperimentStore
             using var reader = command.ExecuteReader();
             while (reader.Read())
             {
-                if (TryReadTrial(reader, out var trial, out var damage)) trials.Add(trial);
+                if (StoreRows.TryReadTrial(reader, Path, out var trial, out var damage)) trials.Add(trial);
                 else _damaged.Add(damage);
             }
             return trials;
@@ -378,7 +360,7 @@ public sealed class ExperimentStore : IExperimentStore
         using var command = Command("SELECT * FROM trials WHERE id = $id;", ("$id", trialId));
         using var reader = command.ExecuteReader();
         if (!reader.Read()) throw new StoreException($"{Path}: no trial with id {trialId}.");
-        return TryReadTrial(reader, out var trial, out var damage) ? trial : throw new StoreException(damage);
+        return StoreRows.TryReadTrial(reader, Path, out var trial, out var damage) ? trial : throw new StoreException(damage);
     }
 
     /// <summary>
@@ -401,10 +383,10 @@ public sealed class ExperimentStore : IExperimentStore
                     """,
                     ("$experiment", experimentId), ("$number", next++), ("$tokens", trial.Architecture.ToString()),
                     ("$key", trial.CanonicalKey), ("$description", trial.Description),
-                    ("$cheap", JsonSerializer.Serialize(trial.CheapMetrics, MetricJson)), ("$now", Now()));
+                    ("$cheap", StoreRows.Metrics(trial.CheapMetrics)), ("$now", Now()));
                 try
                 {
-                    added.Add(ReadAll(insert, ReadTrial).Single());
+                    added.Add(ReadAll(insert, StoreRows.ReadTrial).Single());
                 }
                 catch (SqliteException e) when (e.SqliteErrorCode == 19)
                 {
@@ -460,7 +442,7 @@ public sealed class ExperimentStore : IExperimentStore
                    WHERE {which} AND state = 'WAITING'
                    RETURNING *;
                    """, key, ("$now", Time(now))))
-            claimed = ReadAll(update, ReadTrial).SingleOrDefault();
+            claimed = ReadAll(update, StoreRows.ReadTrial).SingleOrDefault();
         if (claimed is null) return null;
         // The attempt's number is the trial's count of starts, which older schemas kept without attempt rows.
         using (var insert = Command("""
@@ -499,7 +481,7 @@ public sealed class ExperimentStore : IExperimentStore
             var now = Now();
             Update(trialId, "state = 'COMPLETE', objective = $objective, feasible = $feasible, metrics_json = $metrics, finished_at = $now",
                 "state = 'RUNNING'", ("$objective", objective), ("$feasible", feasible ? 1 : 0),
-                ("$metrics", JsonSerializer.Serialize(metrics, MetricJson)), ("$now", now));
+                ("$metrics", StoreRows.Metrics(metrics)), ("$now", now));
             EndAttempt(trialId, AttemptEnd.Completed, null, now);
             transaction.Commit();
         }
@@ -512,7 +494,7 @@ public sealed class ExperimentStore : IExperimentStore
             using var transaction = _connection.BeginTransaction();
             var now = Now();
             Update(trialId, "state = 'FAILED', error = $error, metrics_json = $metrics, finished_at = $now", "state = 'RUNNING'",
-                ("$error", error), ("$metrics", JsonSerializer.Serialize(metrics ?? new Dictionary<string, double>(), MetricJson)), ("$now", now));
+                ("$error", error), ("$metrics", StoreRows.Metrics(metrics)), ("$now", now));
             // The attempt keeps the first line; the trial keeps the whole error with its stack trace.
             EndAttempt(trialId, AttemptEnd.Failed, error.Split('\n', 2)[0], now);
             transaction.Commit();
@@ -524,7 +506,7 @@ public sealed class ExperimentStore : IExperimentStore
         using var command = Command("""
             UPDATE trial_attempts SET ended_at = $now, outcome = $outcome, reason = $reason
             WHERE trial_id = $trial AND ended_at IS NULL;
-            """, ("$now", now), ("$outcome", OutcomeNames[end]), ("$reason", reason), ("$trial", trialId));
+            """, ("$now", now), ("$outcome", StoreRows.OutcomeNames[end]), ("$reason", reason), ("$trial", trialId));
         command.ExecuteNonQuery();
     }
 
@@ -557,7 +539,7 @@ public sealed class ExperimentStore : IExperimentStore
             {
                 if (trial.Owner is { } owner)
                 {
-                    var leaseUntil = ParseTime(trial.LeaseUntil!);
+                    var leaseUntil = StoreRows.ParseTime(trial.LeaseUntil!);
                     if (!AttemptRules.IsExpired(owner, leaseUntil, now)) continue;
                     EndAttempt(trial.Trial, AttemptEnd.LeaseExpired, AttemptRules.ExpiryReason(owner, leaseUntil), Time(now));
                 }
@@ -618,33 +600,8 @@ public sealed class ExperimentStore : IExperimentStore
             WHERE {where} ORDER BY t.number, a.number;
             """, ("$id", id));
         using var reader = command.ExecuteReader();
-        var attempts = new List<TrialAttempt>();
-        while (reader.Read())
-        {
-            try
-            {
-                attempts.Add(ReadAttempt(reader));
-            }
-            catch (Exception e) when (e is FormatException or InvalidCastException or ArgumentException)
-            {
-                _damaged.Add($"{Path}: table trial_attempts, trial {reader.GetValue(reader.GetOrdinal("trial_number"))} " +
-                    $"(attempt row id {reader.GetValue(reader.GetOrdinal("id"))}) is damaged and was skipped: {e.Message}");
-            }
-        }
-        return attempts;
+        return StoreRows.ReadAttempts(reader, Path, _damaged);
     }
-
-    private static TrialAttempt ReadAttempt(SqliteDataReader r) => new(
-        TrialId: r.GetInt64(r.GetOrdinal("trial_id")),
-        Number: r.GetInt32(r.GetOrdinal("number")),
-        Owner: r.GetString(r.GetOrdinal("owner")),
-        StartedAt: ParseTime(r.GetString(r.GetOrdinal("started_at"))),
-        LeaseUntil: ParseTime(r.GetString(r.GetOrdinal("lease_until"))),
-        EndedAt: NullableTime(r, "ended_at"),
-        End: NullableString(r, r.GetOrdinal("outcome")) is not { } outcome ? null
-            : EndsByName.TryGetValue(outcome, out var end) ? end
-            : throw new FormatException($"column outcome holds '{outcome}'"),
-        Reason: NullableString(r, r.GetOrdinal("reason")));
 
     public void Dispose()
     {
@@ -689,91 +646,11 @@ public sealed class ExperimentStore : IExperimentStore
         return result;
     }
 
-    private static ExperimentRecord ReadExperiment(SqliteDataReader r) => new(
-        Id: r.GetInt64(r.GetOrdinal("id")),
-        Name: r.GetString(r.GetOrdinal("name")),
-        Plugin: r.GetString(r.GetOrdinal("plugin")),
-        Strategy: r.GetString(r.GetOrdinal("strategy")),
-        Budget: r.GetInt32(r.GetOrdinal("budget")),
-        Objective: new Objective(r.GetString(r.GetOrdinal("objective_metric")), Enum.Parse<MetricGoal>(r.GetString(r.GetOrdinal("objective_goal")))),
-        ConfigText: r.GetString(r.GetOrdinal("config_text")),
-        ConfigJson: r.GetString(r.GetOrdinal("config_json")),
-        ConfigPath: HasColumn(r, "config_path") ? NullableString(r, r.GetOrdinal("config_path")) : null, // none before schema 2
-        Fingerprint: r.GetString(r.GetOrdinal("fingerprint")),
-        ParentId: NullableInt64(r, "parent_id"),
-        CreatedAt: ParseTime(r.GetString(r.GetOrdinal("created_at"))),
-        FinishedAt: NullableTime(r, "finished_at"));
-
-    private bool TryReadTrial(SqliteDataReader r, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out TrialRecord? trial, out string damage)
-    {
-        damage = "";
-        try
-        {
-            trial = ReadTrial(r);
-            return true;
-        }
-        catch (Exception e) when (e is FormatException or JsonException or ArgumentException or InvalidCastException or OverflowException)
-        {
-            trial = null;
-            var number = r.IsDBNull(r.GetOrdinal("number")) ? "?" : r.GetValue(r.GetOrdinal("number")).ToString();
-            damage = $"{Path}: table trials, trial {number} (row id {r.GetValue(r.GetOrdinal("id"))}) is damaged and was skipped: {e.Message}";
-            return false;
-        }
-    }
-
-    private static TrialRecord ReadTrial(SqliteDataReader r) => new(
-        Id: r.GetInt64(r.GetOrdinal("id")),
-        ExperimentId: r.GetInt64(r.GetOrdinal("experiment_id")),
-        Number: r.GetInt32(r.GetOrdinal("number")),
-        Architecture: Column(r, "tokens", Architecture.Parse),
-        CanonicalKey: r.GetString(r.GetOrdinal("canonical_key")),
-        Description: r.GetString(r.GetOrdinal("description")),
-        State: Enum.Parse<TrialState>(r.GetString(r.GetOrdinal("state")), ignoreCase: true),
-        Objective: r.IsDBNull(r.GetOrdinal("objective")) ? null : r.GetDouble(r.GetOrdinal("objective")),
-        Feasible: r.GetInt32(r.GetOrdinal("feasible")) != 0,
-        CheapMetrics: Column(r, "cheap_metrics_json", ReadMetrics),
-        Metrics: Column(r, "metrics_json", ReadMetrics),
-        Error: r.IsDBNull(r.GetOrdinal("error")) ? null : r.GetString(r.GetOrdinal("error")),
-        Attempts: r.GetInt32(r.GetOrdinal("attempts")),
-        CreatedAt: ParseTime(r.GetString(r.GetOrdinal("created_at"))),
-        StartedAt: NullableTime(r, "started_at"),
-        FinishedAt: NullableTime(r, "finished_at"),
-        Heartbeat: NullableTime(r, "heartbeat"));
-
-    /// <summary>Parses one text column; a failure says which column held what.</summary>
-    private static T Column<T>(SqliteDataReader r, string column, Func<string, T> parse)
-    {
-        var text = r.GetString(r.GetOrdinal(column));
-        try
-        {
-            return parse(text);
-        }
-        catch (Exception e) when (e is FormatException or JsonException or ArgumentException)
-        {
-            var shown = text.Length > 60 ? text[..60] + "…" : text;
-            throw new FormatException($"column {column} holds '{shown}': {e.Message}", e);
-        }
-    }
-
-    private static IReadOnlyDictionary<string, double> ReadMetrics(string json) =>
-        JsonSerializer.Deserialize<Dictionary<string, double>>(json, MetricJson) ?? [];
-
-    private static bool HasColumn(SqliteDataReader r, string column) =>
-        Enumerable.Range(0, r.FieldCount).Any(i => r.GetName(i) == column);
-
-    private static long? NullableInt64(SqliteDataReader r, string column) =>
-        r.IsDBNull(r.GetOrdinal(column)) ? null : r.GetInt64(r.GetOrdinal(column));
-
-    private static DateTimeOffset? NullableTime(SqliteDataReader r, string column) =>
-        r.IsDBNull(r.GetOrdinal(column)) ? null : ParseTime(r.GetString(r.GetOrdinal(column)));
-
     private static string Now() => Time(DateTimeOffset.UtcNow);
 
     private static string Time(DateTimeOffset time) => time.ToString("O", CultureInfo.InvariantCulture);
 
     private static string? NullableString(SqliteDataReader r, int ordinal) => r.IsDBNull(ordinal) ? null : r.GetString(ordinal);
-
-    private static DateTimeOffset ParseTime(string text) => DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
 }
 
 public sealed class StoreException(string message, Exception? inner = null) : Exception(message, inner);

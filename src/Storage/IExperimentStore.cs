@@ -1,10 +1,12 @@
+using SemiNas.Storage.Postgres;
+
 namespace SemiNas.Storage;
 
 /// <summary>
 /// Where experiments, their trials and their strategies' saved state are kept. Every change is atomic: new trials are
 /// recorded together with the strategy state that proposed them, each result on its own, and no canonical key is ever
-/// recorded twice for one experiment. <see cref="ExperimentStore"/> (SQLite) is the first implementation; any other
-/// must pass the same conformance tests (tests/SemiNas.Host.Tests/Storage/StoreConformanceTests.cs).
+/// recorded twice for one experiment. <see cref="ExperimentStore"/> (SQLite) and
+/// <see cref="PostgresExperimentStore"/> implement it; any other must pass the same conformance tests (tests/SemiNas.Host.Tests/Storage/StoreConformanceTests.cs).
 /// </summary>
 public interface IExperimentStore : IDisposable
 {
@@ -88,14 +90,27 @@ public interface IExperimentStore : IDisposable
 public static class ExperimentStores
 {
     /// <summary>
+    /// <c>postgresql://</c> or <c>postgres://</c> is a PostgreSQL database (<see cref="PostgresExperimentStore"/>);
     /// <c>sqlite:PATH</c> or a plain path is an SQLite file. Other schemes are refused with the list of those this
     /// build supports.
     /// </summary>
     public static IExperimentStore Open(string location, bool mustExist = false) =>
-        ExperimentStore.Open(SqlitePath(location), mustExist);
+        PostgresLocation.Matches(location)
+            ? PostgresExperimentStore.Open(location, mustExist)
+            : ExperimentStore.Open(SqlitePath(location), mustExist);
 
     /// <summary>Opens an existing store for reading only (status, export, reports); never writes to it.</summary>
-    public static IExperimentStore OpenReadOnly(string location) => ExperimentStore.OpenReadOnly(SqlitePath(location));
+    public static IExperimentStore OpenReadOnly(string location) =>
+        PostgresLocation.Matches(location)
+            ? PostgresExperimentStore.OpenReadOnly(location)
+            : ExperimentStore.OpenReadOnly(SqlitePath(location));
+
+    /// <summary>The location as messages show it: a URL without its password.</summary>
+    public static string Display(string location) =>
+        PostgresLocation.Matches(location) ? PostgresLocation.Parse(location).Display : location;
+
+    /// <summary>Whether the location names a database server (<c>postgresql://</c>) rather than a file.</summary>
+    public static bool IsDatabaseUrl(string location) => PostgresLocation.Matches(location);
 
     /// <summary>The SQLite file a location names; throws for a location of another kind.</summary>
     public static string SqlitePath(string location)
@@ -109,7 +124,7 @@ public static class ExperimentStores
         }
         var scheme = location.IndexOf("://", StringComparison.Ordinal);
         if (scheme > 0 && !location[..scheme].Contains('/') && !location[..scheme].Contains('\\'))
-            throw new StoreException($"'{location[..scheme]}://' stores are not supported by this seminas; use a file path or sqlite:PATH.");
+            throw new StoreException($"'{location[..scheme]}://' stores are not supported by this seminas; use a file path, sqlite:PATH or postgresql://.");
         return location;
     }
 }

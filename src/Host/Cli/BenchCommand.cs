@@ -6,7 +6,7 @@ using SemiNas.Host.Reporting;
 
 namespace SemiNas.Host.Cli;
 
-/// <summary>`seminas bench controller`: speed of the SemiNAS controller against the official code's figures.</summary>
+/// <summary>`seminas bench controller`: speed of the SemiNAS controller against the official code's figures; `seminas bench store`: the store's cost per trial.</summary>
 internal static class BenchCommand
 {
     public static Command Create()
@@ -42,6 +42,56 @@ internal static class BenchCommand
             }
             return CommonOptions.ExitOk;
         }));
-        return new Command("bench", "Micro-benchmarks of SemiNas's own components.") { controller };
+        return new Command("bench", "Micro-benchmarks of SemiNas's own components.") { controller, Store() };
     }
+
+    /// <summary>`seminas bench store [URL...]`: the store's cost per trial, against SQLite measured in the same run.</summary>
+    private static Command Store()
+    {
+        var urls = new Argument<string[]>("stores")
+        {
+            Description = "Stores to measure besides a new SQLite file in the temporary folder (e.g. postgresql://USER@HOST/DATABASE; use a scratch database, each run adds an experiment to it).",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        var trials = new Option<int>("--trials") { Description = "Trials per measurement.", DefaultValueFactory = _ => 1000 };
+        var workers = new Option<int[]>("--workers")
+        {
+            Description = "Worker threads, each with its own connection, claiming at once; one measurement per count.",
+            DefaultValueFactory = _ => [1],
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var command = new Command("store", "Times claiming a trial and recording its result (evaluations that cost nothing), per trial.")
+        {
+            urls, trials, workers,
+        };
+        command.SetAction(result => CommonOptions.Guard(() =>
+        {
+            var count = result.GetValue(trials);
+            if (count < 1) throw new FormatException("--trials must be at least 1.");
+            var folder = Directory.CreateTempSubdirectory("seminas-bench-store-");
+            try
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{count} trials, zero-cost evaluations; ms per trial (proposals added in batches of 10; claim and record):"));
+                foreach (var n in result.GetValue(workers) ?? [1])
+                {
+                    if (n < 1) throw new FormatException("--workers must be at least 1.");
+                    // A new file for each count, so that no measurement reads a file grown by the one before.
+                    var sqlite = StoreBench.Run(Path.Combine(folder.FullName, $"bench-{n}.sqlite"), count, n);
+                    Print(sqlite, sqlite);
+                    foreach (var url in result.GetValue(urls) ?? []) Print(StoreBench.Run(url, count, n), sqlite);
+                }
+            }
+            finally
+            {
+                folder.Delete(recursive: true);
+            }
+            return CommonOptions.ExitOk;
+        }));
+        return command;
+    }
+
+    private static void Print(StoreTiming timing, StoreTiming sqlite) =>
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  {timing.Workers,2} worker(s)  add {timing.AddMillisecondsPerTrial,7:0.000}  claim+record {timing.ClaimAndRecordMillisecondsPerTrial,7:0.000}  " +
+            $"({timing.ClaimAndRecordMillisecondsPerTrial / sqlite.ClaimAndRecordMillisecondsPerTrial:0.00}x SQLite)  {(ReferenceEquals(timing, sqlite) ? "SQLite (temporary file)" : timing.Location)}"));
 }

@@ -13,7 +13,7 @@ internal static class SearchCommand
     public static Command Create()
     {
         var config = CommonOptions.Config();
-        var storage = new Option<string?>("--storage") { Description = "Store: a file path or sqlite:PATH; overrides storage.url." };
+        var storage = new Option<string?>("--storage") { Description = "Store: a file path, sqlite:PATH or postgresql://USER@HOST:PORT/DATABASE; overrides storage.url." };
         var seed = new Option<int?>("--seed") { Description = "Overrides seed (a different seed is a different experiment)." };
         var workers = new Option<int?>("--workers") { Description = "Overrides execution.workers." };
         var budget = new Option<int?>("--budget")

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using SemiNas.Host.Configuration;
 using SemiNas.Host.Experiments;
+using SemiNas.Storage;
 
 namespace SemiNas.Host.Cli;
 
@@ -26,7 +27,7 @@ internal static class ValidateCommand
             Console.WriteLine($"  search {plan.Strategy.Name}, budget {c.Search.Budget} trials, {c.Execution.Workers} worker(s), device {c.Execution.Device.ToString().ToLowerInvariant()}");
             foreach (var (metric, bound) in c.Constraints)
                 Console.WriteLine($"  constraint {metric}: {(bound.Min is { } min ? $"min {min} " : "")}{(bound.Max is { } max ? $"max {max}" : "")}");
-            Console.WriteLine($"  store {plan.StorePath}");
+            Console.WriteLine($"  store {ExperimentStores.Display(plan.StorePath)}");
             return CommonOptions.ExitOk;
         }));
         return command;

@@ -98,7 +98,7 @@ public sealed class ExecutionConfig
 
 public sealed class StorageConfig : IValidatableObject
 {
-    [Description("Where the experiment is stored: a file path or sqlite:PATH (an SQLite file), relative to the working directory. Default: experiments/<name>.sqlite.")]
+    [Description("Where the experiment is stored: a file path or sqlite:PATH (an SQLite file), relative to the working directory, or postgresql://USER@HOST:PORT/DATABASE. Default: experiments/<name>.sqlite.")]
     public string? Url { get; set; }
 
     [Description("The SQLite file of the experiment, relative to the working directory: the same as url with a plain path (kept for files written before url existed).")]

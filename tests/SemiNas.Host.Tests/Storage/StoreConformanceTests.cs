@@ -272,3 +272,9 @@ public sealed class InMemoryStoreConformanceTests : StoreConformanceTests
     protected override IExperimentStore Open(TempFolder folder) =>
         _stores.TryGetValue(folder.Path, out var store) ? store : _stores[folder.Path] = new InMemoryExperimentStore(folder.Path);
 }
+
+[Collection(PostgresCollection.Name)]
+public sealed class PostgresStoreConformanceTests(PostgresServer server) : StoreConformanceTests
+{
+    protected override IExperimentStore Open(TempFolder folder) => ExperimentStores.Open(server.Url(server.DatabaseFor(folder)));
+}
