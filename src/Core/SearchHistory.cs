@@ -2,10 +2,14 @@ using SemiNas.Contracts;
 
 namespace SemiNas.Core;
 
-public enum TrialStatus
+/// <summary>
+/// A trial's lifecycle, the one the store records and strategies read: WAITING (proposed, not started, or interrupted
+/// and due to re-run) → RUNNING → COMPLETE or FAILED. Only COMPLETE and FAILED are final.
+/// </summary>
+public enum TrialState
 {
-    /// <summary>Proposed and not finished yet (waiting or running).</summary>
-    Pending,
+    Waiting,
+    Running,
     Complete,
     Failed,
 }
@@ -16,7 +20,7 @@ public enum TrialStatus
 /// <param name="Metrics">Every metric known of the trial: the cheap ones from the start, the evaluated ones once it
 /// finished (a multi-objective or cost-aware strategy reads them).</param>
 public sealed record TrialView(
-    int Number, Architecture Architecture, string CanonicalKey, TrialStatus Status, double? Objective, bool Feasible,
+    int Number, Architecture Architecture, string CanonicalKey, TrialState Status, double? Objective, bool Feasible,
     IReadOnlyDictionary<string, double>? Metrics = null)
 {
     private static readonly IReadOnlyDictionary<string, double> NoMetrics = new Dictionary<string, double>();
@@ -24,7 +28,10 @@ public sealed record TrialView(
     public IReadOnlyDictionary<string, double> Metrics { get; init; } = Metrics ?? NoMetrics;
 
     /// <summary>Complete, feasible and with an objective value: labelled data for a learning strategy.</summary>
-    public bool IsScored => this is { Status: TrialStatus.Complete, Feasible: true, Objective: not null };
+    public bool IsScored => this is { Status: TrialState.Complete, Feasible: true, Objective: not null };
+
+    /// <summary>Proposed and not finished yet: waiting or running (a strategy need not tell them apart).</summary>
+    public bool IsPending => Status is TrialState.Waiting or TrialState.Running;
 }
 
 /// <summary>All trials of an experiment in the order they were proposed.</summary>
@@ -52,7 +59,7 @@ public sealed class SearchHistory
         if (!_byKey.TryAdd(trial.CanonicalKey, trial))
             throw new InvalidOperationException($"Trial {trial.Number} repeats the canonical key '{trial.CanonicalKey}'.");
         _trials.Add(trial);
-        if (trial.Status == TrialStatus.Pending) PendingCount++;
+        if (trial.IsPending) PendingCount++;
     }
 
     /// <summary>Replaces a trial (matched by number) with its new status, e.g. when it completes.</summary>
@@ -60,8 +67,8 @@ public sealed class SearchHistory
     {
         var index = _trials.FindIndex(t => t.Number == trial.Number);
         if (index < 0) throw new InvalidOperationException($"Unknown trial {trial.Number}.");
-        if (_trials[index].Status == TrialStatus.Pending) PendingCount--;
-        if (trial.Status == TrialStatus.Pending) PendingCount++;
+        if (_trials[index].IsPending) PendingCount--;
+        if (trial.IsPending) PendingCount++;
         _trials[index] = trial;
         _byKey[trial.CanonicalKey] = trial;
     }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using SemiNas.Contracts;
+using SemiNas.Core;
 using SemiNas.Storage;
 
 namespace SemiNas.Dashboard;

@@ -314,7 +314,7 @@ public sealed class ExperimentRunner(SearchDefinition search, IExperimentStore s
 
     private static TrialView ToView(TrialRecord t) => new(
         t.Number, t.Architecture, t.CanonicalKey,
-        t.State switch { TrialState.Complete => TrialStatus.Complete, TrialState.Failed => TrialStatus.Failed, _ => TrialStatus.Pending },
+        t.State,
         t.Objective, t.Feasible, t.CheapMetrics.Concat(t.Metrics).DistinctBy(m => m.Key).ToDictionary());
 
     private static List<TrialRecord> Ordered(Dictionary<long, TrialRecord> trials) => trials.Values.OrderBy(t => t.Number).ToList();

@@ -1,3 +1,5 @@
+using SemiNas.Core;
+
 namespace SemiNas.Storage;
 
 /// <summary>

@@ -1,18 +1,7 @@
 using SemiNas.Contracts;
+using SemiNas.Core;
 
 namespace SemiNas.Storage;
-
-/// <summary>
-/// A trial's lifecycle: WAITING (proposed, not started, or interrupted and due to re-run) → RUNNING →
-/// COMPLETE or FAILED. Only COMPLETE and FAILED are final.
-/// </summary>
-public enum TrialState
-{
-    Waiting,
-    Running,
-    Complete,
-    Failed,
-}
 
 public sealed record NewExperiment(
     string Name,

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using SemiNas.Contracts;
+using SemiNas.Core;
 
 namespace SemiNas.Storage;
 

@@ -67,7 +67,7 @@ internal static class LegacyDrive
             foreach (var a in batch)
             {
                 proposed.Add(a);
-                history.Add(new TrialView(history.Trials.Count + 1, a, a.ToString(), TrialStatus.Complete, Space.Score(a), true));
+                history.Add(new TrialView(history.Trials.Count + 1, a, a.ToString(), TrialState.Complete, Space.Score(a), true));
             }
         }
         return proposed;

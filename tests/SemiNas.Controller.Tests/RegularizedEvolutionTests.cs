@@ -101,8 +101,8 @@ public class RegularizedEvolutionTests
             }
             Assert.True(after.Count <= populationSize);
             var key = space.CanonicalKey(proposal);
-            history.Add(new TrialView(number, proposal, key, TrialStatus.Pending, null, true));
-            history.Update(new TrialView(number, proposal, key, TrialStatus.Complete, -number, true));
+            history.Add(new TrialView(number, proposal, key, TrialState.Waiting, null, true));
+            history.Update(new TrialView(number, proposal, key, TrialState.Complete, -number, true));
         }
         Assert.True(checkedTransitions >= 30);
         Assert.Equal(populationSize, strategy.Population.Count);
@@ -183,7 +183,7 @@ public class RegularizedEvolutionTests
         {
             var batch = strategy.Propose(8, history);
             Assert.Equal(expected, batch.Count);
-            foreach (var a in batch) history.Add(new TrialView(history.Trials.Count, a, space.CanonicalKey(a), TrialStatus.Pending, null, true));
+            foreach (var a in batch) history.Add(new TrialView(history.Trials.Count, a, space.CanonicalKey(a), TrialState.Waiting, null, true));
             initial.AddRange(batch);
         }
 
@@ -191,11 +191,11 @@ public class RegularizedEvolutionTests
         // batch, so a resumed search must not depend on when such calls happened.
         var state = strategy.SaveState();
         var last = history.Trials[^1];
-        history.Update(last with { Status = TrialStatus.Complete, Objective = Score(last.Architecture) });
+        history.Update(last with { Status = TrialState.Complete, Objective = Score(last.Architecture) });
         Assert.Empty(strategy.Propose(4, history));
         Assert.Equal(state, strategy.SaveState());
 
-        foreach (var trial in history.Trials.Where(t => t.Status == TrialStatus.Pending).ToList()) history.Update(trial with { Status = TrialStatus.Complete, Objective = Score(trial.Architecture) });
+        foreach (var trial in history.Trials.Where(t => t.IsPending).ToList()) history.Update(trial with { Status = TrialState.Complete, Objective = Score(trial.Architecture) });
         var children = strategy.Propose(4, history);
         Assert.Equal(4, children.Count);
         Assert.Equal(4, children.Select(space.CanonicalKey).Distinct().Count());
@@ -317,7 +317,7 @@ public class RegularizedEvolutionTests
                     foreach (var architecture in proposals)
                     {
                         var number = history.Trials.Count;
-                        history.Add(new TrialView(number, architecture, space.CanonicalKey(architecture), TrialStatus.Pending, null, true));
+                        history.Add(new TrialView(number, architecture, space.CanonicalKey(architecture), TrialState.Waiting, null, true));
                         pending.Add(number);
                         Proposals.Add(architecture);
                     }
@@ -335,7 +335,7 @@ public class RegularizedEvolutionTests
                 var objective = evaluate(trial.Architecture);
                 history.Update(trial with
                 {
-                    Status = objective is null ? TrialStatus.Failed : TrialStatus.Complete,
+                    Status = objective is null ? TrialState.Failed : TrialState.Complete,
                     Objective = objective,
                     Feasible = feasible?.Invoke(trial.Architecture) ?? true,
                 });

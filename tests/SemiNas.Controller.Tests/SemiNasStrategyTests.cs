@@ -112,7 +112,7 @@ public class SemiNasStrategyTests
             {
                 var number = proposed.Count + 1;
                 proposed.Add(a);
-                history.Add(new TrialView(number, a, a.ToString(), TrialStatus.Complete, ToySpace.Score(a), true));
+                history.Add(new TrialView(number, a, a.ToString(), TrialState.Complete, ToySpace.Score(a), true));
             }
         }
         strategy.Dispose();
@@ -127,7 +127,7 @@ public class SemiNasStrategyTests
         using var strategy = new SemiNasStrategy(options, Context(3));
         var history = new SearchHistory();
         foreach (var a in strategy.Propose(options.InitialSamples, history))
-            history.Add(new TrialView(history.Trials.Count + 1, a, a.ToString(), TrialStatus.Complete, ToySpace.Score(a), true));
+            history.Add(new TrialView(history.Trials.Count + 1, a, a.ToString(), TrialState.Complete, ToySpace.Score(a), true));
 
         using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
         var proposing = Task.Run(() => strategy.Propose(5, history, cancel.Token));
@@ -196,7 +196,7 @@ public class SemiNasStrategyTests
             foreach (var a in batch)
             {
                 proposed.Add(a);
-                history.Add(new TrialView(proposed.Count, a, a.ToString(), TrialStatus.Complete, ToySpace.Score(a), true));
+                history.Add(new TrialView(proposed.Count, a, a.ToString(), TrialState.Complete, ToySpace.Score(a), true));
             }
         }
         // The initial phase lasts until 20 random samples scoring >= 0 are in: the discarded ones cost queries.

@@ -23,7 +23,7 @@ public class StrategyStateTests
     {
         var history = new SearchHistory();
         foreach (var a in proposed)
-            history.Add(new TrialView(history.Trials.Count + 1, a, a.ToString(), TrialStatus.Complete, LegacyDrive.Space.Score(a), true));
+            history.Add(new TrialView(history.Trials.Count + 1, a, a.ToString(), TrialState.Complete, LegacyDrive.Space.Score(a), true));
         return history;
     }
 

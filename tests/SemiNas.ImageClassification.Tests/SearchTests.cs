@@ -1,4 +1,5 @@
 using SemiNas.Contracts;
+using SemiNas.Core;
 using SemiNas.Engine;
 using SemiNas.Host.Configuration;
 using SemiNas.Host.Experiments;

@@ -1,3 +1,4 @@
+using SemiNas.Core;
 using SemiNas.Engine;
 using SemiNas.Host.Configuration;
 using SemiNas.Host.Experiments;

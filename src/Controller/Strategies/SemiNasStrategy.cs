@@ -195,7 +195,7 @@ public sealed class SemiNasStrategy : ISearchStrategy, IDisposable
 
         var wanted = _options.DiscardInitialWorseThan is null
             ? _options.InitialSamples - _initialProposed
-            : _options.InitialSamples - InitialTrials(history).Count(t => t.Status == TrialStatus.Pending || (t.IsScored && !IsDiscarded(t)));
+            : _options.InitialSamples - InitialTrials(history).Count(t => t.IsPending || (t.IsScored && !IsDiscarded(t)));
         if (wanted > 0)
         {
             batch.AddRange(SampleUnseen(Math.Min(maxCount, wanted), filter));

@@ -189,7 +189,7 @@ public sealed class RegularizedEvolution : ISearchStrategy
         _indexByKey.TryGetValue(key, out var index) ? history.Trials[index] : null;
 
     private static bool HasResult(TrialView trial) =>
-        trial is { Status: TrialStatus.Complete, Feasible: true, Objective: { } value } && double.IsFinite(value);
+        trial is { Status: TrialState.Complete, Feasible: true, Objective: { } value } && double.IsFinite(value);
 
     /// <summary>Moves our finished proposals into the population (results) or drops them (failed, infeasible).</summary>
     private void AbsorbResults(SearchHistory history)
@@ -200,7 +200,7 @@ public sealed class RegularizedEvolution : ISearchStrategy
             // A proposal the host never recorded is forgotten rather than waited for forever.
             var trial = Find(history, key);
             if (trial is null) continue;
-            if (trial.Status == TrialStatus.Pending) stillPending.Add(key);
+            if (trial.IsPending) stillPending.Add(key);
             else if (HasResult(trial)) Enter(new Member(trial.Architecture, trial.Objective!.Value));
         }
         _outstanding = stillPending;

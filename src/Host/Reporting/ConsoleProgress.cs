@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using SemiNas.Contracts;
+using SemiNas.Core;
 using SemiNas.Engine;
 using SemiNas.Storage;
 

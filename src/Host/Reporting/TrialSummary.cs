@@ -1,4 +1,5 @@
 using SemiNas.Contracts;
+using SemiNas.Core;
 using SemiNas.Storage;
 
 namespace SemiNas.Host.Reporting;

@@ -1,6 +1,7 @@
 using System.Data;
 using System.Diagnostics;
 using Npgsql;
+using SemiNas.Core;
 
 namespace SemiNas.Storage.Postgres;
 

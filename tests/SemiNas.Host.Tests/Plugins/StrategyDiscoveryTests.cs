@@ -109,7 +109,7 @@ public sealed class StrategyDiscoveryTests : IDisposable
         for (var number = 0; number < 12; number++)
         {
             var architecture = Assert.Single(await strategy.ProposeAsync(1, history));
-            history.Add(new TrialView(number, architecture, architecture.ToString(), TrialStatus.Complete, Bits.Ones(architecture), Feasible: true));
+            history.Add(new TrialView(number, architecture, architecture.ToString(), TrialState.Complete, Bits.Ones(architecture), Feasible: true));
             proposed.Add(architecture);
         }
         return proposed;

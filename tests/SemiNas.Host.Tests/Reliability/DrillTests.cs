@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using SemiNas.Core;
 using SemiNas.Engine;
 using SemiNas.Host.Configuration;
 using SemiNas.Host.Experiments;

@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
 using SemiNas.Contracts;
+using SemiNas.Core;
 using SemiNas.Engine;
 using SemiNas.Host.Experiments;
 using SemiNas.Storage;

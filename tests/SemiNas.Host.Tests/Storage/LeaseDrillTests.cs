@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using SemiNas.Core;
 using SemiNas.Engine;
 using SemiNas.Host.Configuration;
 using SemiNas.Host.Experiments;

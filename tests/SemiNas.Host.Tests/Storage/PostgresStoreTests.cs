@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using SemiNas.Contracts;
+using SemiNas.Core;
 using SemiNas.Host.Tests.Cli;
 using SemiNas.Storage;
 using SemiNas.Storage.Postgres;

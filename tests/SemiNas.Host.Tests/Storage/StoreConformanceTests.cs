@@ -1,5 +1,6 @@
 using System.Globalization;
 using SemiNas.Contracts;
+using SemiNas.Core;
 using SemiNas.Storage;
 
 namespace SemiNas.Host.Tests.Storage;
