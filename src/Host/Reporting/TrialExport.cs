@@ -1,6 +1,6 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
+using CsvHelper;
 using SemiNas.Storage;
 
 namespace SemiNas.Host.Reporting;
@@ -14,11 +14,13 @@ public static class TrialExport
         "duration_s", "created_at", "started_at", "finished_at", "error",
     ];
 
+    /// <summary>RFC 4180 through CsvHelper, so a failure reason or a description with commas, quotes or line breaks round-trips.</summary>
     public static void WriteCsv(TextWriter writer, IReadOnlyList<TrialRecord> trials)
     {
         var metricColumns = trials.SelectMany(t => t.CheapMetrics.Keys.Concat(t.Metrics.Keys))
             .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
-        writer.WriteLine(string.Join(',', FixedColumns.Concat(metricColumns).Select(Escape)));
+        using var csv = CsvWriter.Create(writer, options: null, leaveOpen: true);
+        csv.WriteHeader([.. FixedColumns, .. metricColumns]);
         foreach (var t in trials)
         {
             var fields = new List<string?>
@@ -29,7 +31,7 @@ public static class TrialExport
             };
             foreach (var metric in metricColumns)
                 fields.Add(t.Metrics.TryGetValue(metric, out var v) || t.CheapMetrics.TryGetValue(metric, out v) ? Number(v) : null);
-            writer.WriteLine(string.Join(',', fields.Select(Escape)));
+            csv.WriteRecord(fields.ToArray());
         }
     }
 
@@ -71,11 +73,4 @@ public static class TrialExport
     private static string Number(double? value) => value?.ToString("R", CultureInfo.InvariantCulture) ?? "";
 
     private static string? Time(DateTimeOffset? value) => value?.ToString("O", CultureInfo.InvariantCulture);
-
-    private static string Escape(string? field)
-    {
-        if (string.IsNullOrEmpty(field)) return "";
-        if (field.IndexOfAny([',', '"', '\n', '\r']) < 0) return field;
-        return new StringBuilder("\"").Append(field.Replace("\"", "\"\"")).Append('"').ToString();
-    }
 }
