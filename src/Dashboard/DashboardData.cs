@@ -47,7 +47,7 @@ public static class DashboardData
     public static JsonObject FromStore(StoreSnapshot snapshot, DateTimeOffset now)
     {
         var experiments = new JsonArray();
-        foreach (var e in snapshot.Experiments) experiments.Add(FromExperiment(e.Experiment, e.Trials, now));
+        foreach (var e in snapshot.Experiments) experiments.Add(FromExperiment(e.Experiment, e.Trials, e.Attempts, now));
         return new JsonObject
         {
             ["kind"] = "store",
@@ -57,7 +57,8 @@ public static class DashboardData
         };
     }
 
-    public static JsonObject FromExperiment(ExperimentRecord experiment, IReadOnlyList<TrialRecord> trials, DateTimeOffset now)
+    public static JsonObject FromExperiment(ExperimentRecord experiment, IReadOnlyList<TrialRecord> trials, IReadOnlyList<TrialAttempt> attempts,
+        DateTimeOffset now)
     {
         int waiting = 0, running = 0, complete = 0, failed = 0, infeasible = 0;
         foreach (var t in trials)
@@ -80,8 +81,9 @@ public static class DashboardData
             ? (experiment.Budget - finished) * mean / running
             : null;
 
+        var attemptsOf = attempts.ToLookup(a => a.TrialId);
         var rows = new JsonArray();
-        foreach (var t in trials) rows.Add(FromTrial(t, now));
+        foreach (var t in trials) rows.Add(FromTrial(t, attemptsOf[t.Id].ToList(), now));
         return new JsonObject
         {
             ["name"] = experiment.Name,
@@ -107,7 +109,11 @@ public static class DashboardData
         };
     }
 
-    private static JsonObject FromTrial(TrialRecord t, DateTimeOffset now) => new()
+    /// <summary>
+    /// A trial; <c>worker</c> is the holder of its open attempt (pid@machine or a worker's name), <c>attemptLog</c> every
+    /// start with its holder and how it ended. Stores from before attempts were kept have neither.
+    /// </summary>
+    private static JsonObject FromTrial(TrialRecord t, IReadOnlyList<TrialAttempt> attempts, DateTimeOffset now) => new()
     {
         ["number"] = t.Number,
         ["state"] = t.State.ToString().ToUpperInvariant(),
@@ -123,6 +129,17 @@ public static class DashboardData
         ["startedAt"] = Time(t.StartedAt),
         ["finishedAt"] = Time(t.FinishedAt),
         ["elapsedSeconds"] = t.State == TrialState.Running && t.StartedAt is { } s ? Number((now - s).TotalSeconds) : null,
+        ["worker"] = t.State == TrialState.Running ? attempts.LastOrDefault(a => a.End is null)?.Owner : null,
+        ["attemptLog"] = new JsonArray(attempts.Select(a => (JsonNode?)new JsonObject
+        {
+            ["number"] = a.Number,
+            ["owner"] = a.Owner,
+            ["startedAt"] = Time(a.StartedAt),
+            ["leaseUntil"] = Time(a.LeaseUntil),
+            ["endedAt"] = Time(a.EndedAt),
+            ["end"] = AttemptRules.Describe(a.End),
+            ["reason"] = a.Reason,
+        }).ToArray()),
     };
 
     /// <summary>The experiment's constraints, from the configuration stored with it: {metric: {min, max}}.</summary>

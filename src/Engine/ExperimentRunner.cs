@@ -205,8 +205,10 @@ public sealed class ExperimentRunner(SearchDefinition search, IExperimentStore s
 
         void Start(TrialRecord trial)
         {
-            store.ClaimTrial(trial.Id, Owner, Lease);
-            running[EvaluateAsync(trial, stopEvaluations.Token)] = trial;
+            // Observers see the trial as the store now holds it: RUNNING, with its start and attempt.
+            var claimed = store.ClaimTrial(trial.Id, Owner, Lease);
+            trials[claimed.Id] = claimed;
+            running[EvaluateAsync(claimed, stopEvaluations.Token)] = claimed;
         }
     }
 

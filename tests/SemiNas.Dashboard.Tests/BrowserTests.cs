@@ -68,6 +68,22 @@ public class BrowserTests
         await page.EvaluateAsync("(() => { const s = document.getElementById('e0-table-state'); s.value = ''; s.dispatchEvent(new Event('change'));" +
             " const f = document.getElementById('e0-table-filter'); f.value = 'cell-1'; f.dispatchEvent(new Event('input')); })()");
         Assert.Equal(2, await RowsAsync(page, "search-1"));   // cell-1 and cell-10
+
+        // Who runs what: the running trial with its worker and attempt; in the table, each trial's last worker, the
+        // failure reason, and the attempt that ended with its lease on a trial now waiting again.
+        var running = (await page.EvaluateAsync("document.querySelector('#e0-running tr[data-running=\"9\"]').innerText"))!.ToString();
+        Assert.Contains("on " + TestStores.Owner, running);
+        Assert.Contains("attempt 1", running);
+        await page.EvaluateAsync("(() => { const f = document.getElementById('e0-table-filter'); f.value = ''; f.dispatchEvent(new Event('input')); })()");
+        async Task<string> CellAsync(int trial, string key) => (await page.EvaluateAsync(
+            $"(() => {{ const t = document.getElementById('e0-table'); const i = [...t.tHead.rows[0].cells].findIndex(c => c.dataset.key === '{key}');" +
+            $" return t.querySelector('tr[data-trial=\"{trial}\"]').cells[i].textContent; }})()"))!.ToString();
+        Assert.Equal(TestStores.VanishedWorker, await CellAsync(10, "worker"));
+        Assert.Equal("1", await CellAsync(10, "attempts"));
+        Assert.Contains("lease expired", await CellAsync(10, "error"));
+        Assert.Contains("#1 by " + TestStores.VanishedWorker, await CellAsync(10, "error"));
+        Assert.StartsWith("evaluation threw: out of memory", await CellAsync(8, "error"));
+        Assert.Equal(TestStores.Owner, await CellAsync(8, "worker"));
         Assert.Empty(page.Errors);
     }
 
@@ -97,7 +113,8 @@ public class BrowserTests
         await page.WaitForAsync("Chart.getChart('e0-best').data.datasets[1].data.length === 7", Wait, "7 feasible points on the best-so-far chart");
         await page.WaitForAsync("document.getElementById('e0-facts').textContent.includes('7 / 30')", Wait, "progress 7 / 30");
         await page.WaitForAsync("document.getElementById('e0-running').textContent.includes('#8') && " +
-            "document.getElementById('e0-running').textContent.includes('elapsed')", Wait, "trial 8 running, with its elapsed time");
+            "document.getElementById('e0-running').textContent.includes('elapsed') && " +
+            $"document.getElementById('e0-running').textContent.includes('on {TestStores.Owner}')", Wait, "trial 8 running, with its worker and elapsed time");
         Assert.True((await page.EvaluateAsync("Number(document.body.dataset.updates)"))!.GetValue<int>() >= 2);
         Assert.Null((await page.EvaluateAsync("document.body.dataset.error || null"))?.ToString());
         Assert.Empty(page.Errors);

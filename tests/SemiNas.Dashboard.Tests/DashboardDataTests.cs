@@ -26,6 +26,13 @@ public class DashboardDataTests
         Assert.NotNull(experiment["etaSeconds"]);
         var running = experiment["trials"]!.AsArray().Single(t => t!["state"]!.GetValue<string>() == "RUNNING")!;
         Assert.True(running["elapsedSeconds"]!.GetValue<double>() >= 0);
+        Assert.Equal(TestStores.Owner, running["worker"]!.GetValue<string>());
+        var requeued = experiment["trials"]!.AsArray().Single(t => t!["number"]!.GetValue<int>() == 10)!;
+        Assert.Equal("WAITING", requeued["state"]!.GetValue<string>());
+        Assert.Null(requeued["worker"]);
+        var attempt = requeued["attemptLog"]!.AsArray().Single()!;
+        Assert.Equal((TestStores.VanishedWorker, "lease expired"), (attempt["owner"]!.GetValue<string>(), attempt["end"]!.GetValue<string>()));
+        Assert.Contains("stopped renewing its lease", attempt["reason"]!.GetValue<string>());
         var failed = experiment["trials"]!.AsArray().Single(t => t!["state"]!.GetValue<string>() == "FAILED")!;
         Assert.StartsWith("evaluation threw: out of memory", failed["error"]!.GetValue<string>());
         Assert.Equal(4, failed["tokens"]!.AsArray().Count);

@@ -11,6 +11,9 @@ internal static class TestStores
 
     public static readonly TimeSpan Lease = TimeSpan.FromHours(1);
 
+    /// <summary>The holder of an attempt whose lease ran out in <see cref="Mixed"/>.</summary>
+    public const string VanishedWorker = "worker-7";
+
     public static string TempDirectory() => Directory.CreateTempSubdirectory("seminas-dashboard-").FullName;
 
     public static ExperimentRecord CreateExperiment(ExperimentStore store, string name, int budget = 20) =>
@@ -33,7 +36,7 @@ internal static class TestStores
             accuracy, feasible);
     }
 
-    /// <summary>A finished-looking experiment: complete, infeasible, failed, running and waiting trials.</summary>
+    /// <summary>A finished-looking experiment: complete, infeasible, failed, running and waiting trials, one of them after an expired attempt.</summary>
     public static string Mixed(string directory, string fileName = "mixed.sqlite", int experiments = 1)
     {
         var path = Path.Combine(directory, fileName);
@@ -47,7 +50,10 @@ internal static class TestStores
             store.ClaimTrial(trials[7].Id, Owner, Lease);
             store.MarkFailed(trials[7].Id, "evaluation threw: out of memory\n   at Task.Evaluate()\n   at Runner.Run()");
             store.ClaimTrial(trials[8].Id, Owner, Lease);
-            // trials[9] stays WAITING
+            // trials[9] waits again after a worker that vanished: its attempt ended with the lease.
+            store.ClaimTrial(trials[9].Id, VanishedWorker, TimeSpan.FromMilliseconds(1));
+            Thread.Sleep(20);
+            store.RequeueExpired(experiment.Id, maxAttempts: 3);
         }
         return path;
     }

@@ -166,8 +166,27 @@
     metricNames(e).forEach(function (m) { cols.push({ key: 'm:' + m, title: m, num: true, get: function (t) { return metricValue(t, m); } }); });
     cols.push({ key: 'duration', title: 'duration s', num: true, get: function (t) { return t.durationSeconds === null ? t.elapsedSeconds : t.durationSeconds; } });
     cols.push({ key: 'attempts', title: 'attempts', num: true, get: function (t) { return t.attempts; } });
-    cols.push({ key: 'error', title: 'failure', get: function (t) { return t.error || ''; } });
+    cols.push({ key: 'worker', title: 'worker', get: function (t) { return lastWorker(t); } });
+    cols.push({ key: 'error', title: 'failure', get: failure });
     return cols;
+  }
+
+  // Who ran the trial last (pid@machine or a worker's name); stores from before attempts were kept have none.
+  function lastWorker(t) {
+    var log = t.attemptLog || [];
+    return log.length ? log[log.length - 1].owner : '';
+  }
+  function attemptLine(a) {
+    return '#' + a.number + ' by ' + a.owner + ' from ' + a.startedAt.replace('T', ' ').slice(0, 19) + ': ' + a.end + (a.reason ? ': ' + a.reason : '');
+  }
+  // The trial's error (with its stack trace), then, when some attempt did not simply run to its end (a lease that
+  // expired, an interruption), every attempt: a trial that kept killing its process says so even once it completed.
+  function failure(t) {
+    var log = t.attemptLog || [];
+    var troubled = log.some(function (a) { return a.end === 'lease expired' || a.end === 'interrupted'; });
+    var text = t.error || '';
+    if (troubled) text += (text ? '\n' : '') + 'Attempts:\n' + log.map(attemptLine).join('\n');
+    return text;
   }
 
   function buildTrialTable(e, id) {
@@ -269,8 +288,9 @@
     if (running.length) {
       box.appendChild(el('h3', { text: 'Running now' + (boot.live ? '' : ' (when the report was written)') }));
       box.appendChild(el('table', { class: 'running' }, [el('tbody', {}, running.map(function (t) {
-        return el('tr', {}, [el('td', { class: 'num', text: '#' + t.number }), el('td', { class: 'tokens', text: t.tokens.join(' ') }),
-          el('td', { text: t.description }), el('td', { class: 'num', text: 'elapsed ' + seconds(t.elapsedSeconds) }),
+        return el('tr', { 'data-running': String(t.number) }, [el('td', { class: 'num', text: '#' + t.number }), el('td', { class: 'tokens', text: t.tokens.join(' ') }),
+          el('td', { text: t.description }), el('td', { class: 'worker', text: t.worker ? 'on ' + t.worker : '' }),
+          el('td', { class: 'num', text: 'elapsed ' + seconds(t.elapsedSeconds) }),
           el('td', { class: 'num', text: 'attempt ' + t.attempts })]);
       }))]));
     }

@@ -104,11 +104,10 @@ public static class BenchmarkReport
 
         File.WriteAllText(Path("table.md"), Table(config, objectiveMetric, reference, groups));
 
-        var csv = new StringBuilder("label,strategy,budget,seed,queries,final_objective,final_report,pick_is_oracle,queries_to_oracle,seconds\n");
-        foreach (var r in runs)
-            csv.AppendLine(string.Join(',', r.Label, r.Strategy, I(r.Budget), I(r.Seed), I(r.Queries), D(r.FinalObjective), D(r.FinalReport),
-                r.PickIsOracle ? "true" : "false", r.QueriesToOracle is { } q ? I(q) : "", D(r.Seconds)));
-        File.WriteAllText(Path("runs.csv"), csv.ToString());
+        CsvTable.Write(Path("runs.csv"),
+            ["label", "strategy", "budget", "seed", "queries", "final_objective", "final_report", "pick_is_oracle", "queries_to_oracle", "seconds"],
+            runs.Select(r => new[] { r.Label, r.Strategy, I(r.Budget), I(r.Seed), I(r.Queries), D(r.FinalObjective), D(r.FinalReport),
+                r.PickIsOracle ? "true" : "false", r.QueriesToOracle is { } q ? I(q) : "", D(r.Seconds) }));
 
         // One colour per label in every figure, in the order the file lists the runs, so plots read side by side.
         var labels = groups.Select(g => g.Label).Distinct().ToList();

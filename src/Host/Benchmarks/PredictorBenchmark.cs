@@ -112,10 +112,9 @@ public static class PredictorBenchmark
             }),
         }, JsonOutput.Options));
         File.WriteAllText(Path.Combine(directory, "table.md"), Table(config, objectiveMetric, groups));
-        var csv = new StringBuilder("label,labelled,seed,kendall_tau,spearman,pseudo_labelled,held_out,seconds\n");
-        foreach (var r in runs)
-            csv.AppendLine(string.Join(',', r.Label, I(r.Labelled), I(r.Seed), D(r.KendallTau), D(r.Spearman), I(r.PseudoLabelled), I(r.HeldOut), D(r.Seconds)));
-        File.WriteAllText(Path.Combine(directory, "runs.csv"), csv.ToString());
+        CsvTable.Write(Path.Combine(directory, "runs.csv"),
+            ["label", "labelled", "seed", "kendall_tau", "spearman", "pseudo_labelled", "held_out", "seconds"],
+            runs.Select(r => new[] { r.Label, I(r.Labelled), I(r.Seed), D(r.KendallTau), D(r.Spearman), I(r.PseudoLabelled), I(r.HeldOut), D(r.Seconds) }));
         Plot(Path.Combine(directory, "predictor.png"), config, groups);
     }
 

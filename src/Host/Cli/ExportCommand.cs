@@ -10,10 +10,14 @@ internal static class ExportCommand
     {
         var storeArgument = CommonOptions.Store();
         var experimentOption = CommonOptions.Experiment();
-        var format = new Option<string>("--format") { Description = "csv or json.", Required = true };
-        format.AcceptOnlyFromAmong("csv", "json");
-        var output = new Option<string?>("--output") { Description = "File to write (default: standard output)." };
-        var command = new Command("export", "Exports every trial of an experiment: id, state, tokens, canonical key, metrics, timings.")
+        var format = new Option<string>("--format")
+        {
+            Description = "csv, json, or tensorboard (event files of the objective, the best so far and every metric, by trial number).",
+            Required = true,
+        };
+        format.AcceptOnlyFromAmong("csv", "json", "tensorboard");
+        var output = new Option<string?>("--output") { Description = "File to write (default: standard output); for tensorboard, the log folder." };
+        var command = new Command("export", "Exports every trial of an experiment: id, state, tokens, canonical key, metrics, timings; or TensorBoard event files.")
         {
             storeArgument, experimentOption, format, output,
         };
@@ -25,6 +29,13 @@ internal static class ExportCommand
             var attempts = store.LoadAttempts(experiment.Id);
             CommonOptions.WarnDamagedRows(store);
             var path = result.GetValue(output);
+            if (result.GetValue(format) == "tensorboard")
+            {
+                if (path is null) throw new FormatException("--format tensorboard writes a folder of event files: give it with --output DIR.");
+                var run = TensorBoardExport.Write(path, experiment, trials);
+                Console.Error.WriteLine($"Wrote {trials.Count(t => t.IsFinished)} finished trials to {run}; view them with: tensorboard --logdir {path}");
+                return CommonOptions.ExitOk;
+            }
             using var stream = path is null ? Console.OpenStandardOutput() : File.Create(path);
             if (result.GetValue(format) == "json")
             {

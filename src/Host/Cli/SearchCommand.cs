@@ -52,7 +52,7 @@ internal static class SearchCommand
                 HostLogging.Factory);
 
             using var store = ExperimentStores.Open(plan.StorePath);
-            var progress = new ConsoleProgress(Console.Out, !Console.IsOutputRedirected, plan.Task.Objective);
+            using var progress = new ConsoleProgress(Console.Out, !Console.IsOutputRedirected, plan.Task.Objective, store);
             var runner = new ExperimentRunner(plan.Search, store, settings, progress);
             if (runner.Workers < settings.Workers)
                 Console.Error.WriteLine($"note: plugin '{plan.Plugin.Name}' runs one evaluation at a time (its task does not allow " +

@@ -4,125 +4,255 @@ using SemiNas.Contracts;
 using SemiNas.Core;
 using SemiNas.Engine;
 using SemiNas.Storage;
+using Spectre.Console;
+using Spectre.Console.Rendering;
 
 namespace SemiNas.Host.Reporting;
 
 /// <summary>
-/// Live progress of a search: trials done out of the budget, failures, the best so far and an ETA.
-/// On a terminal it redraws one status line; when the output is redirected it prints plain lines, at most
-/// one a second plus the last, so logs stay readable.
+/// What a search shows while it runs. On a terminal, a Spectre.Console live view redrawn a few times a second:
+/// trials done against the budget, the trials running (elapsed time, latest progress message), the best so far and an
+/// ETA. When the output is not a terminal (a file, a pipe, CI), plain lines that a log keeps readable: one per finished
+/// trial and a heartbeat every few seconds, so a long evaluation is never silent; progress messages of the
+/// evaluations only ever show in the heartbeat, never a line per step.
 /// </summary>
-public sealed class ConsoleProgress(TextWriter output, bool interactive, Objective objective) : ISearchObserver
+/// <param name="store">
+/// Where the running trials are read from (with their start times); without it they are the unfinished trials of the
+/// runner's last report, which lags a trial behind.
+/// </param>
+public sealed class ConsoleProgress(TextWriter output, bool interactive, Objective objective, IExperimentStore? store = null,
+    TimeSpan? heartbeat = null) : ISearchObserver, IDisposable
 {
-    private static readonly TimeSpan PlainInterval = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan DefaultHeartbeat = TimeSpan.FromSeconds(5);
+
+    private static readonly TimeSpan LiveRefresh = TimeSpan.FromMilliseconds(250);
+    private const int FailuresShown = 3;
+
+    private readonly TimeSpan _heartbeat = heartbeat ?? DefaultHeartbeat;
     private readonly Stopwatch _clock = new();
     private readonly Lock _lock = new();
-    private int _budget;
+    private readonly Dictionary<long, string> _notes = [];
+    private readonly List<string> _failures = [];
+    private readonly CancellationTokenSource _ended = new();
+    private ExperimentRecord? _experiment;
     private int _finishedAtStart;
-    private TimeSpan? _lastPlainLine;
-    private int _lastPlainFinished = -1;
-    private string? _evaluationNote;
     private TrialSummary _summary = new(0, 0, 0, 0, 0, null);
+    private IReadOnlyList<TrialRecord> _unfinished = [];
+    private Timer? _timer;
+    private Task? _live;
 
     public void Started(ExperimentRecord experiment, IReadOnlyList<TrialRecord> trials, int requeued)
     {
         lock (_lock)
         {
-            _budget = experiment.Budget;
-            _summary = TrialSummary.Of(trials, objective);
+            _experiment = experiment;
+            Take(trials);
             _finishedAtStart = _summary.Finished;
             _clock.Restart();
             var resume = _finishedAtStart > 0 || requeued > 0
-                ? $"resuming: {_finishedAtStart} of {_budget} trials already done" + (requeued > 0 ? $", {requeued} interrupted trial(s) will re-run" : "")
-                : $"starting: budget {_budget} trials";
+                ? $"resuming: {_finishedAtStart} of {experiment.Budget} trials already done" + (requeued > 0 ? $", {requeued} interrupted trial(s) will re-run" : "")
+                : $"starting: budget {experiment.Budget} trials";
             output.WriteLine($"Experiment '{experiment.Name}' ({experiment.Plugin}, {experiment.Strategy}), {resume}.");
+            output.Flush();
+            if (interactive) _live = Task.Run(RunLiveViewAsync);
+            else _timer = new Timer(_ => WriteHeartbeat(), null, _heartbeat, _heartbeat);
         }
     }
 
     public void TrialProgress(TrialRecord trial, EvaluationProgress progress)
     {
-        lock (_lock)
-        {
-            _evaluationNote = $"trial {trial.Number}: {progress.Fraction:P0}" + (progress.Message is { } m ? $" {m}" : "");
-            if (interactive) Draw();
-        }
+        lock (_lock) _notes[trial.Id] = FormattableString.Invariant($"{progress.Fraction * 100:0}%") + (progress.Message is { } m ? $" {m}" : "");
     }
 
     public void TrialFinished(TrialRecord trial, IReadOnlyList<TrialRecord> trials)
     {
         lock (_lock)
         {
-            _summary = TrialSummary.Of(trials, objective);
-            _evaluationNote = null;
+            Take(trials);
+            _notes.Remove(trial.Id);
             if (trial.State == TrialState.Failed)
-                WriteLineAbove($"Trial {trial.Number} [{trial.Architecture}] FAILED: {FirstLine(trial.Error)}");
-            if (interactive) Draw();
-            else if (_lastPlainLine is null || _clock.Elapsed - _lastPlainLine >= PlainInterval || _summary.Finished >= _budget)
             {
-                WritePlainLine();
+                _failures.Add($"trial {trial.Number} [{trial.Architecture}]: {FirstLine(trial.Error)}");
+                if (_failures.Count > FailuresShown) _failures.RemoveAt(0);
             }
+            if (!interactive) WriteLine($"[{_summary.Finished}/{_experiment!.Budget}] {Outcome(trial)}");
         }
     }
 
     public void Ended(RunResult result)
     {
+        Stop();
         lock (_lock)
         {
-            _summary = TrialSummary.Of(result.Trials, objective);
-            if (interactive)
-            {
-                Draw();
-                output.WriteLine();
-            }
-            else if (_summary.Finished != _lastPlainFinished && _summary.Finished != _finishedAtStart)
-            {
-                WritePlainLine();
-            }
+            Take(result.Trials);
+            if (!interactive) WriteLine(Heartbeat(withRunning: false));
         }
     }
 
-    private void WritePlainLine()
+    public void Dispose()
     {
-        output.WriteLine(StatusLine());
-        _lastPlainLine = _clock.Elapsed;
-        _lastPlainFinished = _summary.Finished;
+        Stop();
+        _ended.Dispose();
     }
 
-    private void WriteLineAbove(string line)
+    /// <summary>Ends the heartbeat or the live view (drawn once more, as it ends); safe to call twice.</summary>
+    private void Stop()
     {
-        if (interactive) output.Write("\r\u001b[2K");
+        if (_ended.IsCancellationRequested) return;
+        _ended.Cancel();
+        _timer?.Dispose();
+        _live?.GetAwaiter().GetResult();
+    }
+
+    private void Take(IReadOnlyList<TrialRecord> trials)
+    {
+        _summary = TrialSummary.Of(trials, objective);
+        _unfinished = trials.Where(t => !t.IsFinished).ToList();
+    }
+
+    private void WriteLine(string line)
+    {
         output.WriteLine(line);
+        output.Flush();
     }
 
-    private void Draw() => output.Write("\r\u001b[2K" + StatusLine());
+    private void WriteHeartbeat()
+    {
+        var running = Running();
+        lock (_lock)
+        {
+            if (_ended.IsCancellationRequested) return;
+            WriteLine(Heartbeat(withRunning: true, running));
+        }
+    }
 
-    private string StatusLine()
+    /// <summary>The trials running now and since when: from the store when there is one, which knows the moment each started.</summary>
+    private IReadOnlyList<(TrialRecord Trial, TimeSpan? Elapsed)> Running()
+    {
+        IReadOnlyList<TrialRecord> trials;
+        long experimentId;
+        lock (_lock)
+        {
+            if (_experiment is null) return [];
+            experimentId = _experiment.Id;
+            trials = _unfinished;
+        }
+        if (store is not null)
+        {
+            try
+            {
+                trials = store.LoadTrials(experimentId).Where(t => t.State == TrialState.Running).ToList();
+            }
+            catch (Exception)
+            {
+                // This runs on a timer thread, where an exception would end the process: a read that fails only costs
+                // this heartbeat its running trials, and the search goes on.
+            }
+        }
+        var now = DateTimeOffset.UtcNow;
+        return trials.Select(t => (t, t.StartedAt is { } s && t.State == TrialState.Running ? now - s : (TimeSpan?)null)).ToList();
+    }
+
+    private string Heartbeat(bool withRunning, IReadOnlyList<(TrialRecord Trial, TimeSpan? Elapsed)>? running = null)
+    {
+        var line = Done();
+        if (withRunning && running is not null)
+        {
+            line += $" | {running.Count} running";
+            if (running.Count > 0)
+                line += " (" + string.Join(", ", running.Take(4).Select(r => $"#{r.Trial.Number}" +
+                    (r.Elapsed is { } e ? " " + Format(e) : "") + (_notes.TryGetValue(r.Trial.Id, out var note) ? " " + note : ""))) +
+                    (running.Count > 4 ? ", …" : "") + ")";
+        }
+        return line + $" | best {Best()} | ETA {Eta()} | {Format(_clock.Elapsed)} elapsed";
+    }
+
+    private string Done()
     {
         var s = _summary;
-        var line = $"[{Bar(s.Finished, _budget)}] {s.Finished}/{_budget} trials";
+        var line = $"{s.Finished}/{_experiment!.Budget} trials done";
         if (s.Failed > 0) line += $", {s.Failed} failed";
-        if (s.Best is { } best)
-            line += $" | best {objective.Metric} {best.Objective!.Value.ToString("G6", CultureInfo.InvariantCulture)} (trial {best.Number})";
-        var doneHere = s.Finished - _finishedAtStart;
-        if (doneHere > 0 && s.Finished < _budget)
-        {
-            var eta = TimeSpan.FromSeconds(_clock.Elapsed.TotalSeconds / doneHere * (_budget - s.Finished));
-            line += $" | ETA {Format(eta)}";
-        }
-        line += $" | {Format(_clock.Elapsed)} elapsed";
-        if (_evaluationNote is not null) line += $" | {_evaluationNote}";
+        if (s.Infeasible > 0) line += $", {s.Infeasible} infeasible";
         return line;
+    }
+
+    private string Best() => _summary.Best is { } best
+        ? $"{objective.Metric} {Value(best.Objective)} (trial {best.Number})"
+        : "none yet";
+
+    private string Eta()
+    {
+        var doneHere = _summary.Finished - _finishedAtStart;
+        var left = _experiment!.Budget - _summary.Finished;
+        if (left <= 0) return "done";
+        if (doneHere <= 0) return "after the first trial";
+        return Format(TimeSpan.FromSeconds(_clock.Elapsed.TotalSeconds / doneHere * left));
+    }
+
+    private string Outcome(TrialRecord trial) => trial.State switch
+    {
+        TrialState.Failed => $"trial {trial.Number} FAILED [{trial.Architecture}]: {FirstLine(trial.Error)}",
+        _ when !trial.Feasible => $"trial {trial.Number} infeasible: {objective.Metric} {Value(trial.Objective)} | best {Best()}",
+        _ => $"trial {trial.Number}: {objective.Metric} {Value(trial.Objective)}" + (trial.DurationSeconds is { } d ? $" in {Format(TimeSpan.FromSeconds(d))}" : "") +
+            $" | best {Best()}",
+    };
+
+    private async Task RunLiveViewAsync()
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = AnsiSupport.Detect,
+            Interactive = InteractionSupport.Yes,
+            Out = new AnsiConsoleOutput(output),
+        });
+        await console.Live(View([])).AutoClear(false).StartAsync(async context =>
+        {
+            while (!_ended.IsCancellationRequested)
+            {
+                context.UpdateTarget(View(Running()));
+                try
+                {
+                    await Task.Delay(LiveRefresh, _ended.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+            }
+            context.UpdateTarget(View([]));
+        });
+    }
+
+    private IRenderable View(IReadOnlyList<(TrialRecord Trial, TimeSpan? Elapsed)> running)
+    {
+        lock (_lock)
+        {
+            var budget = _experiment!.Budget;
+            var grid = new Grid().AddColumn(new GridColumn().NoWrap()).AddColumn();
+            grid.AddRow(new Markup("[bold]trials[/]"), new Markup($"{Bar(_summary.Finished, budget)} {Markup.Escape(Done())}"));
+            foreach (var (trial, elapsed) in running)
+            {
+                var note = _notes.TryGetValue(trial.Id, out var n) ? "  " + n : "";
+                grid.AddRow(new Markup("[blue]running[/]"), new Text($"#{trial.Number} [{trial.Architecture}] " +
+                    (elapsed is { } e ? Format(e) : "") + note));
+            }
+            grid.AddRow(new Markup("[green]best[/]"), new Text(_summary.Best is { } best ? $"{Best()} [{best.Architecture}]" : Best()));
+            grid.AddRow(new Markup("[bold]ETA[/]"), new Text($"{Eta()} ({Format(_clock.Elapsed)} elapsed)"));
+            foreach (var failure in _failures) grid.AddRow(new Markup("[red]failed[/]"), new Text(failure));
+            return new Panel(grid).Header(Markup.Escape(_experiment.Name)).Expand();
+        }
     }
 
     private static string Bar(int done, int total)
     {
-        const int width = 20;
+        const int width = 24;
         var filled = total == 0 ? width : Math.Clamp(done * width / total, 0, width);
-        return new string('#', filled) + new string('.', width - filled);
+        return $"[green]{new string('━', filled)}[/][grey]{new string('━', width - filled)}[/]";
     }
 
-    // A failure keeps its stack trace in the store (status, export); the live view shows what happened.
-    private static string? FirstLine(string? text) => text?.Split('\n', 2)[0];
+    private static string Value(double? value) => value?.ToString("G6", CultureInfo.InvariantCulture) ?? "–";
+
+    // A failure keeps its stack trace in the store (status, export, dashboard); the console shows what happened.
+    private static string? FirstLine(string? text) => text?.Split('\n', 2)[0].TrimEnd('\r');
 
     private static string Format(TimeSpan t) =>
         t.TotalHours >= 1 ? $"{(int)t.TotalHours}h{t.Minutes:00}m" : t.TotalMinutes >= 1 ? $"{t.Minutes}m{t.Seconds:00}s" : $"{t.TotalSeconds:0.0}s";

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using SemiNas.Storage;
 
@@ -14,12 +13,12 @@ public static class TrialExport
         "duration_s", "created_at", "started_at", "finished_at", "error",
     ];
 
+    /// <summary>One row per trial; a failure reason or a description with commas, quotes or line breaks round-trips (<see cref="CsvTable"/>).</summary>
     public static void WriteCsv(TextWriter writer, IReadOnlyList<TrialRecord> trials)
     {
         var metricColumns = trials.SelectMany(t => t.CheapMetrics.Keys.Concat(t.Metrics.Keys))
             .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
-        writer.WriteLine(string.Join(',', FixedColumns.Concat(metricColumns).Select(Escape)));
-        foreach (var t in trials)
+        CsvTable.Write(writer, [.. FixedColumns, .. metricColumns], trials.Select(t =>
         {
             var fields = new List<string?>
             {
@@ -29,8 +28,8 @@ public static class TrialExport
             };
             foreach (var metric in metricColumns)
                 fields.Add(t.Metrics.TryGetValue(metric, out var v) || t.CheapMetrics.TryGetValue(metric, out v) ? Number(v) : null);
-            writer.WriteLine(string.Join(',', fields.Select(Escape)));
-        }
+            return fields;
+        }));
     }
 
     /// <summary>One object per trial; <c>attemptLog</c> lists each start with its holder and how it ended.</summary>
@@ -71,11 +70,4 @@ public static class TrialExport
     private static string Number(double? value) => value?.ToString("R", CultureInfo.InvariantCulture) ?? "";
 
     private static string? Time(DateTimeOffset? value) => value?.ToString("O", CultureInfo.InvariantCulture);
-
-    private static string Escape(string? field)
-    {
-        if (string.IsNullOrEmpty(field)) return "";
-        if (field.IndexOfAny([',', '"', '\n', '\r']) < 0) return field;
-        return new StringBuilder("\"").Append(field.Replace("\"", "\"\"")).Append('"').ToString();
-    }
 }

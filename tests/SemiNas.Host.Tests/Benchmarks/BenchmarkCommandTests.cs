@@ -1,4 +1,5 @@
 using System.Text.Json;
+using CsvHelper;
 using SemiNas.Host.Tests.Cli;
 
 namespace SemiNas.Host.Tests.Benchmarks;
@@ -62,7 +63,7 @@ public class BenchmarkCommandTests
             task: {plugin: nasbench201, options: {dataset: cifar100}}
             seeds: 4
             runs:
-              - label: long
+              - label: "long, \"6/2\""
                 strategy: evolution
                 budgets: [12, 40]
                 options: {populationSize: 6, tournamentSize: 2}
@@ -74,17 +75,19 @@ public class BenchmarkCommandTests
         var (exitCode, _, error) = await SeminasProcess.RunAsync(folder.Path, "benchmark", "b.yaml", "--output", "out", "--parallel", "1");
         Assert.True(exitCode == 0, error);
 
-        // label,strategy,budget,seed,queries,final_objective,final_report,pick_is_oracle,queries_to_oracle,seconds
-        var rows = File.ReadAllLines(folder.File("out/runs.csv")).Skip(1).Select(l => l.Split(',')).ToList();
+        // label,strategy,budget,seed,queries,final_objective,final_report,pick_is_oracle,queries_to_oracle,seconds; the
+        // label with a comma and quotes reads back whole.
+        var rows = ReadCsv(folder.File("out/runs.csv"));
         Assert.Equal(4 * 3, rows.Count);
+        const string Long = "long, \"6/2\"";
         string[] Row(string label, string budget, string seed) => rows.Single(r => r[0] == label && r[2] == budget && r[3] == seed);
         foreach (var seed in new[] { "1", "2", "3", "4" })
         {
-            Assert.Equal(Row("short", "12", seed)[4..9], Row("long", "12", seed)[4..9]);
-            Assert.Equal("12", Row("long", "12", seed)[4]);
-            Assert.Equal("40", Row("long", "40", seed)[4]);
+            Assert.Equal(Row("short", "12", seed)[4..9], Row(Long, "12", seed)[4..9]);
+            Assert.Equal("12", Row(Long, "12", seed)[4]);
+            Assert.Equal("40", Row(Long, "40", seed)[4]);
         }
-        Assert.Contains(new[] { "1", "2", "3", "4" }, seed => Row("long", "40", seed)[6] != Row("long", "12", seed)[6]);
+        Assert.Contains(new[] { "1", "2", "3", "4" }, seed => Row(Long, "40", seed)[6] != Row(Long, "12", seed)[6]);
     }
 
     [Fact]
@@ -153,7 +156,7 @@ public class BenchmarkCommandTests
         await process.WaitForExitAsync(timeout.Token);
         Assert.True(process.ExitCode == 0, await error);
         Assert.Contains("a benchmark worker failed", await error);
-        var seeds = File.ReadAllLines(folder.File("out/runs.csv")).Skip(1).Select(l => l.Split(',')[3]).Order().ToList();
+        var seeds = ReadCsv(folder.File("out/runs.csv")).Select(r => r[3]).Order().ToList();
         Assert.Equal(["1", "2", "3", "4"], seeds);
         Assert.Contains("crash", await output);
     }
@@ -242,5 +245,13 @@ public class BenchmarkCommandTests
         var (exitCode, _, error) = await SeminasProcess.RunAsync(folder.Path, "benchmark", "b.yaml");
         Assert.Equal(2, exitCode);
         Assert.Contains("b.yaml:7:15: runs[1].strategy", error);
+    }
+
+    private static List<string[]> ReadCsv(string path)
+    {
+        using var csv = CsvReader.FromFile(path);
+        var rows = new List<string[]>();
+        while (csv.Read()) rows.Add(Enumerable.Range(0, csv.FieldCount).Select(i => csv.GetString(i)).ToArray());
+        return rows;
     }
 }
