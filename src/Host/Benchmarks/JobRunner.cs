@@ -75,6 +75,7 @@ public sealed class JobRunner(string? workerJobs, string? resultsFile, int paral
         var results = new List<(int, T)>();
         var finished = new List<FinishedJob>();
         var progress = new BenchmarkProgress(pending.Select(i => keys[i]).ToList(), workers: 1);
+        using var heartbeat = progress.StartHeartbeat();
         await using var writer = new StreamWriter(journal.NewFile("run"), append: false) { AutoFlush = true };
         foreach (var index in pending)
         {
@@ -84,7 +85,8 @@ public sealed class JobRunner(string? workerJobs, string? resultsFile, int paral
             await writer.WriteLineAsync(Journal.Line(keys[index], result, seconds));
             results.Add((index, result));
             finished.Add(new FinishedJob(keys[index], seconds));
-            progress.Report(finished, describe(result));
+            // A copy: the heartbeat's timer reads what it was given last while this list grows.
+            progress.Report(finished.ToArray(), describe(result));
         }
         return results;
     }
@@ -97,6 +99,7 @@ public sealed class JobRunner(string? workerJobs, string? resultsFile, int paral
             running.Add(await StartWorkerAsync(journal, $"worker{w}", pending.Where((_, k) => k % workers == w).ToList()));
         var files = running.Select(w => w.Results).ToList();
         var progress = new BenchmarkProgress(pending.Select(i => keys[i]).ToList(), workers);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         var restarts = 0;
         using var kill = cancellationToken.Register(() => running.ForEach(w => w.Process.Kill(entireProcessTree: true)));
         do
@@ -120,9 +123,10 @@ public sealed class JobRunner(string? workerJobs, string? resultsFile, int paral
                 running.Add(replacement);
                 files.Add(replacement.Results);
             }
-            var entries = files.Select(f => Journal.ReadCompleteLines(f).Select(Journal.Parse<T>).ToList()).ToList();
-            var last = entries.Where(e => e.Count > 0).Select(e => e[^1]).LastOrDefault();
-            progress.Report([.. entries.SelectMany(e => e).Select(e => new FinishedJob(e.Key, e.Seconds))], last is null ? null : describe(last.Result));
+            var entries = files.SelectMany(f => Journal.ReadCompleteLines(f).Select(Journal.Parse<T>)).ToList();
+            // "last" is a run that finished since the previous look, not whichever worker's file was read last.
+            var last = entries.Where(e => seen.Add(e.Key)).LastOrDefault();
+            progress.Report([.. entries.Select(e => new FinishedJob(e.Key, e.Seconds))], last is null ? null : describe(last.Result));
         }
         while (running.Any(w => !w.Process.HasExited));
         cancellationToken.ThrowIfCancellationRequested();
