@@ -59,6 +59,37 @@ public class WorkerCommandTests
     }
 
     [Fact]
+    public async Task SIGTERM_puts_the_workers_trial_back_to_waiting_and_exits_as_interrupted()
+    {
+        using var folder = new TempFolder();
+        folder.Write("c.yaml", Configs.NasBench201(name: "t", budget: 2, simulatedSeconds: 60, workers: 0));
+        var store = folder.File("experiments/t.sqlite");
+        using var proposer = SeminasProcess.Start(folder.Path, "search", "c.yaml");
+        _ = proposer.StandardOutput.ReadToEndAsync();
+        _ = proposer.StandardError.ReadToEndAsync();
+        try
+        {
+            await WaitForExperiment(store);
+            using var worker = SeminasProcess.Start(folder.Path, "worker", store);
+            var output = worker.StandardOutput.ReadToEndAsync();
+            _ = worker.StandardError.ReadToEndAsync();
+            await WaitUntil(() => StoreSql.Query(store, "SELECT COUNT(*) FROM trials WHERE state = 'RUNNING'") == 1, "the worker never started a trial");
+            await Signal("-TERM", worker.Id);
+            await worker.WaitForExitAsync();
+
+            Assert.Equal(130, worker.ExitCode);
+            Assert.Contains("its trial in evaluation is waiting again", await output);
+            Assert.Equal(0, StoreSql.Query(store, "SELECT COUNT(*) FROM trials WHERE state <> 'WAITING'"));
+            Assert.Equal(1, StoreSql.Query(store, "SELECT COUNT(*) FROM trial_attempts WHERE outcome = 'INTERRUPTED'"));
+        }
+        finally
+        {
+            await Signal("-INT", proposer.Id);
+            await proposer.WaitForExitAsync();
+        }
+    }
+
+    [Fact]
     public async Task A_worker_refuses_an_experiment_it_cannot_rebuild_and_says_what_differs()
     {
         using var folder = new TempFolder();
@@ -88,6 +119,12 @@ public class WorkerCommandTests
 
         Assert.NotEqual(0, exitCode);
         Assert.Contains("holds no unfinished experiment (done (finished))", error);
+    }
+
+    private static async Task Signal(string signal, int processId)
+    {
+        using var kill = Process.Start("kill", [signal, processId.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync();
     }
 
     private static Task WaitForExperiment(string store) =>
