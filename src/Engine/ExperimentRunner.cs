@@ -153,12 +153,20 @@ public sealed class ExperimentRunner(SearchDefinition search, IExperimentStore s
         using var stopEvaluations = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var heartbeat = StartHeartbeat(experiment.Id, stopEvaluations.Token);
         var exhausted = false;
+        var sinceSync = System.Diagnostics.Stopwatch.StartNew();
         while (!cancellationToken.IsCancellationRequested)
         {
+            if (sinceSync.Elapsed >= ResultPollInterval)
+            {
+                SyncWithStore();
+                sinceSync.Restart();
+            }
             while (running.Count < Workers && waiting.Count > 0)
                 Start(waiting.Dequeue());
 
-            var room = budget - finished - running.Count - waiting.Count;
+            // Trials that `seminas worker` processes run count against the budget as ours do.
+            var elsewhere = trials.Values.Count(t => t.State == TrialState.Running);
+            var room = budget - finished - running.Count - waiting.Count - elsewhere;
             if (!exhausted && running.Count < Workers && room > 0)
             {
                 IReadOnlyList<Architecture> proposals;
@@ -170,19 +178,24 @@ public sealed class ExperimentRunner(SearchDefinition search, IExperimentStore s
                 {
                     break; // Ctrl-C while the controller trained: nothing was recorded, the saved state is the one before
                 }
-                if (proposals.Count == 0 && running.Count == 0) exhausted = true;
+                if (proposals.Count == 0 && running.Count == 0 && elsewhere == 0) exhausted = true;
                 foreach (var trial in Record(experiment.Id, proposals, history, context, strategy))
                 {
                     trials[trial.Id] = trial;
                     Start(trial);
                 }
             }
-            if (running.Count == 0) break;
+            if (running.Count == 0 && elsewhere == 0 && waiting.Count == 0) break;
 
             Task<TrialOutcome> done;
             try
             {
-                done = await Task.WhenAny(running.Keys).WaitAsync(cancellationToken);
+                // With workers elsewhere, wake up to learn their results even while none of ours ends.
+                var first = running.Count > 0 && elsewhere == 0
+                    ? await Task.WhenAny(running.Keys).WaitAsync(cancellationToken)
+                    : await Task.WhenAny(running.Keys.Append(Task.Delay(ResultPollInterval, cancellationToken))).WaitAsync(cancellationToken);
+                if (first is not Task<TrialOutcome> evaluation) continue;
+                done = evaluation;
             }
             catch (OperationCanceledException)
             {
@@ -214,8 +227,41 @@ public sealed class ExperimentRunner(SearchDefinition search, IExperimentStore s
 
         void Start(TrialRecord trial)
         {
-            store.ClaimTrial(trial.Id, Owner, Lease);
+            try
+            {
+                store.ClaimTrial(trial.Id, Owner, Lease);
+            }
+            catch (StoreException) when (store.LoadTrial(trial.Id) is { State: not TrialState.Waiting } taken)
+            {
+                // A worker claimed it first: it is theirs to evaluate, and counts as running elsewhere.
+                trials[taken.Id] = taken;
+                history.Update(ToView(taken));
+                return;
+            }
             running[_evaluator.EvaluateAsync(trial, stopEvaluations.Token)] = trial;
+        }
+
+        // What other processes did since: results that workers recorded, and trials of dead holders put back to wait.
+        void SyncWithStore()
+        {
+            foreach (var gaveUp in store.RequeueExpired(experiment.Id, settings.MaxAttempts).Where(t => t.State == TrialState.Failed))
+                Console.Error.WriteLine($"warning: trial {gaveUp.Number} FAILED: {gaveUp.Error}");
+            var mine = running.Values.Select(t => t.Id).ToHashSet();
+            foreach (var now in store.LoadTrials(experiment.Id))
+            {
+                if (mine.Contains(now.Id) || !trials.TryGetValue(now.Id, out var before) || before.State == now.State) continue;
+                trials[now.Id] = now;
+                history.Update(ToView(now));
+                if (now.IsFinished)
+                {
+                    finished++;
+                    observer.TrialFinished(now, trials.Values.ToList());
+                }
+                else if (now.State == TrialState.Waiting && before.State != TrialState.Waiting)
+                {
+                    waiting.Enqueue(now);
+                }
+            }
         }
     }
 

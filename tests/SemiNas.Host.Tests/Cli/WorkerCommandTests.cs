@@ -28,6 +28,35 @@ public class WorkerCommandTests
     }
 
     [Fact]
+    public async Task A_search_taking_over_from_a_killed_proposer_counts_the_trial_a_worker_runs_and_meets_the_budget_exactly()
+    {
+        using var folder = new TempFolder();
+        folder.Write("c.yaml", Configs.NasBench201(name: "m", budget: 2, simulatedSeconds: 6, workers: 0));
+        var store = folder.File("experiments/m.sqlite");
+        using (var first = SeminasProcess.Start(folder.Path, "search", "c.yaml"))
+        {
+            _ = first.StandardOutput.ReadToEndAsync();
+            _ = first.StandardError.ReadToEndAsync();
+            await WaitForExperiment(store);
+            var worker = SeminasProcess.RunAsync(folder.Path, "worker", store, "--max-trials", "1");
+            await WaitUntil(() => StoreSql.Query(store, "SELECT COUNT(*) FROM trials WHERE state = 'RUNNING'") == 1
+                && StoreSql.Query(store, "SELECT COUNT(*) FROM trials") == 2, "the worker never started a trial");
+            first.Kill(entireProcessTree: true);
+            await first.WaitForExitAsync();
+
+            // The next proposer evaluates the trial that waits, while the worker still runs the other.
+            var search = await SeminasProcess.RunAsync(folder.Path, "search", "c.yaml", "--workers", "1");
+            var evaluated = await worker;
+
+            Assert.True(search.ExitCode == 0, search.Error);
+            Assert.True(evaluated.ExitCode == 0, evaluated.Error);
+        }
+        Assert.Equal(2, StoreSql.Query(store, "SELECT COUNT(*) FROM trials"));
+        Assert.Equal(2, StoreSql.CompleteTrials(store));
+        Assert.Equal(2, StoreSql.Query(store, "SELECT COUNT(DISTINCT owner) FROM trial_attempts WHERE outcome = 'COMPLETED'"));
+    }
+
+    [Fact]
     public async Task A_worker_killed_mid_trial_leaves_it_to_another_worker_with_the_attempt_recorded_as_lease_expired()
     {
         using var folder = new TempFolder();
