@@ -9,7 +9,7 @@ public class WorkerCommandTests
     public async Task A_proposer_and_two_workers_meet_the_budget_exactly_and_share_the_trials()
     {
         using var folder = new TempFolder();
-        folder.Write("c.yaml", Configs.NasBench201(name: "w", budget: 30, simulatedSeconds: 0.1, workers: 0));
+        folder.Write("c.yaml", Configs.NasBench201(name: "w", budget: 30, simulatedSeconds: 0.2, workers: 0));
         var store = folder.File("experiments/w.sqlite");
         var proposer = SeminasProcess.RunAsync(folder.Path, "search", "c.yaml");
         await WaitForExperiment(store);

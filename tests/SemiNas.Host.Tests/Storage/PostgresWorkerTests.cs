@@ -12,7 +12,7 @@ public sealed class PostgresWorkerTests(PostgresServer server)
     public async Task A_proposer_and_two_workers_on_PostgreSQL_meet_the_budget_exactly_and_share_the_trials()
     {
         using var folder = new TempFolder();
-        folder.Write("c.yaml", Configs.NasBench201(name: "pw", budget: 30, simulatedSeconds: 0.1, workers: 0));
+        folder.Write("c.yaml", Configs.NasBench201(name: "pw", budget: 30, simulatedSeconds: 0.2, workers: 0));
         var url = server.Url(server.CreateDatabase());
         var proposer = SeminasProcess.RunAsync(folder.Path, "search", "c.yaml", "--storage", url);
         var deadline = Stopwatch.StartNew();
