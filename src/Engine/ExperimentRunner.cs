@@ -1,8 +1,6 @@
-using System.Globalization;
 using SemiNas.Contracts;
 using SemiNas.Core;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using SemiNas.Storage;
 
 namespace SemiNas.Engine;
@@ -35,15 +33,20 @@ public sealed record RunResult(RunOutcome Outcome, ExperimentRecord Experiment, 
 /// </summary>
 public sealed class ExperimentRunner(SearchDefinition search, IExperimentStore store, RunSettings settings, ISearchObserver observer)
 {
-    private static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(5);
+    internal static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan StaleAfter = TimeSpan.FromSeconds(30);
     // Shorter than StaleAfter by a beat: when a dead owner's experiment can be taken over, its trials' leases have run out.
-    private static readonly TimeSpan Lease = StaleAfter - HeartbeatInterval;
+    internal static readonly TimeSpan Lease = StaleAfter - HeartbeatInterval;
     private static readonly string Owner = ProcessOwner.Current.ToString();
+    // How often a search that only proposes looks for results that workers recorded.
+    private static readonly TimeSpan ResultPollInterval = TimeSpan.FromMilliseconds(250);
 
     /// <summary>How many evaluations run at once: <see cref="RunSettings.Workers"/>, or 1 for a task that does not
-    /// allow its evaluations to overlap (<see cref="ISearchTask.ConcurrentEvaluations"/>).</summary>
-    public int Workers { get; } = search.Task.ConcurrentEvaluations ? settings.Workers : 1;
+    /// allow its evaluations to overlap (<see cref="ISearchTask.ConcurrentEvaluations"/>).
+    /// Zero: the search only proposes, and <c>seminas worker</c> processes evaluate.</summary>
+    public int Workers { get; } = search.Task.ConcurrentEvaluations || settings.Workers == 0 ? settings.Workers : 1;
+
+    private readonly TrialEvaluator _evaluator = new(search, store, settings, observer);
 
     public async Task<RunResult> RunAsync(CancellationToken cancellationToken)
     {
@@ -137,6 +140,12 @@ public sealed class ExperimentRunner(SearchDefinition search, IExperimentStore s
             }
         }
 
+        if (Workers == 0)
+        {
+            observer.Started(experiment, trials.Values.ToList(), requeued);
+            return await ProposeOnlyAsync(experiment, trials, history, context, strategy, cancellationToken);
+        }
+
         var waiting = new Queue<TrialRecord>(trials.Values.Where(t => t.State == TrialState.Waiting).OrderBy(t => t.Number));
         var running = new Dictionary<Task<TrialOutcome>, TrialRecord>();
         observer.Started(experiment, trials.Values.ToList(), requeued);
@@ -144,12 +153,20 @@ public sealed class ExperimentRunner(SearchDefinition search, IExperimentStore s
         using var stopEvaluations = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var heartbeat = StartHeartbeat(experiment.Id, stopEvaluations.Token);
         var exhausted = false;
+        var sinceSync = System.Diagnostics.Stopwatch.StartNew();
         while (!cancellationToken.IsCancellationRequested)
         {
+            if (sinceSync.Elapsed >= ResultPollInterval)
+            {
+                SyncWithStore();
+                sinceSync.Restart();
+            }
             while (running.Count < Workers && waiting.Count > 0)
                 Start(waiting.Dequeue());
 
-            var room = budget - finished - running.Count - waiting.Count;
+            // Trials that `seminas worker` processes run count against the budget as ours do.
+            var elsewhere = trials.Values.Count(t => t.State == TrialState.Running);
+            var room = budget - finished - running.Count - waiting.Count - elsewhere;
             if (!exhausted && running.Count < Workers && room > 0)
             {
                 IReadOnlyList<Architecture> proposals;
@@ -161,19 +178,24 @@ public sealed class ExperimentRunner(SearchDefinition search, IExperimentStore s
                 {
                     break; // Ctrl-C while the controller trained: nothing was recorded, the saved state is the one before
                 }
-                if (proposals.Count == 0 && running.Count == 0) exhausted = true;
+                if (proposals.Count == 0 && running.Count == 0 && elsewhere == 0) exhausted = true;
                 foreach (var trial in Record(experiment.Id, proposals, history, context, strategy))
                 {
                     trials[trial.Id] = trial;
                     Start(trial);
                 }
             }
-            if (running.Count == 0) break;
+            if (running.Count == 0 && elsewhere == 0 && waiting.Count == 0) break;
 
             Task<TrialOutcome> done;
             try
             {
-                done = await Task.WhenAny(running.Keys).WaitAsync(cancellationToken);
+                // With workers elsewhere, wake up to learn their results even while none of ours ends.
+                var first = running.Count > 0 && elsewhere == 0
+                    ? await Task.WhenAny(running.Keys).WaitAsync(cancellationToken)
+                    : await Task.WhenAny(running.Keys.Append(Task.Delay(ResultPollInterval, cancellationToken))).WaitAsync(cancellationToken);
+                if (first is not Task<TrialOutcome> evaluation) continue;
+                done = evaluation;
             }
             catch (OperationCanceledException)
             {
@@ -183,7 +205,7 @@ public sealed class ExperimentRunner(SearchDefinition search, IExperimentStore s
             running.Remove(done);
             var outcome = await done;
             if (outcome.Interrupted) continue;
-            var saved = Save(record, outcome);
+            var saved = _evaluator.Save(record, outcome);
             trials[saved.Id] = saved;
             history.Update(ToView(saved));
             finished++;
@@ -205,11 +227,108 @@ public sealed class ExperimentRunner(SearchDefinition search, IExperimentStore s
 
         void Start(TrialRecord trial)
         {
+            TrialRecord claimed;
+            try
+            {
+                claimed = store.ClaimTrial(trial.Id, Owner, Lease);
+            }
+            catch (StoreException) when (store.LoadTrial(trial.Id) is { State: not TrialState.Waiting } taken)
+            {
+                // A worker claimed it first: it is theirs to evaluate, and counts as running elsewhere.
+                trials[taken.Id] = taken;
+                history.Update(ToView(taken));
+                return;
+            }
             // Observers see the trial as the store now holds it: RUNNING, with its start and attempt.
-            var claimed = store.ClaimTrial(trial.Id, Owner, Lease);
             trials[claimed.Id] = claimed;
-            running[EvaluateAsync(claimed, stopEvaluations.Token)] = claimed;
+            running[_evaluator.EvaluateAsync(claimed, stopEvaluations.Token)] = claimed;
         }
+
+        // What other processes did since: results that workers recorded, and trials of dead holders put back to wait.
+        void SyncWithStore()
+        {
+            foreach (var gaveUp in store.RequeueExpired(experiment.Id, settings.MaxAttempts).Where(t => t.State == TrialState.Failed))
+                Console.Error.WriteLine($"warning: trial {gaveUp.Number} FAILED: {gaveUp.Error}");
+            var mine = running.Values.Select(t => t.Id).ToHashSet();
+            foreach (var now in store.LoadTrials(experiment.Id))
+            {
+                if (mine.Contains(now.Id) || !trials.TryGetValue(now.Id, out var before) || before.State == now.State) continue;
+                trials[now.Id] = now;
+                history.Update(ToView(now));
+                if (now.IsFinished)
+                {
+                    finished++;
+                    observer.TrialFinished(now, trials.Values.ToList());
+                }
+                else if (now.State == TrialState.Waiting && before.State != TrialState.Waiting)
+                {
+                    waiting.Enqueue(now);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The loop of a search that evaluates nothing itself (<c>execution.workers: 0</c>): it keeps one trial more waiting
+    /// than workers are busy, so that a worker that finishes finds the next at once, learns each result from the store
+    /// as workers record it, and puts back the trials of workers that died.
+    /// </summary>
+    private async Task<RunResult> ProposeOnlyAsync(ExperimentRecord experiment, Dictionary<long, TrialRecord> trials, SearchHistory history,
+        StrategyContext context, ISearchStrategy strategy, CancellationToken cancellationToken)
+    {
+        var budget = experiment.Budget;
+        var exhausted = false;
+        using var heartbeat = StartHeartbeat(experiment.Id, cancellationToken);
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            foreach (var gaveUp in store.RequeueExpired(experiment.Id, settings.MaxAttempts).Where(t => t.State == TrialState.Failed))
+                Console.Error.WriteLine($"warning: trial {gaveUp.Number} FAILED: {gaveUp.Error}");
+            foreach (var now in store.LoadTrials(experiment.Id))
+            {
+                var known = trials.TryGetValue(now.Id, out var before);
+                if (known && before!.State == now.State) continue;
+                trials[now.Id] = now;
+                if (known) history.Update(ToView(now));
+                else history.Add(ToView(now));
+                if (now.IsFinished) observer.TrialFinished(now, trials.Values.ToList());
+            }
+            var finished = trials.Values.Count(t => t.IsFinished);
+            var busy = trials.Values.Count(t => t.State == TrialState.Running);
+            var waiting = trials.Values.Count(t => t.State == TrialState.Waiting);
+            if (finished >= budget || (exhausted && busy + waiting == 0)) break;
+
+            var wanted = Math.Min(busy + 1 - waiting, budget - finished - busy - waiting);
+            if (!exhausted && wanted > 0)
+            {
+                IReadOnlyList<Architecture> proposals;
+                try
+                {
+                    proposals = await strategy.ProposeAsync(wanted, history, cancellationToken);
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    break;
+                }
+                if (proposals.Count == 0) exhausted = true;
+                foreach (var trial in Record(experiment.Id, proposals, history, context, strategy)) trials[trial.Id] = trial;
+                continue;
+            }
+            try
+            {
+                await Task.Delay(ResultPollInterval, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+
+        var final = store.LoadTrials(experiment.Id);
+        var interrupted = cancellationToken.IsCancellationRequested && final.Count(t => t.IsFinished) < budget;
+        if (!interrupted) store.MarkFinished(experiment.Id);
+        var result = new RunResult(interrupted ? RunOutcome.Interrupted : RunOutcome.Finished, store.FindExperiment(experiment.Name)!, final);
+        observer.Ended(result);
+        return result;
     }
 
     private IReadOnlyList<TrialRecord> Record(long experimentId, IReadOnlyList<Architecture> proposals, SearchHistory history,
@@ -245,68 +364,6 @@ public sealed class ExperimentRunner(SearchDefinition search, IExperimentStore s
         }
     }
 
-    private TrialRecord Save(TrialRecord trial, TrialOutcome outcome)
-    {
-        if (outcome.Error is { } error)
-        {
-            store.MarkFailed(trial.Id, error, outcome.Metrics);
-        }
-        else
-        {
-            var metrics = outcome.Metrics!;
-            var feasible = search.Constraints.FindViolation(metrics) is null;
-            store.MarkComplete(trial.Id, metrics, metrics[search.Task.Objective.Metric], feasible);
-        }
-        return store.LoadTrial(trial.Id);
-    }
-
-    private async Task<TrialOutcome> EvaluateAsync(TrialRecord trial, CancellationToken stop)
-    {
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(stop);
-        if (settings.TrialTimeout is { } timeout) limit.CancelAfter(timeout);
-        // Outside the try below: a folder that cannot be made (disk full, no permission) stops the search instead of
-        // failing every remaining trial.
-        var experimentDirectory = Directory.CreateDirectory(Path.Combine(store.ArtifactDirectory, $"{search.Name}.trials")).FullName;
-        var workingDirectory = Path.Combine(experimentDirectory, trial.Number.ToString(CultureInfo.InvariantCulture));
-        using var log = new PluginLog(PluginLog.ConsoleFor(settings.Logging ?? NullLoggerFactory.Instance, search.PluginName), Path.Combine(workingDirectory, PluginLog.TrialLogFile), $"trial {trial.Number}: ");
-        var context = new EvaluationContext
-        {
-            TrialId = trial.Id,
-            Device = settings.Device,
-            Seed = unchecked(search.Seed * 1_000_003 + trial.Number),
-            WorkingDirectory = workingDirectory,
-            ExperimentDirectory = experimentDirectory,
-            Logger = log.Logger,
-            Progress = new Progress<EvaluationProgress>(p => observer.TrialProgress(trial, p)),
-        };
-        try
-        {
-            // Task.Run keeps a plugin that blocks before its first await from stalling the other workers.
-            var evaluation = Task.Run(() => search.Task.EvaluateAsync(trial.Architecture, context, limit.Token), limit.Token);
-            var metrics = await evaluation.WaitAsync(limit.Token);
-            if (metrics is null)
-                return TrialOutcome.Failed($"plugin '{search.PluginName}' returned no result (null) from EvaluateAsync");
-            if (!metrics.TryGetValue(search.Task.Objective.Metric, out var objective))
-                return TrialOutcome.Failed($"the evaluation returned no '{search.Task.Objective.Metric}' metric", metrics);
-            if (!double.IsFinite(objective))
-                return TrialOutcome.Failed($"the evaluation returned {search.Task.Objective.Metric} = {objective}", metrics);
-            return new TrialOutcome(metrics, null, false);
-        }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
-        {
-            return new TrialOutcome(null, null, true);
-        }
-        catch (OperationCanceledException) when (limit.IsCancellationRequested)
-        {
-            return TrialOutcome.Failed($"timed out after {settings.TrialTimeout!.Value.TotalSeconds:0.###} s");
-        }
-        catch (Exception e)
-        {
-            // The whole exception, stack trace and inner exceptions included: the plugin's author needs them.
-            return TrialOutcome.Failed($"{e.GetType().Name}: {e.Message}\n{e}");
-        }
-    }
-
     private PeriodicHeartbeat StartHeartbeat(long experimentId, CancellationToken stop) =>
         new(() =>
         {
@@ -321,13 +378,8 @@ public sealed class ExperimentRunner(SearchDefinition search, IExperimentStore s
 
     private static List<TrialRecord> Ordered(Dictionary<long, TrialRecord> trials) => trials.Values.OrderBy(t => t.Number).ToList();
 
-    private sealed record TrialOutcome(IReadOnlyDictionary<string, double>? Metrics, string? Error, bool Interrupted)
-    {
-        public static TrialOutcome Failed(string error, IReadOnlyDictionary<string, double>? metrics = null) => new(metrics, error, false);
-    }
-
     /// <summary>Keeps the store's heartbeats fresh while the search runs, so another process can tell it is alive.</summary>
-    private sealed class PeriodicHeartbeat : IDisposable
+    internal sealed class PeriodicHeartbeat : IDisposable
     {
         private readonly CancellationTokenSource _stop;
         private readonly Task _loop;

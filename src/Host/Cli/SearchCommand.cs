@@ -15,7 +15,7 @@ internal static class SearchCommand
         var config = CommonOptions.Config();
         var storage = new Option<string?>("--storage") { Description = "Store: a file path, sqlite:PATH or postgresql://USER@HOST:PORT/DATABASE; overrides storage.url." };
         var seed = new Option<int?>("--seed") { Description = "Overrides seed (a different seed is a different experiment)." };
-        var workers = new Option<int?>("--workers") { Description = "Overrides execution.workers." };
+        var workers = new Option<int?>("--workers") { Description = "Overrides execution.workers; 0 only proposes, for `seminas worker` processes to evaluate." };
         var budget = new Option<int?>("--budget")
         {
             Description = "A new budget for the experiment in the store: more trials for a finished or running search, which goes on from its saved strategy state. The file's search.budget still sets the first run's.",
@@ -35,7 +35,7 @@ internal static class SearchCommand
             if (result.GetValue(seed) is { } s) loaded.Config.Seed = s;
             if (result.GetValue(workers) is { } w)
             {
-                if (w < 1) throw new FormatException("--workers must be at least 1.");
+                if (w < 0) throw new FormatException("--workers must be 0 (only propose; `seminas worker` evaluates) or more.");
                 loaded.Config.Execution.Workers = w;
             }
             var catalog = CommonOptions.LoadPlugins(result.GetValue(plugins) ?? [], loaded);
@@ -54,7 +54,9 @@ internal static class SearchCommand
             using var store = ExperimentStores.Open(plan.StorePath);
             using var progress = new ConsoleProgress(Console.Out, !Console.IsOutputRedirected, plan.Task.Objective, store);
             var runner = new ExperimentRunner(plan.Search, store, settings, progress);
-            if (runner.Workers < settings.Workers)
+            if (runner.Workers == 0)
+                Console.Error.WriteLine($"note: this search only proposes; start `seminas worker {store.Location}` to evaluate its trials.");
+            else if (runner.Workers < settings.Workers)
                 Console.Error.WriteLine($"note: plugin '{plan.Plugin.Name}' runs one evaluation at a time (its task does not allow " +
                     $"overlapping evaluations), so execution.workers {settings.Workers} is reduced to {runner.Workers}.");
             var run = await runner.RunAsync(cancellationToken);

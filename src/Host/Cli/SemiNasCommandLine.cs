@@ -24,6 +24,7 @@ public static class SemiNasCommandLine
         root.Subcommands.Add(PluginsCommand.Create());
         root.Subcommands.Add(ValidateCommand.Create());
         root.Subcommands.Add(SearchCommand.Create());
+        root.Subcommands.Add(WorkerCommand.Create());
         root.Subcommands.Add(StatusCommand.Create());
         root.Subcommands.Add(ExperimentsCommand.Create());
         root.Subcommands.Add(ExportCommand.Create());

@@ -80,7 +80,7 @@ public enum DeviceKind
 
 public sealed class ExecutionConfig
 {
-    [Range(1, 1024), Description("Evaluations that run at the same time.")]
+    [Range(0, 1024), Description("Evaluations that run at the same time. 0: seminas search only proposes, and seminas worker processes (on this machine or others, against the same store) evaluate.")]
     public int Workers { get; set; } = 1;
 
     [Description("Device for evaluations: cpu, cuda, or auto (cuda when available, else cpu).")]

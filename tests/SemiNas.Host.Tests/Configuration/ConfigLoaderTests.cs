@@ -240,11 +240,11 @@ public sealed class ConfigLoaderTests : IDisposable
     [Fact]
     public void Validation_attributes_point_at_the_offending_value()
     {
-        var e = LoadFails(Minimal.Replace("name: tiny", "name: my experiment") + "\nexecution:\n  workers: 0\n");
+        var e = LoadFails(Minimal.Replace("name: tiny", "name: my experiment") + "\nexecution:\n  workers: -1\n");
 
         var workers = ErrorAt(e, "execution.workers");
         Assert.Equal((8, 12), (workers.Line, workers.Column));
-        Assert.Contains("between 1 and 1024", workers.Message);
+        Assert.Contains("between 0 and 1024", workers.Message);
         var name = ErrorAt(e, "name");
         Assert.Equal((2, 7), (name.Line, name.Column));
         Assert.Contains("regular expression", name.Message);
