@@ -114,9 +114,11 @@ public class DrillTests
     public async Task Ctrl_C_while_the_controller_trains_ends_as_interrupted_and_the_search_resumes()
     {
         using var folder = new TempFolder();
-        // SemiNAS trains its controller for tens of seconds after the first 10 queries: the signal lands there.
-        var config = Configs.NasBench201(name: "sig", budget: 20, strategy: "seminas")
-            .Replace("  budget: 20\n", "  budget: 20\n  options: {preset: nb201, initialSamples: 10, newPerIteration: 10, pseudoLabeled: 200, pretrainEpochs: 300, trainEpochs: 100}\n");
+        // SemiNAS trains its controller after the first 10 queries and after each 10 more; the table lookups between take
+        // no time, so the signal lands in a training. Three trainings, not one: on fast idle cores one takes about a
+        // second, and a signal that came after the last one would find the search already finished.
+        var config = Configs.NasBench201(name: "sig", budget: 40, strategy: "seminas")
+            .Replace("  budget: 40\n", "  budget: 40\n  options: {preset: nb201, initialSamples: 10, newPerIteration: 10, pseudoLabeled: 200, pretrainEpochs: 300, trainEpochs: 100}\n");
         folder.Write("c.yaml", config);
         var store = folder.File("experiments/sig.sqlite");
         using (var process = SeminasProcess.Start(folder.Path, "search", "c.yaml"))
@@ -158,7 +160,7 @@ public class DrillTests
         }
         Assert.True(resume.ExitCode == 0, await error);
         Assert.Contains("resuming", await output);
-        Assert.Equal(20, StoreSql.CompleteTrials(store));
+        Assert.Equal(40, StoreSql.CompleteTrials(store));
     }
 
     private static async Task<(RunResult Result, string Output)> Search(MisbehavingPlugin.Fault fault)
