@@ -12,7 +12,9 @@ public static class SeminasProcess
     /// <param name="environment">Variables to set for it (PGPASSWORD, say), besides those the tests run with.</param>
     public static Process Start(string workingDirectory, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet")
+        // Through env, which hands SIGINT back to its default: a test run started in the background of a shell without job
+        // control inherits SIGINT ignored, .NET keeps it so, and the Ctrl-C drills would signal a process that cannot hear.
+        var start = new ProcessStartInfo("env")
         {
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
@@ -20,6 +22,8 @@ public static class SeminasProcess
             UseShellExecute = false,
         };
         foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
+        start.ArgumentList.Add("--default-signal=INT");
+        start.ArgumentList.Add("dotnet");
         start.ArgumentList.Add(Dll);
         foreach (var arg in args) start.ArgumentList.Add(arg);
         return Process.Start(start) ?? throw new InvalidOperationException("could not start seminas");

@@ -114,7 +114,15 @@ public class WorkerCommandTests
         finally
         {
             await Signal("-INT", proposer.Id);
-            await proposer.WaitForExitAsync();
+            using var stopped = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+            try
+            {
+                await proposer.WaitForExitAsync(stopped.Token);
+            }
+            finally
+            {
+                if (!proposer.HasExited) proposer.Kill(entireProcessTree: true);
+            }
         }
     }
 
