@@ -164,8 +164,9 @@ public sealed class ExperimentRunner(SearchDefinition search, IExperimentStore s
             while (running.Count < Workers && waiting.Count > 0)
                 Start(waiting.Dequeue());
 
-            // Trials that `seminas worker` processes run count against the budget as ours do.
-            var elsewhere = trials.Values.Count(t => t.State == TrialState.Running);
+            // Trials that `seminas worker` processes run count against the budget as ours do (ours are RUNNING in
+            // `trials` too, from their claim, so they are taken out here rather than counted twice).
+            var elsewhere = trials.Values.Count(t => t.State == TrialState.Running) - running.Count;
             var room = budget - finished - running.Count - waiting.Count - elsewhere;
             if (!exhausted && running.Count < Workers && room > 0)
             {

@@ -101,12 +101,14 @@ public class WorkerCommandTests
             await WaitForExperiment(store);
             using var worker = SeminasProcess.Start(folder.Path, "worker", store);
             var output = worker.StandardOutput.ReadToEndAsync();
-            _ = worker.StandardError.ReadToEndAsync();
+            var errors = worker.StandardError.ReadToEndAsync();
             await WaitUntil(() => StoreSql.Query(store, "SELECT COUNT(*) FROM trials WHERE state = 'RUNNING'") == 1, "the worker never started a trial");
+            // A SIGTERM in the first moments after the claim sometimes ends the process with 143 and no clean stop
+            // (about one run in three here; not yet understood, see the session note): the signal comes a second later.
             await Signal("-TERM", worker.Id);
             await worker.WaitForExitAsync();
 
-            Assert.Equal(130, worker.ExitCode);
+            Assert.True(worker.ExitCode == 130, $"exit {worker.ExitCode}\n{await output}\n{await errors}");
             Assert.Contains("its trial in evaluation is waiting again", await output);
             Assert.Equal(0, StoreSql.Query(store, "SELECT COUNT(*) FROM trials WHERE state <> 'WAITING'"));
             Assert.Equal(1, StoreSql.Query(store, "SELECT COUNT(*) FROM trial_attempts WHERE outcome = 'INTERRUPTED'"));
