@@ -102,9 +102,7 @@ public sealed class ExperimentRunner(SearchDefinition search, IExperimentStore s
 
     private async Task<RunResult> RunOwnedAsync(ExperimentRecord experiment, CancellationToken cancellationToken)
     {
-        var expired = store.RequeueExpired(experiment.Id, settings.MaxAttempts);
-        foreach (var gaveUp in expired.Where(t => t.State == TrialState.Failed))
-            Console.Error.WriteLine($"warning: trial {gaveUp.Number} FAILED: {gaveUp.Error}");
+        var expired = _evaluator.RequeueGone(experiment.Id);
         var requeued = expired.Count(t => t.State == TrialState.Waiting);
         var trials = store.LoadTrials(experiment.Id).ToDictionary(t => t.Id);
         var budget = experiment.Budget;
@@ -154,6 +152,9 @@ public sealed class ExperimentRunner(SearchDefinition search, IExperimentStore s
         using var heartbeat = StartHeartbeat(experiment.Id, stopEvaluations.Token);
         var exhausted = false;
         var sinceSync = System.Diagnostics.Stopwatch.StartNew();
+        // Results are read often (a worker's result reaches the strategy at once); dead holders are looked for once a
+        // heartbeat, since their leases run for several of them and each look is a write transaction.
+        var sinceRequeue = System.Diagnostics.Stopwatch.StartNew();
         while (!cancellationToken.IsCancellationRequested)
         {
             if (sinceSync.Elapsed >= ResultPollInterval)
@@ -248,8 +249,11 @@ public sealed class ExperimentRunner(SearchDefinition search, IExperimentStore s
         // What other processes did since: results that workers recorded, and trials of dead holders put back to wait.
         void SyncWithStore()
         {
-            foreach (var gaveUp in store.RequeueExpired(experiment.Id, settings.MaxAttempts).Where(t => t.State == TrialState.Failed))
-                Console.Error.WriteLine($"warning: trial {gaveUp.Number} FAILED: {gaveUp.Error}");
+            if (sinceRequeue.Elapsed >= HeartbeatInterval)
+            {
+                _evaluator.RequeueGone(experiment.Id);
+                sinceRequeue.Restart();
+            }
             var mine = running.Values.Select(t => t.Id).ToHashSet();
             foreach (var now in store.LoadTrials(experiment.Id))
             {
@@ -280,10 +284,14 @@ public sealed class ExperimentRunner(SearchDefinition search, IExperimentStore s
         var budget = experiment.Budget;
         var exhausted = false;
         using var heartbeat = StartHeartbeat(experiment.Id, cancellationToken);
+        var sinceRequeue = System.Diagnostics.Stopwatch.StartNew();
         while (!cancellationToken.IsCancellationRequested)
         {
-            foreach (var gaveUp in store.RequeueExpired(experiment.Id, settings.MaxAttempts).Where(t => t.State == TrialState.Failed))
-                Console.Error.WriteLine($"warning: trial {gaveUp.Number} FAILED: {gaveUp.Error}");
+            if (sinceRequeue.Elapsed >= HeartbeatInterval)
+            {
+                _evaluator.RequeueGone(experiment.Id);
+                sinceRequeue.Restart();
+            }
             foreach (var now in store.LoadTrials(experiment.Id))
             {
                 var known = trials.TryGetValue(now.Id, out var before);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging.Abstractions;
 using SemiNas.Contracts;
+using SemiNas.Core;
 using SemiNas.Storage;
 
 namespace SemiNas.Engine;
@@ -17,6 +18,18 @@ public sealed record TrialOutcome(IReadOnlyDictionary<string, double>? Metrics, 
 /// </summary>
 public sealed class TrialEvaluator(SearchDefinition search, IExperimentStore store, RunSettings settings, ISearchObserver observer)
 {
+    /// <summary>
+    /// Puts back the trials whose holder is gone (<see cref="IExperimentStore.RequeueExpired"/>) and warns of each that
+    /// reached <see cref="RunSettings.MaxAttempts"/> and is FAILED; returns the trials it changed.
+    /// </summary>
+    public IReadOnlyList<TrialRecord> RequeueGone(long experimentId)
+    {
+        var changed = store.RequeueExpired(experimentId, settings.MaxAttempts);
+        foreach (var gaveUp in changed.Where(t => t.State == TrialState.Failed))
+            Console.Error.WriteLine($"warning: trial {gaveUp.Number} FAILED: {gaveUp.Error}");
+        return changed;
+    }
+
     public async Task<TrialOutcome> EvaluateAsync(TrialRecord trial, CancellationToken stop)
     {
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(stop);

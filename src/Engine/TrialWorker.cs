@@ -47,7 +47,7 @@ public sealed class TrialWorker(SearchDefinition search, IExperimentStore store,
                 var room = maxTrials is { } max ? max - claimed : int.MaxValue;
                 if (running.Count < Slots && room > 0)
                 {
-                    ReportGivenUp(store.RequeueExpired(experiment.Id, settings.MaxAttempts));
+                    _evaluator.RequeueGone(experiment.Id);
                     while (running.Count < Slots && claimed < (maxTrials ?? int.MaxValue)
                         && store.ClaimNextWaiting(experiment.Id, Owner, ExperimentRunner.Lease) is { } trial)
                     {
@@ -111,11 +111,5 @@ public sealed class TrialWorker(SearchDefinition search, IExperimentStore store,
         var now = store.FindExperiment(experiment.Name);
         if (now is null || now.FinishedAt is not null) return true;
         return store.LoadTrials(experiment.Id).Count(t => t.IsFinished) >= now.Budget;
-    }
-
-    private static void ReportGivenUp(IReadOnlyList<TrialRecord> changed)
-    {
-        foreach (var gaveUp in changed.Where(t => t.State == TrialState.Failed))
-            Console.Error.WriteLine($"warning: trial {gaveUp.Number} FAILED: {gaveUp.Error}");
     }
 }
