@@ -165,7 +165,7 @@ public class WorkerCommandTests
         Assert.Contains("holds no unfinished experiment (done (finished))", error);
     }
 
-    private static async Task Signal(string signal, int processId)
+    internal static async Task Signal(string signal, int processId)
     {
         using var kill = Process.Start("kill", [signal, processId.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         await kill.WaitForExitAsync();
@@ -174,7 +174,7 @@ public class WorkerCommandTests
     private static Task WaitForExperiment(string store) =>
         WaitUntil(() => File.Exists(store) && StoreSql.Query(store, "SELECT COUNT(*) FROM experiments") == 1, "the search never created its experiment");
 
-    private static async Task WaitUntil(Func<bool> condition, string failure, TimeSpan? poll = null)
+    internal static async Task WaitUntil(Func<bool> condition, string failure, TimeSpan? poll = null)
     {
         var deadline = Stopwatch.StartNew();
         while (!condition())
