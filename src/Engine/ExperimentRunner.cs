@@ -64,6 +64,27 @@ public sealed class ExperimentRunner(SearchDefinition search, IExperimentStore s
         }
     }
 
+    /// <summary>
+    /// Runs the task's input check (<see cref="IStartupCheck"/>), if it has one. A check that throws stops the command
+    /// with an error that names the plugin and the configuration file, since the plugin's own message (a missing folder,
+    /// say) does not, and a search or worker may run far from where its file was written.
+    /// </summary>
+    public static void CheckInputs(SearchDefinition search, TextWriter report)
+    {
+        if (search.Task is not IStartupCheck startup) return;
+        try
+        {
+            startup.CheckInputs(report);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            var file = search.ConfigPath is { } path ? $" for {path}" : "";
+            var option = e is TaskConfigurationException { Option: { Length: > 0 } key } ? $" (task.options.{key})" : "";
+            throw new PluginFailureException(
+                $"plugin '{search.PluginName}' found its inputs unusable{file}{option}: {e.GetType().Name}: {e.Message}", e);
+        }
+    }
+
     private ExperimentRecord ChangeBudget(ExperimentRecord experiment, int budget)
     {
         var finished = store.LoadTrials(experiment.Id).Count(t => t.IsFinished);
@@ -116,7 +137,7 @@ public sealed class ExperimentRunner(SearchDefinition search, IExperimentStore s
         // Inputs are checked before the first proposal: a missing or broken data set then stops the search here
         // (non-zero exit, experiment left unfinished, the same command resumes once it is fixed) instead of
         // failing every trial, spending the budget and marking the experiment finished.
-        if (search.Task is IStartupCheck startup) startup.CheckInputs(Console.Error);
+        CheckInputs(search, Console.Error);
 
         var history = new SearchHistory(trials.Values.OrderBy(t => t.Number).Select(ToView));
         var context = search.StrategyContext();

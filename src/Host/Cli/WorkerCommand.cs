@@ -60,7 +60,7 @@ internal static class WorkerCommand
                 execution.TrialTimeoutSeconds is { } t ? TimeSpan.FromSeconds(t) : null,
                 MaxAttempts: execution.MaxAttempts,
                 Logging: HostLogging.Factory);
-            if (plan.Task is IStartupCheck startup) startup.CheckInputs(Console.Error);
+            ExperimentRunner.CheckInputs(plan.Search, Console.Error);
 
             var worker = new TrialWorker(plan.Search, store, settings, new WorkerProgress());
             Console.WriteLine($"Worker {ProcessOwner.Current} for experiment '{experiment.Name}' in {store.Location}: " +
