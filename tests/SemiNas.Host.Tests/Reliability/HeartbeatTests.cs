@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Reflection;
+using System.Runtime.ExceptionServices;
 using SemiNas.Contracts;
 using SemiNas.Core;
 using SemiNas.Engine;
@@ -20,15 +22,16 @@ public class HeartbeatTests
     public void A_store_error_in_one_beat_is_reported_and_the_next_beats_keep_the_lease()
     {
         using var folder = new TempFolder();
-        using var store = new FlakyStore(ExperimentStores.Open("sqlite:" + folder.File("s.sqlite")), failures: 1);
+        var flaky = FlakyStore.Wrap(ExperimentStores.Open("sqlite:" + folder.File("s.sqlite")), failures: 1);
+        using var store = flaky.Store;
         var (experiment, claimedUntil) = ClaimOne(store, lease: TimeSpan.FromSeconds(10));
         var warnings = new ConcurrentQueue<string>();
 
         using (new ExperimentRunner.PeriodicHeartbeat(() => store.RenewLeases(Owner, TimeSpan.FromSeconds(10)),
                    TimeSpan.FromMilliseconds(50), CancellationToken.None, TimeSpan.FromSeconds(10), warnings.Enqueue))
-            WaitUntil(() => store.Renewed >= 3, "no heartbeat renewed the lease after the failed one");
+            WaitUntil(() => flaky.Renewed >= 3, "no heartbeat renewed the lease after the failed one");
 
-        Assert.Equal(1, store.Failed);
+        Assert.Equal(1, flaky.Failed);
         var warning = Assert.Single(warnings, w => w.StartsWith("warning:", StringComparison.Ordinal));
         Assert.Contains("heartbeat to the store failed (StoreException: database is locked)", warning);
         Assert.Contains(warnings, w => w.Contains("work again, after 1 failed", StringComparison.Ordinal));
@@ -41,7 +44,8 @@ public class HeartbeatTests
     public void A_store_that_keeps_failing_for_longer_than_a_lease_is_reported_once_as_such()
     {
         using var folder = new TempFolder();
-        using var store = new FlakyStore(ExperimentStores.Open("sqlite:" + folder.File("s.sqlite")), failures: int.MaxValue);
+        var flaky = FlakyStore.Wrap(ExperimentStores.Open("sqlite:" + folder.File("s.sqlite")), failures: int.MaxValue);
+        using var store = flaky.Store;
         ClaimOne(store, lease: TimeSpan.FromMilliseconds(300));
         var warnings = new ConcurrentQueue<string>();
 
@@ -49,7 +53,7 @@ public class HeartbeatTests
                    TimeSpan.FromMilliseconds(20), CancellationToken.None, TimeSpan.FromMilliseconds(300), warnings.Enqueue))
         {
             WaitUntil(() => warnings.Any(w => w.Contains("as long as a lease", StringComparison.Ordinal)), "the lost lease was never reported");
-            WaitUntil(() => store.Failed >= 30, "the heartbeat stopped beating");
+            WaitUntil(() => flaky.Failed >= 30, "the heartbeat stopped beating");
         }
 
         // One line when the failures start and one when they outlast the lease, not one per beat.
@@ -75,48 +79,47 @@ public class HeartbeatTests
         }
     }
 
-    /// <summary>A store whose first <c>failures</c> lease renewals fail as a busy SQLite file does; the rest pass through.</summary>
-    private sealed class FlakyStore(IExperimentStore inner, int failures) : IExperimentStore
+    /// <summary>
+    /// A store whose first <c>failures</c> lease renewals fail as a busy SQLite file does; every other call passes
+    /// through. A proxy rather than a class listing the interface's members, so that new store members need nothing here.
+    /// </summary>
+    public class FlakyStore : DispatchProxy
     {
+        private IExperimentStore _inner = null!;
+        private int _failures;
         private int _calls;
         private int _renewed;
 
-        public int Failed => Math.Min(Volatile.Read(ref _calls), failures);
+        public int Failed => Math.Min(Volatile.Read(ref _calls), _failures);
 
         public int Renewed => Volatile.Read(ref _renewed);
 
-        public int RenewLeases(string owner, TimeSpan lease)
+        public IExperimentStore Store => (IExperimentStore)(object)this;
+
+        public static FlakyStore Wrap(IExperimentStore inner, int failures)
         {
-            if (Interlocked.Increment(ref _calls) <= failures) throw new StoreException("database is locked");
-            var renewed = inner.RenewLeases(owner, lease);
-            Interlocked.Add(ref _renewed, renewed);
-            return renewed;
+            var proxy = (FlakyStore)(object)Create<IExperimentStore, FlakyStore>();
+            proxy._inner = inner;
+            proxy._failures = failures;
+            return proxy;
         }
 
-        public string Location => inner.Location;
-        public string ArtifactDirectory => inner.ArtifactDirectory;
-        public IReadOnlyCollection<string> DamagedRows => inner.DamagedRows;
-        public IReadOnlyList<ExperimentRecord> ListExperiments() => inner.ListExperiments();
-        public ExperimentRecord? FindExperiment(string name) => inner.FindExperiment(name);
-        public ExperimentRecord CreateExperiment(NewExperiment experiment) => inner.CreateExperiment(experiment);
-        public void AcquireOwnership(long experimentId, TimeSpan staleAfter) => inner.AcquireOwnership(experimentId, staleAfter);
-        public void ReleaseOwnership(long experimentId) => inner.ReleaseOwnership(experimentId);
-        public void Heartbeat(long experimentId) => inner.Heartbeat(experimentId);
-        public void SetBudget(long experimentId, int budget) => inner.SetBudget(experimentId, budget);
-        public void MarkFinished(long experimentId) => inner.MarkFinished(experimentId);
-        public IReadOnlyList<TrialRecord> LoadTrials(long experimentId) => inner.LoadTrials(experimentId);
-        public TrialRecord LoadTrial(long trialId) => inner.LoadTrial(trialId);
-        public IReadOnlyList<TrialRecord> AddTrials(long experimentId, IReadOnlyList<NewTrial> trials, byte[] strategyState) =>
-            inner.AddTrials(experimentId, trials, strategyState);
-        public byte[]? LoadStrategyState(long experimentId) => inner.LoadStrategyState(experimentId);
-        public TrialRecord ClaimTrial(long trialId, string owner, TimeSpan lease) => inner.ClaimTrial(trialId, owner, lease);
-        public TrialRecord? ClaimNextWaiting(long experimentId, string owner, TimeSpan lease) => inner.ClaimNextWaiting(experimentId, owner, lease);
-        public void MarkComplete(long trialId, IReadOnlyDictionary<string, double> metrics, double objective, bool feasible) =>
-            inner.MarkComplete(trialId, metrics, objective, feasible);
-        public void MarkFailed(long trialId, string error, IReadOnlyDictionary<string, double>? metrics = null) => inner.MarkFailed(trialId, error, metrics);
-        public IReadOnlyList<TrialRecord> RequeueExpired(long experimentId, int maxAttempts) => inner.RequeueExpired(experimentId, maxAttempts);
-        public int Release(string owner, string reason) => inner.Release(owner, reason);
-        public IReadOnlyList<TrialAttempt> LoadAttempts(long experimentId) => inner.LoadAttempts(experimentId);
-        public void Dispose() => inner.Dispose();
+        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
+        {
+            var renewal = targetMethod!.Name == nameof(IExperimentStore.RenewLeases);
+            if (renewal && Interlocked.Increment(ref _calls) <= _failures) throw new StoreException("database is locked");
+            object? result;
+            try
+            {
+                result = targetMethod.Invoke(_inner, args);
+            }
+            catch (TargetInvocationException e) when (e.InnerException is { } inner)
+            {
+                ExceptionDispatchInfo.Throw(inner);
+                throw;
+            }
+            if (renewal) Interlocked.Add(ref _renewed, (int)result!);
+            return result;
+        }
     }
 }
