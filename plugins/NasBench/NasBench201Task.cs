@@ -98,7 +98,7 @@ public sealed class NasBench201Task : ISearchTask
                 if (_columns.Train is { } train) final[NasBench201MetricColumns.TrainAccuracy] = train(row);
             }
             progress?.Report(new EvaluationProgress((double)step / ProgressSteps,
-                $"simulated training {step}/{ProgressSteps} (epoch {epoch}/{Epochs})", final) { Step = epoch });
+                $"simulated training {step}/{ProgressSteps}", final) { Step = epoch });
         }
     }
 

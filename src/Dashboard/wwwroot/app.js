@@ -300,9 +300,11 @@
     }
     body.appendChild(detail.row);
     names.forEach(function (name, i) {
+      var points = t.intermediate[name].map(function (p) { return { x: p[0], y: p[1] }; });
       chart(canvasId(i), {
         type: 'line',
-        data: { datasets: [{ label: name, data: t.intermediate[name].map(function (p) { return { x: p[0], y: p[1] }; }), borderColor: color(i), backgroundColor: color(i), pointRadius: 0, borderWidth: 1.5 }] },
+        // Few points (a value reported once, at the last epoch, say) are drawn as dots: a line of one point has no ink.
+        data: { datasets: [{ label: name, data: points, borderColor: color(i), backgroundColor: color(i), pointRadius: points.length <= 30 ? 3 : 0, borderWidth: 1.5 }] },
         options: { scales: axes('step', name), plugins: { legend: { display: false } } }
       });
     });
