@@ -23,7 +23,8 @@ public sealed class IntermediateValueRecorder : IProgress<EvaluationProgress>, I
     private readonly Lock _lock = new();
     // One flush at a time, in order: a later batch must not be overtaken by an earlier one for the same step.
     private readonly Lock _flushLock = new();
-    private readonly Timer _timer;
+    // Made with the first values: most evaluations of a table benchmark report none.
+    private Timer? _timer;
     private SortedDictionary<int, Dictionary<string, double>> _buffer = [];
     private int _lastStep;
     private bool _timerArmed;
@@ -40,7 +41,6 @@ public sealed class IntermediateValueRecorder : IProgress<EvaluationProgress>, I
         _trialNumber = trial.Number;
         _observer = observer;
         _interval = interval ?? FlushInterval;
-        _timer = new Timer(_ => FlushFromTimer(), null, Timeout.Infinite, Timeout.Infinite);
     }
 
     /// <summary>Batches saved so far (a test counts them to see that reports are not saved one by one).</summary>
@@ -64,6 +64,7 @@ public sealed class IntermediateValueRecorder : IProgress<EvaluationProgress>, I
             // The first values go at once (a watcher sees the trial start to report), later ones once per interval.
             var since = _lastFlushMs is { } last ? TimeSpan.FromMilliseconds(Environment.TickCount64 - last) : _interval;
             var due = since >= _interval ? TimeSpan.Zero : _interval - since;
+            _timer ??= new Timer(_ => Flush(), null, Timeout.Infinite, Timeout.Infinite);
             _timer.Change(due, Timeout.InfiniteTimeSpan);
         }
     }
@@ -75,14 +76,8 @@ public sealed class IntermediateValueRecorder : IProgress<EvaluationProgress>, I
         {
             if (_disposed) return;
             _disposed = true;
+            _timer?.Dispose();
         }
-        _timer.Dispose();
-        Flush();
-    }
-
-    private void FlushFromTimer()
-    {
-        lock (_lock) _timerArmed = false;
         Flush();
     }
 
@@ -93,6 +88,9 @@ public sealed class IntermediateValueRecorder : IProgress<EvaluationProgress>, I
             SortedDictionary<int, Dictionary<string, double>> batch;
             lock (_lock)
             {
+                // Disarmed with the swap, in one step: values reported after it wait for the next interval, and
+                // values reported before it go in this batch instead of arming a second flush at once.
+                _timerArmed = false;
                 if (_buffer.Count == 0) return;
                 batch = _buffer;
                 _buffer = [];
@@ -103,10 +101,11 @@ public sealed class IntermediateValueRecorder : IProgress<EvaluationProgress>, I
                 _store.SaveIntermediateValues(_trialId, [.. batch.Select(s => new StepValues(s.Key, s.Value))]);
                 Flushes++;
             }
-            catch (Exception e) when (e is StoreException or IOException or System.Data.Common.DbException)
+            catch (Exception e)
             {
                 // Intermediate values are for watching a search: a store that cannot take them now costs those values,
-                // not the trial (its result is written, and fails loudly, on its own). Said once per trial.
+                // not the trial (its result is written, and fails loudly, on its own), and this often runs on a timer
+                // thread, where an exception would end the process. Said once per trial, with the reason.
                 if (!_warned)
                     Console.Error.WriteLine($"warning: trial {_trialNumber}: could not record its intermediate values ({e.Message}); its evaluation goes on.");
                 _warned = true;

@@ -75,6 +75,20 @@ public class IntermediateValuesTests
     }
 
     [Fact]
+    public void A_store_that_refuses_the_values_costs_the_values_not_the_evaluation()
+    {
+        using var folder = new TempFolder();
+        var (store, trial) = StoreWithTrial(folder);
+        using var _ = store;
+        // A trial the store does not have: its foreign key refuses every value.
+        var recorder = new IntermediateValueRecorder(store, trial with { Id = trial.Id + 1000 }, new Recorded(), TimeSpan.FromHours(1));
+        recorder.Report(new EvaluationProgress(0.5, null, Loss(1)) { Step = 1 });
+        recorder.Dispose();
+        Assert.Equal(0, recorder.Flushes);
+        Assert.Empty(store.LoadIntermediateValues(trial.ExperimentId));
+    }
+
+    [Fact]
     public async Task A_search_keeps_what_the_simulated_nas_bench_201_training_reports_at_its_last_epoch()
     {
         using var folder = new TempFolder();
