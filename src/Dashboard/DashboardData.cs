@@ -116,8 +116,9 @@ public static class DashboardData
     }
 
     /// <summary>
-    /// A trial; <c>worker</c> is the holder of its open attempt (pid@machine or a worker's name), <c>attemptLog</c> every
-    /// start with its holder and how it ended. Stores from before attempts were kept have neither.
+    /// A trial; <c>worker</c> is the holder of its open attempt (pid@machine or a worker's name) and <c>device</c> where it
+    /// runs, <c>attemptLog</c> every start with its holder, device and how it ended. Stores from before attempts were kept
+    /// have neither (and before schema 4, no device).
     /// </summary>
     private static JsonObject FromTrial(TrialRecord t, IReadOnlyList<TrialAttempt> attempts, DateTimeOffset now) => new()
     {
