@@ -78,12 +78,10 @@ public sealed class ScaleOutDrillTests(PostgresServer server, ITestOutputHelper 
             finished = trials.Count(t => t.IsFinished);
         }
 
-        // The schedule: which process each kill takes, and after how many finished trials it comes, spread over the
-        // search but clear of its last trials (a kill after the end tests nothing).
+        // The schedule: whether each kill takes the proposer or a worker, and after how many finished trials it comes,
+        // spread over the search but clear of its last trials (a kill after the end tests nothing).
         var random = new Random(seed);
-        var targets = Enumerable.Repeat("proposer", ProposerKills)
-            .Concat(Enumerable.Range(0, WorkerKills).Select(_ => $"worker{random.Next(1, Workers + 1)}"))
-            .OrderBy(_ => random.Next()).ToList();
+        var targets = Enumerable.Repeat(true, ProposerKills).Concat(Enumerable.Repeat(false, WorkerKills)).OrderBy(_ => random.Next()).ToList();
         var thresholds = Enumerable.Range(3, Budget - 15).OrderBy(_ => random.Next()).Take(targets.Count).Order().ToList();
         var heldAtKill = new List<(int Pid, long TrialId, int Attempt)>();
         var killedWorkers = new HashSet<string>();
@@ -92,19 +90,25 @@ public sealed class ScaleOutDrillTests(PostgresServer server, ITestOutputHelper 
         for (var k = 0; k < targets.Count; k++)
         {
             await WaitUntil(() => { Look(); return finished >= thresholds[k]; }, $"the search made no progress towards {thresholds[k]} finished trials");
-            await Task.Delay(random.Next(0, 400));
-            var target = targets[k];
-            var pid = fleet.Pid(target);
+            var target = "proposer";
             TrialAttempt? held = null;
-            if (target != "proposer")
+            if (!targets[k])
             {
-                // A worker is killed in the middle of an evaluation when it has one within a few seconds (a restarted
-                // worker may still be starting); otherwise wherever it is.
-                var until = Stopwatch.StartNew();
-                while (until.Elapsed < TimeSpan.FromSeconds(5)
-                    && (held = watch.LoadAttempts(experiment.Id).FirstOrDefault(a => a.Owner == $"{pid}@{Machine}" && a.EndedAt is null)) is null)
-                    await Task.Delay(20);
+                // A worker in the middle of an evaluation, chosen by the seed among those that hold one. None may for a
+                // moment (a proposer was just killed and the waiting trials are taken): the search does not move on
+                // meanwhile, so waiting keeps the kill where the schedule put it.
+                var holders = new List<(string Slot, TrialAttempt Attempt)>();
+                await WaitUntil(() =>
+                {
+                    var open = watch.LoadAttempts(experiment.Id).Where(a => a.EndedAt is null).ToList();
+                    holders = fleet.Workers()
+                        .SelectMany(slot => open.Where(a => a.Owner == $"{fleet.Pid(slot)}@{Machine}").Select(a => (slot, a)))
+                        .ToList();
+                    return holders.Count > 0;
+                }, "no worker started an evaluation");
+                (target, held) = holders[random.Next(holders.Count)];
             }
+            var pid = fleet.Pid(target);
             fleet.Kill(target);
             (target == "proposer" ? killedProposers : killedWorkers).Add($"{pid}@{Machine}");
             if (held is not null) heldAtKill.Add((pid, held.TrialId, held.Number));
@@ -230,6 +234,8 @@ public sealed class ScaleOutDrillTests(PostgresServer server, ITestOutputHelper 
         }
 
         public int Pid(string slot) => _slots[slot].Process.Id;
+
+        public IEnumerable<string> Workers() => _slots.Keys.Where(slot => slot != "proposer").Order();
 
         /// <summary>SIGKILL: nothing of the process runs after it, as with the OOM killer or a native crash.</summary>
         public void Kill(string slot)
