@@ -15,7 +15,10 @@ namespace SemiNas.Host.Tests.Reliability;
 /// The scale-out drill: one proposer (<c>seminas search --workers 0</c>) and four <c>seminas worker</c> processes on a
 /// throwaway PostgreSQL, SIGKILLed at random again and again during a search whose evaluations take wall time, each
 /// killed process started again with the same command, as a user or a scheduler would. The kill schedule comes from a
-/// seed that every failure prints; SEMINAS_DRILL_SEED=N replays it.
+/// seed that every failure prints; SEMINAS_DRILL_SEED=N replays it (which kills take the proposer, after how many
+/// results each comes, and the draw of a worker among those evaluating at that moment, which depends on timing).
+/// All processes run on this machine, so a killed worker's trial is taken back as soon as its process is seen gone;
+/// the 25 s lease expiry that serves other machines is the store conformance tests' subject.
 /// </summary>
 [Collection(PostgresCollection.Name)]
 public sealed class ScaleOutDrillTests(PostgresServer server, ITestOutputHelper output)
