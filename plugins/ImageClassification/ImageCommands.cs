@@ -187,7 +187,7 @@ internal static class ImageCommands
     private static Action<long> Stage(IProgress<CommandProgress> progress, string name, int steps)
     {
         progress.Report(new CommandProgress(name, 0, steps + 2) { Unit = "batches" });
-        return done => progress.Report(new CommandProgress(name, done, steps + 2) { Unit = "batches", Message = done <= 2 ? "warming up" : null });
+        return done => progress.Report(new CommandProgress(name, done, steps + 2) { Unit = "batches", Message = done < 2 ? "warming up" : null });
     }
 
     private static double MeasureLoader(IImageSet images, Augmentation augmentation, BatchSampler sampler, int steps, int prefetch,

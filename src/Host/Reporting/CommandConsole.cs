@@ -154,7 +154,7 @@ public sealed class CommandConsole(TextWriter output, bool interactive, string t
             var now = _clock.Elapsed;
             if (_ended || _console is null || now - _lastLine < _interval) return;
             var line = Current() is { } stage
-                ? stage.Name + ":" + Details(stage, now, withTiming: true) +
+                ? stage.Name + ": " + Details(stage, now, withTiming: true)[3..] +
                   (stage.Fresh ? "" : $" | no news for {LiveConsole.Duration(now - stage.LastReport)}")
                 : $"{title}: running, {LiveConsole.Duration(now)} elapsed";
             if (Current() is { } current) current.Fresh = false;
@@ -169,7 +169,7 @@ public sealed class CommandConsole(TextWriter output, bool interactive, string t
         if (stage.Message is { Length: > 0 } message) parts.Add(message);
         if (stage.Metrics is { Count: > 0 } metrics) parts.Add(Metrics(metrics));
         if (withTiming) parts.Add($"{LiveConsole.Duration(now - stage.Started)} elapsed, ETA {(stage.Eta(now) is { } eta ? LiveConsole.Duration(eta) : "?")}");
-        return parts.Count == 0 ? "" : " " + string.Join(" | ", parts);
+        return parts.Count == 0 ? "" : " | " + string.Join(" | ", parts);
     }
 
     private static string Metrics(IReadOnlyDictionary<string, double> metrics) =>
@@ -189,7 +189,7 @@ public sealed class CommandConsole(TextWriter output, bool interactive, string t
                 var latest = string.Join("  ", new[] { stage.Message, stage.Metrics is { Count: > 0 } m ? Metrics(m) : null }.Where(s => s is { Length: > 0 }));
                 table.AddRow(
                     new Markup(ended ? $"[green]✓[/] {Markup.Escape(stage.Name)}" : $"[blue]{Markup.Escape(stage.Name)}[/]"),
-                    new Markup(LiveConsole.Bar(fraction, 16) + " " + Markup.Escape(stage.Amount() ?? "")),
+                    new Markup(LiveConsole.Bar(fraction, 16) + " " + Markup.Escape(stage.Amount(withPercent: false) ?? "")),
                     new Text(LiveConsole.Duration((stage.Ended ?? now) - stage.Started)),
                     new Text(ended ? "done" : stage.Eta(now) is { } eta ? LiveConsole.Duration(eta) : "?"),
                     new Text(latest));
@@ -236,10 +236,11 @@ public sealed class CommandConsole(TextWriter output, bool interactive, string t
 
         public double? Fraction() => Total is > 0 ? Math.Clamp((double)(Done ?? 0) / Total.Value, 0, 1) : Progress is { } p ? Math.Clamp(p, 0, 1) : null;
 
-        public string? Amount()
+        public string? Amount(bool withPercent = true)
         {
             if (Total is { } total)
-                return string.Create(CultureInfo.InvariantCulture, $"{Done ?? 0}/{total}{(Unit is null ? "" : " " + Unit)} ({100.0 * (Done ?? 0) / Math.Max(1, total):0}%)");
+                return string.Create(CultureInfo.InvariantCulture, $"{Done ?? 0}/{total}{(Unit is null ? "" : " " + Unit)}") +
+                    (withPercent ? string.Create(CultureInfo.InvariantCulture, $" ({100.0 * (Done ?? 0) / Math.Max(1, total):0}%)") : "");
             if (Done is > 0 and var done) return string.Create(CultureInfo.InvariantCulture, $"{done}{(Unit is null ? "" : " " + Unit)}");
             return Progress is { } p ? string.Create(CultureInfo.InvariantCulture, $"{100 * p:0}%") : null;
         }

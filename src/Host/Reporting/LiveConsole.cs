@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
 using Spectre.Console;
@@ -17,7 +18,9 @@ internal sealed class LiveConsole(TextWriter output, bool interactive, TimeSpan 
 
     private readonly Lock _lock = new();
     private readonly CancellationTokenSource _ended = new();
+    private readonly ConcurrentQueue<string> _above = new();
     private IAnsiConsole? _ansi;
+    private bool _queueing;
     private Timer? _timer;
     private Task? _live;
 
@@ -37,6 +40,7 @@ internal sealed class LiveConsole(TextWriter output, bool interactive, TimeSpan 
                 Interactive = InteractionSupport.Yes,
                 Out = new AnsiConsoleOutput(output),
             });
+            _queueing = true;
             _live = Task.Run(() => RunLiveViewAsync(_ansi, view));
         }
         else
@@ -45,14 +49,19 @@ internal sealed class LiveConsole(TextWriter output, bool interactive, TimeSpan 
         }
     }
 
-    /// <summary>Writes a line: in a log as it is, on a terminal above the live view (which Spectre.Console redraws below it).</summary>
+    /// <summary>
+    /// Writes a line: in a log as it is, on a terminal above the live view (which Spectre.Console redraws below it) at
+    /// its next drawing. Only the view's own thread writes to the terminal while the view is on: Spectre.Console's live
+    /// display takes its locks in one order when drawing and in the other when another thread writes, and the two
+    /// deadlocked.
+    /// </summary>
     public void WriteLine(string line)
     {
         lock (_lock)
         {
-            if (_ansi is { } ansi && !_ended.IsCancellationRequested)
+            if (_queueing)
             {
-                ansi.Write(new Text(line + Environment.NewLine));
+                _above.Enqueue(line);
                 return;
             }
             output.WriteLine(line);
@@ -84,6 +93,7 @@ internal sealed class LiveConsole(TextWriter output, bool interactive, TimeSpan 
         {
             while (!_ended.IsCancellationRequested)
             {
+                WriteAbove(console);
                 context.UpdateTarget(view(false));
                 try
                 {
@@ -93,8 +103,34 @@ internal sealed class LiveConsole(TextWriter output, bool interactive, TimeSpan 
                 {
                 }
             }
+            // Lines queued until the end are written before the last drawing; later ones go straight to the output.
+            lock (_lock)
+            {
+                WriteAbove(console);
+                _queueing = false;
+            }
             context.UpdateTarget(view(true));
         });
+    }
+
+    private void WriteAbove(IAnsiConsole console)
+    {
+        while (_above.TryDequeue(out var line)) console.Write(new AboveView(line));
+    }
+
+    /// <summary>
+    /// A line written while the live view is drawn: Spectre.Console moves the cursor to the view's first line and
+    /// writes over it, which left the end of the view's old lines beside a shorter line; erasing to the end of the
+    /// screen first leaves the line alone, and the view is drawn again below it.
+    /// </summary>
+    private sealed class AboveView(string line) : IRenderable
+    {
+        private readonly IRenderable _text = new Text(line + Environment.NewLine);
+
+        public Measurement Measure(RenderOptions options, int maxWidth) => _text.Measure(options, maxWidth);
+
+        public IEnumerable<Segment> Render(RenderOptions options, int maxWidth) =>
+            [Segment.Control("\u001b[0J"), .. _text.Render(options, maxWidth)];
     }
 
     /// <summary>A green-on-grey bar of <paramref name="width"/> cells, as Spectre.Console markup.</summary>
