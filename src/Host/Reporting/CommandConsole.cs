@@ -46,9 +46,11 @@ public sealed class CommandConsole(TextWriter output, bool interactive, string t
     public bool Interactive => interactive;
 
     /// <summary>The interval between two progress lines in a log: SEMINAS_PROGRESS_SECONDS (0.1 to 3600), or 5 s.</summary>
-    public static TimeSpan IntervalFromEnvironment()
+    public static TimeSpan IntervalFromEnvironment() => ParseInterval(Environment.GetEnvironmentVariable(IntervalVariable));
+
+    /// <summary>The interval that SEMINAS_PROGRESS_SECONDS set to <paramref name="text"/> asks for (null or blank: the default).</summary>
+    public static TimeSpan ParseInterval(string? text)
     {
-        var text = Environment.GetEnvironmentVariable(IntervalVariable);
         if (string.IsNullOrWhiteSpace(text)) return DefaultInterval;
         return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds is >= 0.1 and <= 3600
             ? TimeSpan.FromSeconds(seconds)
