@@ -113,7 +113,15 @@ public static class PluginCommandDispatch
         if (aboveView is not null) Console.SetOut(aboveView);
         try
         {
-            return await run(new PluginCommandInput(values) { Progress = progress }, cancellationToken);
+            var exitCode = await run(new PluginCommandInput(values) { Progress = progress }, cancellationToken);
+            progress.Finish(completed: exitCode == 0 && !cancellationToken.IsCancellationRequested);
+            return exitCode;
+        }
+        catch (Exception)
+        {
+            // Its last stage ends as stopped before the error is printed.
+            progress.Finish(completed: false);
+            throw;
         }
         finally
         {

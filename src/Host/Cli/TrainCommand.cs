@@ -85,9 +85,15 @@ internal static class TrainCommand
                 }
                 catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
                 {
-                    console.Dispose();
+                    // The last stage ends as stopped, not done, before the note (or below, the error) is printed.
+                    console.Finish(completed: false);
                     Console.WriteLine($"Interrupted; run the same command to resume from the last checkpoint in {output}.");
                     return CommonOptions.ExitInterrupted;
+                }
+                catch (Exception)
+                {
+                    console.Finish(completed: false);
+                    throw;
                 }
             }
             var file = Path.Combine(output, $"{name}-metrics.json");

@@ -74,12 +74,18 @@ public sealed class CommandConsole(TextWriter output, bool interactive, string t
     public TextWriter Writer() => new LineWriter(WriteLine);
 
     /// <summary>Ends the stage under way (its end line) and the live view or the heartbeat.</summary>
-    public void Dispose()
+    public void Dispose() => Finish(completed: true);
+
+    /// <summary>
+    /// Ends the stage under way, as done when the command <paramref name="completed"/>, else (it failed, or Ctrl-C)
+    /// as stopped, and the live view or the heartbeat; later calls and reports change nothing.
+    /// </summary>
+    public void Finish(bool completed)
     {
         lock (_lock)
         {
             if (_ended) return;
-            End(Current());
+            End(Current(), completed ? "done in" : "stopped after");
             _ended = true;
         }
         _console?.Dispose();
@@ -133,12 +139,12 @@ public sealed class CommandConsole(TextWriter output, bool interactive, string t
     }
 
     /// <summary>Ends <paramref name="stage"/> with its end line (in a log); under the lock.</summary>
-    private void End(StageState? stage)
+    private void End(StageState? stage, string how = "done in")
     {
         if (stage is null || stage.Ended is not null || _console is null) return;
         var now = _clock.Elapsed;
         stage.Ended = now;
-        Write(_console, $"{stage.Name}: done in {LiveConsole.Duration(now - stage.Started)}" + Details(stage, now, withTiming: false));
+        Write(_console, $"{stage.Name}: {how} {LiveConsole.Duration(now - stage.Started)}" + Details(stage, now, withTiming: false));
     }
 
     private void Write(LiveConsole console, string line)

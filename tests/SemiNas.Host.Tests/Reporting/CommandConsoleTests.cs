@@ -60,6 +60,21 @@ public class CommandConsoleTests
         Assert.Contains(log.Lines(), l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^training: done in \d+\.\ds \| 100% \| scored 64/64 images \| loss=0\.5$"));
     }
 
+    [Fact]
+    public void A_command_that_fails_or_is_interrupted_ends_its_stage_as_stopped_not_done()
+    {
+        var log = new Log();
+        var console = new CommandConsole(log.Writer, interactive: false, "test", interval: TimeSpan.FromHours(1));
+        console.Report(new CommandProgress("scoring", 3, 10) { Unit = "sentences" });
+        console.Finish(completed: false);
+        console.Dispose();
+        console.Report(new CommandProgress("later"));
+
+        Assert.Collection(log.Lines(),
+            l => Assert.Equal("scoring: started | 3/10 sentences (30%)", l),
+            l => Assert.Matches(@"^scoring: stopped after \d+\.\ds \| 3/10 sentences \(30%\)$", l));
+    }
+
     [Theory]
     [InlineData("soon")]
     [InlineData("0")]
