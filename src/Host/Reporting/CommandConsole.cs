@@ -176,7 +176,8 @@ public sealed class CommandConsole(TextWriter output, bool interactive, string t
         if (stage.Amount() is { } amount) parts.Add(amount);
         if (stage.Message is { Length: > 0 } message) parts.Add(message);
         if (stage.Metrics is { Count: > 0 } metrics) parts.Add(Metrics(metrics));
-        if (withTiming) parts.Add($"{LiveConsole.Duration(now - stage.Started)} elapsed, ETA {(stage.Eta(now) is { } eta ? LiveConsole.Duration(eta) : "?")}");
+        // No ETA until the stage has a total (or a fraction) and has moved since its first report.
+        if (withTiming) parts.Add($"{LiveConsole.Duration(now - stage.Started)} elapsed" + (stage.Eta(now) is { } eta ? $", ETA {LiveConsole.Duration(eta)}" : ""));
         return parts.Count == 0 ? "" : " | " + string.Join(" | ", parts);
     }
 
