@@ -1,6 +1,6 @@
 using System.ComponentModel;
-using System.Diagnostics;
 using System.ComponentModel.DataAnnotations;
+using System.Diagnostics;
 using SemiNas.Contracts;
 using SemiNas.Controller.Nao;
 using SemiNas.Controller.Predictors;
