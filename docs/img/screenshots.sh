@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Remakes the screenshots of docs/dashboard.md and the README: dashboard.png (the dashboard of a SemiNAS search on the
-# NAS-Bench-201 table while it runs), controller.png (its Controller panel) and report.png (`seminas report` of that
-# search and a random search). Needs chromium (build/install-debian-packages.sh chromium) and sqlite3, to see how far
+# NAS-Bench-201 table while it runs, down to its Controller panel) and report.png (`seminas report` of that search and
+# a random search). Needs chromium (build/install-debian-packages.sh chromium) and sqlite3, to see how far
 # the search is. Run from anywhere:  docs/img/screenshots.sh
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -36,7 +36,6 @@ done
 pids+=("$!")
 until curl -s -o /dev/null "http://127.0.0.1:$port/"; do sleep 0.5; done
 shoot "http://127.0.0.1:$port/" "$img/dashboard.png" 2000
-shoot "http://127.0.0.1:$port/#e0-controller" "$img/controller.png" 1250
 
 wait "$search"
 "$root/seminas" report "$work/seminas.sqlite" "$work/random.sqlite" --output "$work/report.html"

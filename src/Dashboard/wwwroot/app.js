@@ -559,15 +559,6 @@
     updates++;
     document.body.dataset.updates = String(updates);
     document.body.dataset.ready = 'true';
-    scrollToAnchor();
-  }
-
-  // A link to a panel (e.g. #e0-controller, an experiment's Controller panel) scrolls to it once the page is first
-  // drawn: the panels exist only then, so the browser's own scrolling found nothing.
-  function scrollToAnchor() {
-    if (updates !== 1 || !location.hash) return;
-    var target = document.getElementById(decodeURIComponent(location.hash.slice(1)));
-    if (target) target.scrollIntoView();
   }
 
   function poll() {
