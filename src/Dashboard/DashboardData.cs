@@ -47,7 +47,7 @@ public static class DashboardData
     public static JsonObject FromStore(StoreSnapshot snapshot, DateTimeOffset now)
     {
         var experiments = new JsonArray();
-        foreach (var e in snapshot.Experiments) experiments.Add(FromExperiment(e.Experiment, e.Trials, e.Attempts, now, e.IntermediateValues));
+        foreach (var e in snapshot.Experiments) experiments.Add(WithDiagnostics(FromExperiment(e.Experiment, e.Trials, e.Attempts, now, e.IntermediateValues), e.Diagnostics));
         return new JsonObject
         {
             ["kind"] = "store",
@@ -218,6 +218,22 @@ public static class DashboardData
         if (summary is not JsonObject o || o["groups"] is not JsonArray)
             throw new FormatException($"{path} is not a `seminas benchmark` summary.json (it has no \"groups\" list).");
         return new JsonObject { ["kind"] = "benchmark", ["path"] = Path.GetFullPath(path), ["summary"] = o };
+    }
+
+    /// <summary>
+    /// The strategy's diagnostics, one entry per iteration in order: <c>{iteration, values: {name: number}, recordedAt}</c>
+    /// (the page's Controller panel; docs/dashboard.md names each value SemiNAS reports). Empty for a strategy that
+    /// reports none.
+    /// </summary>
+    public static JsonObject WithDiagnostics(JsonObject experiment, IReadOnlyList<StrategyDiagnosticsRecord> diagnostics)
+    {
+        experiment["diagnostics"] = new JsonArray(diagnostics.OrderBy(d => d.Iteration).Select(d => (JsonNode?)new JsonObject
+        {
+            ["iteration"] = d.Iteration,
+            ["values"] = Metrics(d.Values),
+            ["recordedAt"] = Time(d.RecordedAt),
+        }).ToArray());
+        return experiment;
     }
 
     private static JsonObject Metrics(IReadOnlyDictionary<string, double> metrics)

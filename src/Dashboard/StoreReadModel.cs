@@ -7,7 +7,11 @@ namespace SemiNas.Dashboard;
 /// reported while they evaluated the trials, as read at one moment.
 /// </summary>
 public sealed record ExperimentSnapshot(ExperimentRecord Experiment, IReadOnlyList<TrialRecord> Trials, IReadOnlyList<TrialAttempt> Attempts,
-    IReadOnlyList<IntermediateValue>? IntermediateValues = null);
+    IReadOnlyList<IntermediateValue>? IntermediateValues = null)
+{
+    /// <summary>What the strategy reported about its iterations (SemiNAS and NAO do); none from other strategies or older stores.</summary>
+    public IReadOnlyList<StrategyDiagnosticsRecord> Diagnostics { get; init; } = [];
+}
 
 /// <summary>Everything the dashboard and the report show of one store, and the rows that could not be read.</summary>
 public sealed record StoreSnapshot(string Path, IReadOnlyList<ExperimentSnapshot> Experiments, IReadOnlyCollection<string> DamagedRows);
@@ -22,7 +26,10 @@ public static class StoreReadModel
     {
         using var store = ExperimentStores.OpenReadOnly(path);
         var experiments = store.ListExperiments().Select(e => new ExperimentSnapshot(e, store.LoadTrials(e.Id), store.LoadAttempts(e.Id),
-            store.LoadIntermediateValues(e.Id))).ToList();
+            store.LoadIntermediateValues(e.Id))
+        {
+            Diagnostics = store.LoadStrategyDiagnostics(e.Id),
+        }).ToList();
         return new StoreSnapshot(store.Location, experiments, store.DamagedRows);
     }
 

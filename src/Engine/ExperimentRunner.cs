@@ -140,7 +140,8 @@ public sealed class ExperimentRunner(SearchDefinition search, IExperimentStore s
         CheckInputs(search, Console.Error);
 
         var history = new SearchHistory(trials.Values.OrderBy(t => t.Number).Select(ToView));
-        var context = search.StrategyContext();
+        // The strategy's diagnostics go to the store beside the trials, for the dashboard and the report.
+        var context = search.StrategyContext(diagnostics => store.SaveStrategyDiagnostics(experiment.Id, diagnostics));
         var strategy = search.Strategy.Create(search.StrategyOptions, context);
         using var disposeStrategy = strategy as IDisposable;
         foreach (var damage in store.DamagedRows) Console.Error.WriteLine($"warning: {damage}");

@@ -52,6 +52,23 @@ public class DashboardDataTests
     }
 
     [Fact]
+    public void The_strategys_diagnostics_come_by_iteration_with_later_reports_merged()
+    {
+        var store = TestStores.Mixed(TestStores.TempDirectory(), experiments: 2);
+        TestStores.AddDiagnostics(store, "search-2", iterations: 3);
+        var experiments = DashboardData.Build([store], live: false, DateTimeOffset.UtcNow)["sources"]![0]!["experiments"]!.AsArray();
+        Assert.Empty(experiments[0]!["diagnostics"]!.AsArray());
+        var diagnostics = experiments[1]!["diagnostics"]!.AsArray();
+        Assert.Equal([1, 2, 3], diagnostics.Select(d => d!["iteration"]!.GetValue<int>()));
+        // Iteration 1's own values and its rank correlation, reported during iteration 2, in one entry; the last
+        // iteration's batch is not scored yet.
+        Assert.Equal(0.2, diagnostics[0]!["values"]!["rank.kendall_tau"]!.GetValue<double>(), 12);
+        Assert.Equal(1000, diagnostics[0]!["values"]!["train.pseudo_labelled"]!.GetValue<double>());
+        Assert.Null(diagnostics[2]!["values"]!["rank.kendall_tau"]);
+        Assert.NotNull(diagnostics[2]!["recordedAt"]);
+    }
+
+    [Fact]
     public void Non_finite_metrics_become_null_so_the_page_can_parse_them()
     {
         var directory = TestStores.TempDirectory();

@@ -66,6 +66,33 @@ internal static class TestStores
         return path;
     }
 
+    /// <summary>
+    /// Reports as SemiNAS makes them for <paramref name="iterations"/> iterations of the experiment: what each did when it
+    /// generated its batch, and the rank correlation of every batch but the last, reported at the next iteration.
+    /// </summary>
+    public static void AddDiagnostics(string path, string experiment, int iterations)
+    {
+        using var store = ExperimentStore.Open(path);
+        var id = store.ListExperiments().Single(e => e.Name == experiment).Id;
+        for (var i = 1; i <= iterations; i++)
+        {
+            if (i > 1)
+            {
+                store.SaveStrategyDiagnostics(id, new Core.StrategyDiagnostics(i - 1, new Dictionary<string, double>
+                {
+                    ["rank.kendall_tau"] = 0.1 * i, ["rank.spearman"] = 0.15 * i, ["rank.scored"] = 10,
+                }));
+            }
+            store.SaveStrategyDiagnostics(id, new Core.StrategyDiagnostics(i, new Dictionary<string, double>
+            {
+                ["train.labelled"] = 50 + 10 * (i - 1), ["train.pseudo_labelled"] = 1000, ["loss.final"] = 0.5 / i, ["loss.final_mse"] = 0.4 / i,
+                ["loss.final_nll"] = 0.9 / i, ["loss.pretrain_mse"] = 0.3 / i, ["generator.steps"] = i, ["generator.eta_reached"] = i,
+                ["generator.decoded"] = 100 * i, ["generator.new"] = 8 + i, ["batch.size"] = 10, ["batch.from_steps"] = 9,
+                ["batch.random_fill"] = 1, ["batch.eta_mean"] = 0.5 + 0.5 * i, ["batch.eta_max"] = i, ["controller.seconds"] = 2.5,
+            }));
+        }
+    }
+
     public const string BenchmarkSummary = """
         {
           "name": "nb201-cifar10", "description": "two strategies", "plugin": "nasbench201",

@@ -105,7 +105,7 @@
   function keyOf(data) {
     return JSON.stringify(data.sources.map(function (s) {
       if (s.kind === 'benchmark') return ['b', s.path];
-      return ['s', s.path, s.experiments.map(function (e) { return [e.name, cheapNames(e), metricNames(e)]; })];
+      return ['s', s.path, s.experiments.map(function (e) { return [e.name, cheapNames(e), metricNames(e), controllerCharts(e).map(function (c) { return c.key; })]; })];
     }));
   }
   function allExperiments(data) {
@@ -149,6 +149,7 @@
         return el('div', {}, [el('h3', { text: e.objective.metric + ' against ' + m + ' (Pareto front, constraints)' }),
           el('div', { class: 'chart tall' }, [el('canvas', { id: id + '-cheap-' + i, 'data-metric': m })])]);
       })),
+      buildController(e, id),
       el('h3', { text: 'Trials' }),
       buildTrialTable(e, id + '-table')
     ]);
@@ -351,6 +352,7 @@
 
     drawBest(e, id);
     drawTokens(e, id);
+    fillController(e, id);
     cheapNames(e).forEach(function (m, i) { drawCheap(e, id + '-cheap-' + i, m); });
     tableData[id + '-table'] = { e: e, cols: trialColumns(e) };
     refreshTable(id + '-table');
@@ -456,6 +458,80 @@
         return { label: e.name + ' (' + e.objective.goal + ' ' + e.objective.metric + ')', data: bestCurve(e), stepped: true, borderColor: color(i), backgroundColor: color(i), pointRadius: 0, borderWidth: 2 };
       }) },
       options: { scales: axes('trial number', 'best feasible objective so far'), plugins: { legend: { position: 'bottom' } } }
+    });
+  }
+
+  // ---- the controller's diagnostics (what a strategy such as SemiNAS reports per iteration) ----
+  // Each chart: the diagnostic values it draws (docs/dashboard.md says what each measures); drawn when the strategy
+  // reported at least one of them.
+  var CONTROLLER_CHARTS = [
+    { key: 'rank', title: 'Predictor rank correlation on the batch it generated (scored once the batch is evaluated)', y: 'correlation', min: -1, max: 1,
+      series: [['rank.kendall_tau', 'Kendall τ'], ['rank.spearman', 'Spearman ρ']] },
+    { key: 'eta', title: 'Step sizes η of the generated architectures', y: 'η',
+      series: [['batch.eta_mean', 'mean η of the batch'], ['batch.eta_max', 'largest η in the batch'], ['generator.eta_reached', 'largest η tried']] },
+    { key: 'data', title: 'Training data and the batch, per iteration', y: 'architectures', bar: true,
+      series: [['train.labelled', 'evaluated (labelled)'], ['train.pseudo_labelled', 'pseudo-labelled'], ['generator.new', 'new candidates found by the η-steps'], ['batch.random_fill', 'batch filled at random']] },
+    { key: 'loss', title: 'Controller training loss, last epoch of each iteration', y: 'loss',
+      series: [['loss.final', 'λ·MSE + (1−λ)·NLL'], ['loss.final_mse', 'predictor MSE'], ['loss.final_nll', 'decoder NLL'], ['loss.pretrain_mse', 'predictor MSE, pre-training (labelled only)']] }
+  ];
+  // The table's first columns; any other value a strategy reports follows, by name.
+  var CONTROLLER_ORDER = ['rank.kendall_tau', 'rank.spearman', 'rank.scored', 'train.labelled', 'train.pseudo_labelled', 'loss.final', 'loss.final_mse',
+    'loss.final_nll', 'loss.pretrain_mse', 'generator.seeds', 'generator.steps', 'generator.eta_reached', 'generator.decoded', 'generator.new',
+    'batch.size', 'batch.from_steps', 'batch.neighbours', 'batch.random_fill', 'batch.eta_mean', 'batch.eta_max', 'controller.seconds'];
+
+  function diagnosticNames(e) {
+    var names = {};
+    (e.diagnostics || []).forEach(function (d) { Object.keys(d.values).forEach(function (k) { names[k] = true; }); });
+    return CONTROLLER_ORDER.filter(function (k) { return names[k]; })
+      .concat(Object.keys(names).filter(function (k) { return CONTROLLER_ORDER.indexOf(k) < 0; }).sort());
+  }
+  function controllerCharts(e) {
+    var names = diagnosticNames(e);
+    return CONTROLLER_CHARTS.filter(function (c) { return c.series.some(function (s) { return names.indexOf(s[0]) >= 0; }); });
+  }
+  function buildController(e, id) {
+    if (!(e.diagnostics || []).length) return null;
+    return el('div', { class: 'controller', id: id + '-controller' }, [
+      el('h3', { text: 'Controller (' + e.strategy + '), per iteration' }),
+      el('div', { class: 'grid' }, controllerCharts(e).map(function (c) {
+        return el('div', {}, [el('h3', { text: c.title }), el('div', { class: 'chart' }, [el('canvas', { id: id + '-controller-' + c.key })])]);
+      })),
+      el('div', { class: 'scroll' }, [el('table', { id: id + '-controller-table' }, [el('thead', {}), el('tbody', {})])])
+    ]);
+  }
+  function fillController(e, id) {
+    var diagnostics = e.diagnostics || [];
+    if (!diagnostics.length) return;
+    controllerCharts(e).forEach(function (c) {
+      function value(d, name) { var v = d.values[name]; return v === undefined ? null : v; }
+      var datasets = c.series.filter(function (s) {
+        return diagnostics.some(function (d) { return value(d, s[0]) !== null; });
+      }).map(function (s, i) {
+        // Lines: one point per iteration that has the value. Bars: one slot per iteration, on a category axis.
+        var data = c.bar
+          ? diagnostics.map(function (d) { return value(d, s[0]); })
+          : diagnostics.filter(function (d) { return value(d, s[0]) !== null; }).map(function (d) { return { x: d.iteration, y: value(d, s[0]) }; });
+        return { label: s[1], data: data, borderColor: color(i), backgroundColor: c.bar ? color(i, 0.7) : color(i), pointRadius: 3, borderWidth: 2 };
+      });
+      var scales = axes('iteration', c.y, c.bar ? 'category' : 'linear');
+      if (c.min !== undefined) { scales.y.min = c.min; scales.y.max = c.max; }
+      if (!c.bar) scales.x.ticks = { stepSize: 1, precision: 0 };
+      chart(id + '-controller-' + c.key, {
+        type: c.bar ? 'bar' : 'line',
+        data: { labels: c.bar ? diagnostics.map(function (d) { return String(d.iteration); }) : undefined, datasets: datasets },
+        options: { scales: scales, plugins: { legend: { position: 'bottom' } } }
+      });
+    });
+    var names = diagnosticNames(e);
+    var table = document.getElementById(id + '-controller-table');
+    table.tHead.textContent = '';
+    table.tHead.appendChild(el('tr', {}, ['iteration'].concat(names).map(function (n) { return el('th', { text: n }); })));
+    var body = table.tBodies[0];
+    body.textContent = '';
+    diagnostics.forEach(function (d) {
+      body.appendChild(el('tr', { 'data-iteration': String(d.iteration) }, [el('td', { class: 'num', text: String(d.iteration) })].concat(names.map(function (n) {
+        return el('td', { class: 'num', text: d.values[n] === undefined ? '' : fmt(d.values[n]) });
+      }))));
     });
   }
 
