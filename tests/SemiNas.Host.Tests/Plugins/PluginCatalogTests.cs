@@ -87,8 +87,8 @@ public sealed class PluginCatalogTests : IDisposable
     {
         var catalog = PluginCatalog.Discover([TestPlugins], includeBundled: false);
 
-        var loaded = Assert.Single(catalog.Plugins);
-        Assert.Equal("onemax", loaded.Name);
+        // The crashing fixture is a working plugin: only its evaluations end their process.
+        Assert.Equal(["crashing", "onemax"], catalog.Plugins.Select(p => p.Name).Order());
         Assert.Equal(3, catalog.Errors.Count);
 
         var throwing = Assert.Single(catalog.Errors, e => e.Name == "ThrowingPlugin");
