@@ -346,6 +346,8 @@ public sealed class ExperimentRunner(SearchDefinition search, IExperimentStore s
         processes?.Start(experiment);
         var stoppedWorkers = false;
         var interrupted = false;
+        // The finished count when the strategy last had nothing to propose: it is asked again once that changes.
+        var nothingAt = -1;
         try
         {
             while (!cancellationToken.IsCancellationRequested)
@@ -372,7 +374,7 @@ public sealed class ExperimentRunner(SearchDefinition search, IExperimentStore s
                 if (finished >= budget || (exhausted && busy + waiting == 0)) break;
 
                 var wanted = Math.Min(Math.Max(busy + 1, ownSlots) - waiting, budget - finished - busy - waiting);
-                if (!exhausted && wanted > 0)
+                if (!exhausted && wanted > 0 && finished != nothingAt)
                 {
                     IReadOnlyList<Architecture> proposals;
                     try
@@ -383,9 +385,12 @@ public sealed class ExperimentRunner(SearchDefinition search, IExperimentStore s
                     {
                         break;
                     }
-                    if (proposals.Count == 0) exhausted = true;
+                    // Nothing now is not the end while trials run: a strategy may wait for their results (SemiNAS before
+                    // its first controller training), and is asked again once one arrives.
+                    if (proposals.Count == 0 && busy + waiting == 0) exhausted = true;
+                    nothingAt = proposals.Count == 0 ? finished : -1;
                     foreach (var trial in Record(experiment.Id, proposals, history, context, strategy)) trials[trial.Id] = trial;
-                    continue;
+                    if (proposals.Count > 0) continue;
                 }
                 try
                 {

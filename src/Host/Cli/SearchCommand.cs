@@ -110,7 +110,8 @@ internal static class SearchCommand
     /// <summary>What a local worker needs besides the store to rebuild this experiment: the same file and plugin folders.</summary>
     private static List<string> WorkerArguments(LoadedConfig loaded, IEnumerable<string> pluginPaths)
     {
-        var arguments = new List<string> { "--config", loaded.FullPath };
+        // Their console is their log file: it gets what this search's console would (--verbosity).
+        var arguments = new List<string> { "--config", loaded.FullPath, "--verbosity", HostLogging.Minimum.ToString() };
         foreach (var path in pluginPaths) arguments.AddRange(["--plugins", Path.GetFullPath(path)]);
         return arguments;
     }
