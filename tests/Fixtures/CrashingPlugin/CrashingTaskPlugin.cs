@@ -15,7 +15,10 @@ public sealed class CrashingTaskPlugin : TaskPlugin<CrashingTaskPlugin.Options>
 
     public override string Description => "Test fixture: evaluations of architectures starting with crashToken end the process (Environment.FailFast).";
 
-    protected override ISearchTask CreateTask(Options options, TaskCreationContext context) => new CrashingTask(options);
+    protected override ISearchTask CreateTask(Options options, TaskCreationContext context) =>
+        options.BrokenWorkers && Environment.GetCommandLineArgs().Contains("worker")
+            ? throw new InvalidOperationException("crashing plugin: brokenWorkers is set, so no `seminas worker` can create this task")
+            : new CrashingTask(options);
 
     public sealed class Options
     {
@@ -27,6 +30,9 @@ public sealed class CrashingTaskPlugin : TaskPlugin<CrashingTaskPlugin.Options>
 
         [Description("Whether evaluations may overlap (ISearchTask.ConcurrentEvaluations).")]
         public bool Concurrent { get; set; } = true;
+
+        [Description("The task cannot be created in a `seminas worker` process, as on a worker whose install is broken.")]
+        public bool BrokenWorkers { get; set; }
     }
 
     private sealed class CrashingTask(Options options) : ISearchTask

@@ -148,6 +148,24 @@ public class LocalWorkerTests
     }
 
     [Fact]
+    [Trait("Category", "Slow")]
+    public async Task Workers_that_keep_dying_without_a_trial_finishing_stop_the_search_with_an_error_and_leave_it_resumable()
+    {
+        using var folder = new TempFolder();
+        folder.Write("c.yaml", Crashing("bw", budget: 3, crashToken: 0, delayMs: 10, "  workers: 1\n  isolation: process")
+            .Replace("concurrent: true", "concurrent: true\n    brokenWorkers: true"));
+
+        var (exitCode, output, error) = await SeminasProcess.RunAsync(folder.Path, "search", "c.yaml", "--plugins", CrashingPlugin);
+
+        Assert.True(exitCode == 1, $"exit {exitCode}\n{output}\n{error}");
+        // 1 worker × maxAttempts 2 + 2 deaths in a row are tolerated, the next one stops the search.
+        Assert.Equal(4, error.Split("warning: worker 1 (pid").Length - 1);
+        Assert.Contains("the worker processes keep ending (5 times, the last with exit code", error);
+        Assert.Contains("brokenWorkers is set", error);
+        Assert.Equal(1, StoreSql.Query(folder.File("experiments/bw.sqlite"), "SELECT COUNT(*) FROM experiments WHERE finished_at IS NULL"));
+    }
+
+    [Fact]
     public void A_device_that_is_not_one_is_refused_with_its_file_line_and_key()
     {
         var error = Assert.Throws<ConfigException>(() => ConfigLoader.Parse(
