@@ -98,6 +98,27 @@ public sealed class ExperimentRunner(SearchDefinition search, IExperimentStore s
         }
     }
 
+    /// <summary>
+    /// Runs the task's input check (<see cref="IStartupCheck"/>), if it has one. A check that throws stops the command
+    /// with an error that names the plugin and the configuration file, since the plugin's own message (a missing folder,
+    /// say) does not, and a search or worker may run far from where its file was written.
+    /// </summary>
+    public static void CheckInputs(SearchDefinition search, TextWriter report)
+    {
+        if (search.Task is not IStartupCheck startup) return;
+        try
+        {
+            startup.CheckInputs(report);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            var file = search.ConfigPath is { } path ? $" for {path}" : "";
+            var option = e is TaskConfigurationException { Option: { Length: > 0 } key } ? $" (task.options.{key})" : "";
+            throw new PluginFailureException(
+                $"plugin '{search.PluginName}' found its inputs unusable{file}{option}: {e.GetType().Name}: {e.Message}", e);
+        }
+    }
+
     private ExperimentRecord ChangeBudget(ExperimentRecord experiment, int budget)
     {
         var finished = store.LoadTrials(experiment.Id).Count(t => t.IsFinished);
@@ -150,7 +171,7 @@ public sealed class ExperimentRunner(SearchDefinition search, IExperimentStore s
         // Inputs are checked before the first proposal: a missing or broken data set then stops the search here
         // (non-zero exit, experiment left unfinished, the same command resumes once it is fixed) instead of
         // failing every trial, spending the budget and marking the experiment finished.
-        if (search.Task is IStartupCheck startup) startup.CheckInputs(Console.Error);
+        CheckInputs(search, Console.Error);
 
         var history = new SearchHistory(trials.Values.OrderBy(t => t.Number).Select(ToView));
         var context = search.StrategyContext();
@@ -468,20 +489,57 @@ public sealed class ExperimentRunner(SearchDefinition search, IExperimentStore s
     private static List<TrialRecord> Ordered(Dictionary<long, TrialRecord> trials) => trials.Values.OrderBy(t => t.Number).ToList();
 
     /// <summary>Keeps the store's heartbeats fresh while the search runs, so another process can tell it is alive.</summary>
+    /// <remarks>
+    /// A beat that throws (SQLite busy, a PostgreSQL connection dropped) is reported and the next one comes as usual:
+    /// a loop that ended on the first error let every lease of a process that was still working run out, and other
+    /// processes then took its trials for abandoned. When beats have failed for as long as a lease, that is said too.
+    /// </remarks>
     internal sealed class PeriodicHeartbeat : IDisposable
     {
         private readonly CancellationTokenSource _stop;
         private readonly Task _loop;
 
-        public PeriodicHeartbeat(Action beat, TimeSpan interval, CancellationToken stop)
+        /// <param name="lease">How long the leases it renews run (default <see cref="Lease"/>): beats failing for longer
+        /// leave this process's trials to others.</param>
+        /// <param name="warn">Where failures are reported (default: standard error).</param>
+        public PeriodicHeartbeat(Action beat, TimeSpan interval, CancellationToken stop, TimeSpan? lease = null, Action<string>? warn = null)
         {
             _stop = CancellationTokenSource.CreateLinkedTokenSource(stop);
+            var leaseLength = lease ?? Lease;
+            warn ??= message => Console.Error.WriteLine(message);
             _loop = Task.Run(async () =>
             {
                 using var timer = new PeriodicTimer(interval);
+                var lastSuccess = System.Diagnostics.Stopwatch.StartNew();
+                var failures = 0;
+                var leaseLost = false;
                 try
                 {
-                    while (await timer.WaitForNextTickAsync(_stop.Token)) beat();
+                    while (await timer.WaitForNextTickAsync(_stop.Token))
+                    {
+                        try
+                        {
+                            beat();
+                        }
+                        catch (Exception e) when (e is not OperationCanceledException || !_stop.IsCancellationRequested)
+                        {
+                            if (failures++ == 0)
+                                warn($"warning: a heartbeat to the store failed ({e.GetType().Name}: {e.Message}); trying again every {interval.TotalSeconds:0.###} s.");
+                            if (!leaseLost && lastSuccess.Elapsed >= leaseLength)
+                            {
+                                leaseLost = true;
+                                warn($"warning: every heartbeat to the store for {lastSuccess.Elapsed.TotalSeconds:0} s has failed, as long as a " +
+                                    $"lease ({leaseLength.TotalSeconds:0.###} s), last with {e.GetType().Name}: {e.Message}. Other processes may now take " +
+                                    "this process's trials in evaluation for abandoned and run them again; check the store.");
+                            }
+                            continue;
+                        }
+                        if (failures > 0)
+                            warn($"note: heartbeats to the store work again, after {failures} failed.");
+                        failures = 0;
+                        leaseLost = false;
+                        lastSuccess.Restart();
+                    }
                 }
                 catch (OperationCanceledException)
                 {

@@ -40,6 +40,8 @@ public sealed class TrialEvaluator(SearchDefinition search, IExperimentStore sto
         var experimentDirectory = Directory.CreateDirectory(Path.Combine(store.ArtifactDirectory, $"{search.Name}.trials")).FullName;
         var workingDirectory = Path.Combine(experimentDirectory, trial.Number.ToString(CultureInfo.InvariantCulture));
         using var log = new PluginLog(PluginLog.ConsoleFor(settings.Logging ?? NullLoggerFactory.Instance, search.PluginName), Path.Combine(workingDirectory, PluginLog.TrialLogFile), $"trial {trial.Number}: ");
+        // Disposed when this method returns, so every value reported is saved before the caller records the result.
+        using var progress = new IntermediateValueRecorder(store, trial, new Progress<EvaluationProgress>(p => observer.TrialProgress(trial, p)));
         var context = new EvaluationContext
         {
             TrialId = trial.Id,
@@ -48,7 +50,7 @@ public sealed class TrialEvaluator(SearchDefinition search, IExperimentStore sto
             WorkingDirectory = workingDirectory,
             ExperimentDirectory = experimentDirectory,
             Logger = log.Logger,
-            Progress = new Progress<EvaluationProgress>(p => observer.TrialProgress(trial, p)),
+            Progress = progress,
         };
         try
         {

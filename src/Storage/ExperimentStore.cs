@@ -659,12 +659,13 @@ public sealed class ExperimentStore : IExperimentStore
         }
     }
 
-    public void SaveIntermediateValues(long trialId, int step, IReadOnlyDictionary<string, double> values)
+    public void SaveIntermediateValues(long trialId, IReadOnlyList<StepValues> steps)
     {
         lock (_lock)
         {
             using var transaction = _connection.BeginTransaction();
             var now = Now();
+            foreach (var (step, values) in steps)
             foreach (var (name, value) in values)
             {
                 using var upsert = Command("""

@@ -99,8 +99,12 @@ public interface IExperimentStore : IDisposable
     /// <summary>The strategy's reports, by iteration; none in a store from before schema 4.</summary>
     IReadOnlyList<StrategyDiagnosticsRecord> LoadStrategyDiagnostics(long experimentId);
 
-    /// <summary>Records values a plugin reported at <paramref name="step"/> of a trial's evaluation; a step reported again (a re-run) replaces them.</summary>
-    void SaveIntermediateValues(long trialId, int step, IReadOnlyDictionary<string, double> values);
+    /// <summary>
+    /// Records values a plugin reported at steps of a trial's evaluation, all in one transaction (the host saves a
+    /// plugin that reports every training step in batches, not one commit per step); a name reported again at a step
+    /// (a re-run) replaces its value there.
+    /// </summary>
+    void SaveIntermediateValues(long trialId, IReadOnlyList<StepValues> steps);
 
     /// <summary>Every intermediate value of the experiment's trials, by trial number, step and name; none before schema 4.</summary>
     IReadOnlyList<IntermediateValue> LoadIntermediateValues(long experimentId);

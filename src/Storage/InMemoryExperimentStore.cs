@@ -248,12 +248,13 @@ public sealed class InMemoryExperimentStore(string artifactDirectory) : IExperim
         lock (_lock) return _diagnostics.TryGetValue(experimentId, out var iterations) ? iterations.Values.ToList() : [];
     }
 
-    public void SaveIntermediateValues(long trialId, int step, IReadOnlyDictionary<string, double> values)
+    public void SaveIntermediateValues(long trialId, IReadOnlyList<StepValues> steps)
     {
         lock (_lock)
         {
             var trial = _trials[Index(trialId)];
             var now = DateTimeOffset.UtcNow;
+            foreach (var (step, values) in steps)
             foreach (var (name, value) in values)
                 _values[(trialId, step, name)] = new IntermediateValue(trialId, trial.Number, step, name, value, now);
         }

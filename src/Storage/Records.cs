@@ -105,5 +105,8 @@ public sealed record ClaimOptions(string? Device = null, bool Exclusive = false)
 /// </summary>
 public sealed record StrategyDiagnosticsRecord(int Iteration, IReadOnlyDictionary<string, double> Values, DateTimeOffset RecordedAt);
 
+/// <summary>The values a plugin reported at one step of a trial's evaluation, as saved (<see cref="IExperimentStore.SaveIntermediateValues"/>).</summary>
+public sealed record StepValues(int Step, IReadOnlyDictionary<string, double> Values);
+
 /// <summary>A value a plugin reported while it evaluated a trial (training loss at a step, say), by trial and step.</summary>
 public sealed record IntermediateValue(long TrialId, int TrialNumber, int Step, string Name, double Value, DateTimeOffset RecordedAt);

@@ -74,6 +74,7 @@ public class BrowserTests
         var running = (await page.EvaluateAsync("document.querySelector('#e0-running tr[data-running=\"9\"]').innerText"))!.ToString();
         Assert.Contains("on " + TestStores.Owner, running);
         Assert.Contains("attempt 1", running);
+        Assert.Contains("device " + TestStores.Device, running);
         await page.EvaluateAsync("(() => { const f = document.getElementById('e0-table-filter'); f.value = ''; f.dispatchEvent(new Event('input')); })()");
         async Task<string> CellAsync(int trial, string key) => (await page.EvaluateAsync(
             $"(() => {{ const t = document.getElementById('e0-table'); const i = [...t.tHead.rows[0].cells].findIndex(c => c.dataset.key === '{key}');" +
@@ -84,6 +85,14 @@ public class BrowserTests
         Assert.Contains("#1 by " + TestStores.VanishedWorker, await CellAsync(10, "error"));
         Assert.StartsWith("evaluation threw: out of memory", await CellAsync(8, "error"));
         Assert.Equal(TestStores.Owner, await CellAsync(8, "worker"));
+
+        // A click on trial 1 opens its training loss by step below it, and it stays open through a redraw.
+        await page.EvaluateAsync("document.querySelector('#e0-table tr[data-trial=\"1\"]').click()");
+        const string loss = "#e0-table tr[data-detail=\"1\"] canvas[data-value=\"train_loss\"]";
+        await page.WaitForAsync($"document.querySelector('{loss}')?.dataset.drawn === 'true'", Wait, "trial 1's loss chart");
+        Assert.Equal(DashboardData.MaxIntermediatePoints, (await page.EvaluateAsync($"Number(document.querySelector('{loss}').dataset.points)"))!.GetValue<int>());
+        await page.EvaluateAsync("document.querySelector('#e0-table th[data-key=\"number\"]').click()");
+        Assert.Equal(1, (await page.EvaluateAsync($"document.querySelectorAll('{loss}').length"))!.GetValue<int>());
         Assert.Empty(page.Errors);
     }
 
@@ -107,14 +116,15 @@ public class BrowserTests
         // The store is written as a search writes it, while the page is open: new trials, one of them running.
         var more = TestStores.Add(writer, experiment.Id, 4, 5);
         foreach (var t in more.Take(4)) TestStores.Complete(writer, t, 85 + t.Number);
-        writer.ClaimTrial(more[4].Id, TestStores.Owner, TestStores.Lease);
+        writer.ClaimTrial(more[4].Id, TestStores.Owner, TestStores.Lease, new ClaimOptions(Device: "cuda:0"));
         // The page polls on its own; each condition is waited for, since a poll may land between two of the writes.
         await page.WaitForAsync("document.querySelectorAll('section[data-experiment=\"live\"] tr[data-trial]').length === 8", Wait, "live trials");
         await page.WaitForAsync("Chart.getChart('e0-best').data.datasets[1].data.length === 7", Wait, "7 feasible points on the best-so-far chart");
         await page.WaitForAsync("document.getElementById('e0-facts').textContent.includes('7 / 30')", Wait, "progress 7 / 30");
         await page.WaitForAsync("document.getElementById('e0-running').textContent.includes('#8') && " +
             "document.getElementById('e0-running').textContent.includes('elapsed') && " +
-            $"document.getElementById('e0-running').textContent.includes('on {TestStores.Owner}')", Wait, "trial 8 running, with its worker and elapsed time");
+            $"document.getElementById('e0-running').textContent.includes('on {TestStores.Owner}') && " +
+            "document.getElementById('e0-running').textContent.includes('device cuda:0')", Wait, "trial 8 running, with its worker, device and elapsed time");
         Assert.True((await page.EvaluateAsync("Number(document.body.dataset.updates)"))!.GetValue<int>() >= 2);
         Assert.Null((await page.EvaluateAsync("document.body.dataset.error || null"))?.ToString());
         Assert.Empty(page.Errors);

@@ -27,6 +27,13 @@ public class DashboardDataTests
         var running = experiment["trials"]!.AsArray().Single(t => t!["state"]!.GetValue<string>() == "RUNNING")!;
         Assert.True(running["elapsedSeconds"]!.GetValue<double>() >= 0);
         Assert.Equal(TestStores.Owner, running["worker"]!.GetValue<string>());
+        Assert.Equal(TestStores.Device, running["device"]!.GetValue<string>());
+        // The first trial's 300 steps of training loss, thinned for the page to 200 points, its first and last steps kept.
+        var loss = experiment["trials"]![0]!["intermediate"]!["train_loss"]!.AsArray();
+        Assert.Equal(DashboardData.MaxIntermediatePoints, loss.Count);
+        Assert.Equal((1, 3.0), (loss[0]![0]!.GetValue<int>(), loss[0]![1]!.GetValue<double>()));
+        Assert.Equal(TestStores.LossSteps, loss[^1]![0]!.GetValue<int>());
+        Assert.Empty(experiment["trials"]![1]!["intermediate"]!.AsObject());
         var requeued = experiment["trials"]!.AsArray().Single(t => t!["number"]!.GetValue<int>() == 10)!;
         Assert.Equal("WAITING", requeued["state"]!.GetValue<string>());
         Assert.Null(requeued["worker"]);

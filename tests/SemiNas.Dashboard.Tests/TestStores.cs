@@ -14,6 +14,12 @@ internal static class TestStores
     /// <summary>The holder of an attempt whose lease ran out in <see cref="Mixed"/>.</summary>
     public const string VanishedWorker = "worker-7";
 
+    /// <summary>Where the running trial of <see cref="Mixed"/> runs.</summary>
+    public const string Device = "cuda:1";
+
+    /// <summary>How many steps of training loss the first trial of <see cref="Mixed"/> reported: more than the page gets.</summary>
+    public const int LossSteps = 300;
+
     public static string TempDirectory() => Directory.CreateTempSubdirectory("seminas-dashboard-").FullName;
 
     public static ExperimentRecord CreateExperiment(ExperimentStore store, string name, int budget = 20) =>
@@ -49,7 +55,9 @@ internal static class TestStores
             Complete(store, trials[6], 95, feasible: false);
             store.ClaimTrial(trials[7].Id, Owner, Lease);
             store.MarkFailed(trials[7].Id, "evaluation threw: out of memory\n   at Task.Evaluate()\n   at Runner.Run()");
-            store.ClaimTrial(trials[8].Id, Owner, Lease);
+            store.ClaimTrial(trials[8].Id, Owner, Lease, new ClaimOptions(Device: Device));
+            store.SaveIntermediateValues(trials[0].Id, [.. Enumerable.Range(1, LossSteps).Select(s =>
+                new StepValues(s, new Dictionary<string, double> { ["train_loss"] = 3.0 / s }))]);
             // trials[9] waits again after a worker that vanished: its attempt ended with the lease.
             store.ClaimTrial(trials[9].Id, VanishedWorker, TimeSpan.FromMilliseconds(1));
             Thread.Sleep(20);

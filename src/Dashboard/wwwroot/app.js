@@ -177,7 +177,7 @@
     return log.length ? log[log.length - 1].owner : '';
   }
   function attemptLine(a) {
-    return '#' + a.number + ' by ' + a.owner + ' from ' + a.startedAt.replace('T', ' ').slice(0, 19) + ': ' + a.end + (a.reason ? ': ' + a.reason : '');
+    return '#' + a.number + ' by ' + a.owner + (a.device ? ' on ' + a.device : '') + ' from ' + a.startedAt.replace('T', ' ').slice(0, 19) + ': ' + a.end + (a.reason ? ': ' + a.reason : '');
   }
   // The trial's error (with its stack trace), then, when some attempt did not simply run to its end (a lease that
   // expired, an interruption), every attempt: a trial that kept killing its process says so even once it completed.
@@ -253,8 +253,61 @@
         tr.appendChild(td);
       });
       body.appendChild(tr);
+      appendTrialDetail(id, t, tr, body);
     });
     document.getElementById(id + '-shown').textContent = rows.length + ' of ' + entry.e.trials.length + ' trials shown; click a column to sort';
+  }
+
+  // ---- a trial's device and intermediate values ----
+  // Where a running trial runs ("cuda:1"), as its claimer recorded it; empty for claimers that did not say.
+  function runningDevice(t) {
+    return el('td', { class: 'device', text: t.device ? 'device ' + t.device : '' });
+  }
+
+  // A click on a trial's row opens (or closes) a row below it with one small chart per value the plugin reported
+  // while it evaluated the trial (training loss by step, say). The open rows, and their charts, are kept across the
+  // table's redraws (each live update), so a curve of a running trial grows in place.
+  var trialDetails = {};   // table id -> { trial number -> { row, names } }
+  function appendTrialDetail(tableId, t, tr, body) {
+    var open = trialDetails[tableId] || (trialDetails[tableId] = {});
+    var names = Object.keys(t.intermediate || {});
+    tr.title = names.length ? 'click: the values reported while it ran (' + names.join(', ') + ')' : 'no values reported while it ran';
+    if (names.length) tr.classList.add('has-values');
+    tr.addEventListener('click', function (event) {
+      if (event.target.closest('details')) return;   // the failure's own expansion
+      if (open[t.number]) delete open[t.number];
+      else open[t.number] = { row: null, names: null };
+      refreshTable(tableId);
+    });
+    var detail = open[t.number];
+    if (!detail) return;
+    var canvasId = function (i) { return tableId + '-t' + t.number + '-v' + i; };
+    if (!detail.row || detail.names !== names.join('\n')) {
+      // A new set of names (a first value of another kind): a new set of charts.
+      (detail.names || '').split('\n').forEach(function (_, i) {
+        if (charts[canvasId(i)]) { charts[canvasId(i)].destroy(); delete charts[canvasId(i)]; }
+      });
+      var cells = names.length
+        ? names.map(function (name, i) {
+          return el('div', { class: 'value-chart' }, [el('div', { class: 'muted', text: name }), el('div', { class: 'chart small' }, [el('canvas', { id: canvasId(i), 'data-value': name })])]);
+        })
+        : [el('p', { class: 'muted', text: 'The plugin reported no values while it evaluated this trial.' })];
+      detail.row = el('tr', { class: 'detail', 'data-detail': String(t.number) }, [el('td', { colspan: String(tr.cells.length) }, [
+        el('div', { class: 'muted', text: 'Trial ' + t.number + ': values reported while it was evaluated, by step' + (t.state === 'RUNNING' ? ' (so far)' : '') }),
+        el('div', { class: 'value-charts' }, cells)
+      ])]);
+      detail.names = names.join('\n');
+    }
+    body.appendChild(detail.row);
+    names.forEach(function (name, i) {
+      var points = t.intermediate[name].map(function (p) { return { x: p[0], y: p[1] }; });
+      chart(canvasId(i), {
+        type: 'line',
+        // Few points (a value reported once, at the last epoch, say) are drawn as dots: a line of one point has no ink.
+        data: { datasets: [{ label: name, data: points, borderColor: color(i), backgroundColor: color(i), pointRadius: points.length <= 30 ? 3 : 0, borderWidth: 1.5 }] },
+        options: { scales: axes('step', name), plugins: { legend: { display: false } } }
+      });
+    });
   }
 
   // ---- filling an experiment ----
@@ -290,6 +343,7 @@
       box.appendChild(el('table', { class: 'running' }, [el('tbody', {}, running.map(function (t) {
         return el('tr', { 'data-running': String(t.number) }, [el('td', { class: 'num', text: '#' + t.number }), el('td', { class: 'tokens', text: t.tokens.join(' ') }),
           el('td', { text: t.description }), el('td', { class: 'worker', text: t.worker ? 'on ' + t.worker : '' }),
+          runningDevice(t),
           el('td', { class: 'num', text: 'elapsed ' + seconds(t.elapsedSeconds) }),
           el('td', { class: 'num', text: 'attempt ' + t.attempts })]);
       }))]));

@@ -73,7 +73,7 @@ internal static class WorkerCommand
                 // Without --device, the experiment's execution.devices, one per slot in turn.
                 Devices: chosenDevice is null ? execution.Devices?.Select(d => DeviceResolver.Resolve(d, "execution.devices")).ToList() : null);
             Func<bool>? parentAlive = result.GetValue(parent) is { } parentId ? () => IsRunning(parentId) : null;
-            if (plan.Task is IStartupCheck startup) startup.CheckInputs(Console.Error);
+            ExperimentRunner.CheckInputs(plan.Search, Console.Error);
 
             var worker = new TrialWorker(plan.Search, store, settings, new WorkerProgress());
             Console.WriteLine($"Worker {ProcessOwner.Current} for experiment '{experiment.Name}' in {store.Location}: " +

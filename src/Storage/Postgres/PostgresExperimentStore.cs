@@ -562,9 +562,10 @@ public sealed class PostgresExperimentStore : IExperimentStore
             return StoreRows.ReadDiagnostics(reader);
         });
 
-    public void SaveIntermediateValues(long trialId, int step, IReadOnlyDictionary<string, double> values) =>
+    public void SaveIntermediateValues(long trialId, IReadOnlyList<StepValues> steps) =>
         Write("record intermediate values", (connection, transaction, _) =>
         {
+            foreach (var (step, values) in steps)
             foreach (var (name, value) in values)
                 Execute(connection, transaction, """
                     INSERT INTO trial_values (trial_id, step, name, value, recorded_at) VALUES (@trial, @step, @name, @value, now())

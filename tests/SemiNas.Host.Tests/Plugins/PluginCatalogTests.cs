@@ -114,7 +114,7 @@ public sealed class PluginCatalogTests : IDisposable
         Assert.Equal("V1Plugin", old.Name);
         Assert.Equal(Path.Combine(folder, "V1Plugin.dll"), old.Path);
         Assert.Equal("version 1.3.0.0 of this plugin was built against SemiNas.Contracts 1.0.0 (contract version 1); this host " +
-            "needs contract version 2: rebuild it against SemiNas.Contracts 2.0.0 (docs/plugins.md, \"Migrating from contract " +
+            "needs contract version 2: rebuild it against SemiNas.Contracts 2.1.0 (docs/plugins.md, \"Migrating from contract " +
             "version 1\", says what changed)", old.Reason);
     }
 

@@ -204,10 +204,12 @@ public abstract class StoreConformanceTests
         {
             id = store.CreateExperiment(Experiment()).Id;
             var trials = store.AddTrials(id, [Trial("1", "a"), Trial("2", "b")], []);
-            store.SaveIntermediateValues(trials[1].Id, 0, new Dictionary<string, double> { ["loss"] = 2 });
-            store.SaveIntermediateValues(trials[0].Id, 1, new Dictionary<string, double> { ["loss"] = 1, ["acc"] = 0.5 });
-            store.SaveIntermediateValues(trials[0].Id, 0, new Dictionary<string, double> { ["loss"] = 3 });
-            store.SaveIntermediateValues(trials[0].Id, 1, new Dictionary<string, double> { ["loss"] = 0.9 });
+            store.SaveIntermediateValues(trials[1].Id, [new StepValues(0, new Dictionary<string, double> { ["loss"] = 2 })]);
+            // Several steps at once, as the host saves them: one transaction.
+            store.SaveIntermediateValues(trials[0].Id, [
+                new StepValues(1, new Dictionary<string, double> { ["loss"] = 1, ["acc"] = 0.5 }),
+                new StepValues(0, new Dictionary<string, double> { ["loss"] = 3 })]);
+            store.SaveIntermediateValues(trials[0].Id, [new StepValues(1, new Dictionary<string, double> { ["loss"] = 0.9 })]);
         }
         using var reopened = Open(folder);
         Assert.Equal([(1, 0, "loss", 3.0), (1, 1, "acc", 0.5), (1, 1, "loss", 0.9), (2, 0, "loss", 2.0)],
