@@ -87,6 +87,27 @@ public class LocalWorkerTests
     }
 
     [Fact]
+    public async Task An_in_process_search_and_an_outside_worker_never_overlap_a_task_that_forbids_it()
+    {
+        using var folder = new TempFolder();
+        folder.Write("c.yaml", Crashing("ix", budget: 6, crashToken: 0, delayMs: 400,
+            "  workers: 1\n  isolation: inProcess\n  feedWorkers: true", concurrent: false));
+        var store = folder.File("experiments/ix.sqlite");
+        var search = SeminasProcess.RunAsync(folder.Path, "search", "c.yaml", "--plugins", CrashingPlugin);
+        await WaitUntil(() => File.Exists(store) && StoreSql.Query(store, "SELECT COUNT(*) FROM experiments") == 1, "the search never created its experiment");
+        var worker = await SeminasProcess.RunAsync(folder.Path, "worker", store, "--plugins", CrashingPlugin, "--poll-seconds", "0.05");
+        var searched = await search;
+
+        Assert.True(searched.ExitCode == 0, searched.Error);
+        Assert.True(worker.ExitCode == 0, worker.Error);
+        Assert.Equal(6, StoreSql.CompleteTrials(store));
+        Assert.Equal(0, StoreSql.Query(store, """
+            SELECT COUNT(*) FROM trial_attempts a JOIN trial_attempts b ON a.id < b.id
+            WHERE a.started_at < b.ended_at AND b.started_at < a.ended_at
+            """));
+    }
+
+    [Fact]
     public async Task A_search_evaluating_in_its_own_process_also_feeds_an_outside_worker()
     {
         using var folder = new TempFolder();
