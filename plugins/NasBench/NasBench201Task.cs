@@ -7,7 +7,7 @@ namespace SemiNas.Plugins.NasBench;
 /// A NAS-Bench-201 search: every evaluation is a lookup in the benchmark table, optionally slowed down to
 /// behave like real training. Holds only immutable state, so any number of workers may share it.
 /// </summary>
-public sealed class NasBench201Task : ISearchTask
+public sealed class NasBench201Task : ISearchTask, IInProcessEvaluation
 {
     // Enough progress reports for a live display to move, few enough not to flood it.
     private const int ProgressSteps = 10;
@@ -70,6 +70,9 @@ public sealed class NasBench201Task : ISearchTask
         if (_columns.Train is { } train) metrics[NasBench201MetricColumns.TrainAccuracy] = train(row);
         return metrics;
     }
+
+    /// <summary>Table lookups (even with simulatedSeconds, a wait): nothing here can crash a process.</summary>
+    public string Reason => "NAS-Bench-201 table lookups";
 
     public void Dispose()
     {

@@ -30,7 +30,8 @@ public sealed class TrialEvaluator(SearchDefinition search, IExperimentStore sto
         return changed;
     }
 
-    public async Task<TrialOutcome> EvaluateAsync(TrialRecord trial, CancellationToken stop)
+    /// <param name="device">The slot's device (execution.devices); default: <see cref="RunSettings.Device"/>.</param>
+    public async Task<TrialOutcome> EvaluateAsync(TrialRecord trial, CancellationToken stop, string? device = null)
     {
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(stop);
         if (settings.TrialTimeout is { } timeout) limit.CancelAfter(timeout);
@@ -44,7 +45,7 @@ public sealed class TrialEvaluator(SearchDefinition search, IExperimentStore sto
         var context = new EvaluationContext
         {
             TrialId = trial.Id,
-            Device = settings.Device,
+            Device = device ?? settings.Device,
             Seed = unchecked(search.Seed * 1_000_003 + trial.Number),
             WorkingDirectory = workingDirectory,
             ExperimentDirectory = experimentDirectory,
