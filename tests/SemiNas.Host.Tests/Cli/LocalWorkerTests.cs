@@ -150,7 +150,7 @@ public class LocalWorkerTests
             Assert.True(search.ExitCode == 130, $"exit {search.ExitCode}\n{await output}\n{await errors}");
             Assert.Equal(0, StoreSql.Query(store, Busy));
             Assert.Equal(2, StoreSql.Query(store, "SELECT COUNT(*) FROM trial_attempts WHERE outcome = 'INTERRUPTED'"));
-            Assert.All(pids, pid => Assert.False(IsRunning(pid), $"worker {pid} still runs"));
+            Assert.All(pids, pid => Assert.False(SeminasProcess.IsRunning(pid), $"worker {pid} still runs"));
         }
 
         // SIGKILL of the search alone: its workers finish the trials they hold, record them and exit.
@@ -161,7 +161,7 @@ public class LocalWorkerTests
             await WaitUntil(() => StoreSql.Query(store, Busy) == 2, "the workers never started two trials");
             var pids = WorkerPids(store);
             await Signal("-KILL", SearchPid(search));
-            await WaitUntil(() => pids.All(pid => !IsRunning(pid)), "the orphaned workers never exited");
+            await WaitUntil(() => pids.All(pid => !SeminasProcess.IsRunning(pid)), "the orphaned workers never exited");
 
             Assert.Equal(0, StoreSql.Query(store, Busy));
             Assert.Equal(2, StoreSql.CompleteTrials(store));
@@ -212,19 +212,6 @@ public class LocalWorkerTests
         using var reader = command.ExecuteReader();
         while (reader.Read()) owners.Add(int.Parse(reader.GetString(0).Split('@')[0], System.Globalization.CultureInfo.InvariantCulture));
         return owners;
-    }
-
-    private static bool IsRunning(int pid)
-    {
-        try
-        {
-            using var process = Process.GetProcessById(pid);
-            return !process.HasExited;
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
     }
 
     private static async Task Signal(string signal, int processId)

@@ -7,6 +7,20 @@ public static class SeminasProcess
 {
     public static string Dll => Path.Combine(AppContext.BaseDirectory, "seminas.dll");
 
+    /// <summary>Whether a process with this id runs now (on this machine).</summary>
+    public static bool IsRunning(int pid)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
     public static Process Start(string workingDirectory, params string[] args) => Start(workingDirectory, null, args);
 
     /// <param name="environment">Variables to set for it (PGPASSWORD, say), besides those the tests run with.</param>

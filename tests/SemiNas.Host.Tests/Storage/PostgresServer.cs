@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Npgsql;
+using SemiNas.Host.Tests.Cli;
 
 namespace SemiNas.Host.Tests.Storage;
 
@@ -158,21 +159,8 @@ public sealed class PostgresServer : IDisposable
     {
         foreach (var owner in Directory.GetFiles("/tmp", Prefix + "*.owner"))
         {
-            if (int.TryParse(File.ReadAllText(owner), out var pid) && IsRunning(pid)) continue;
+            if (int.TryParse(File.ReadAllText(owner), out var pid) && SeminasProcess.IsRunning(pid)) continue;
             Remove(owner[..^".owner".Length]);
-        }
-    }
-
-    private static bool IsRunning(int pid)
-    {
-        try
-        {
-            using var process = Process.GetProcessById(pid);
-            return !process.HasExited;
-        }
-        catch (ArgumentException)
-        {
-            return false;
         }
     }
 
