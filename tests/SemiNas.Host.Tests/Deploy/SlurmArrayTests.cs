@@ -1,0 +1,104 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using SemiNas.Host.Tests.Cli;
+using SemiNas.Host.Tests.Storage;
+using SemiNas.Storage;
+
+namespace SemiNas.Host.Tests.Deploy;
+
+/// <summary>deploy/slurm/seminas-array.sbatch submitted, as a user would, to a real (local, one-node) Slurm.</summary>
+[Collection(PostgresCollection.Name)]
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+public sealed class SlurmArrayTests(PostgresServer server)
+{
+    private static string Script => Path.Combine(Repository.Root, "deploy", "slurm", "seminas-array.sbatch");
+
+    [SkippableFact]
+    [Trait("Category", "Slow")]
+    public void The_job_array_runs_one_proposer_and_a_worker_per_GPU_until_the_budget_is_met()
+    {
+        using var slurm = LocalSlurm.StartOrSkip();
+        using var folder = new TempFolder();
+        const int budget = 24;
+        folder.Write("search.yaml", Configs.NasBench201(name: "on-slurm", budget: budget, simulatedSeconds: 0.3, workers: 0));
+        var url = server.Url(server.CreateDatabase());
+        // The password travels in a file only its owner reads, as the script's comments ask.
+        var urlFile = folder.Write("store-url", url + "\n");
+        File.SetUnixFileMode(urlFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+
+        // Two array tasks of two (pretend) GPUs each: four workers, cuda:0 and cuda:1 in each task whatever indices
+        // Slurm hands out; task 0 also runs the proposer.
+        var (code, submitted) = slurm.Client(folder.Path, new Dictionary<string, string>
+        {
+            ["SEMINAS_STORAGE_URL_FILE"] = urlFile,
+            ["SEMINAS_DLL"] = SeminasProcess.Dll,
+        }, "sbatch", "--parsable", "--array=0-1", "--gres=gpu:2", "--cpus-per-task=1", "--mem=200M", "--time=5",
+            "--output=" + Path.Combine(folder.Path, "task-%a.out"), Script, "search.yaml");
+        Assert.True(code == 0, $"sbatch failed ({code}): {submitted}\n{slurm.Logs()}");
+        var job = submitted.Trim().Split(';')[0];
+
+        var waited = Stopwatch.StartNew();
+        while (slurm.Client("squeue", "-h", "-j", job).Output.Trim().Length > 0)
+        {
+            Assert.True(waited.Elapsed < TimeSpan.FromMinutes(4), $"job {job} still runs after 4 minutes:\n{Outputs(folder)}\n{slurm.Logs()}");
+            Thread.Sleep(500);
+        }
+
+        var tasks = slurm.Client("scontrol", "-o", "show", "job", job).Output
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => (State: Field(line, "JobState"), Exit: Field(line, "ExitCode"), Task: Field(line, "ArrayTaskId")))
+            .ToList();
+        Assert.True(tasks.Count == 2 && tasks.All(t => t is { State: "COMPLETED", Exit: "0:0" }),
+            $"array tasks: {string.Join(", ", tasks)}\n{Outputs(folder)}\n{slurm.Logs()}");
+
+        using var store = ExperimentStores.OpenReadOnly(url);
+        var experiment = store.FindExperiment("on-slurm")!;
+        Assert.NotNull(experiment.FinishedAt);
+        var trials = store.LoadTrials(experiment.Id);
+        Assert.Equal(budget, trials.Count);
+        Assert.All(trials, t => Assert.Equal(SemiNas.Core.TrialState.Complete, t.State));
+        Assert.Equal(budget, trials.Select(t => t.CanonicalKey).Distinct().Count());
+        // Several workers shared the trials (each worker is one owner); how many each got depends on timing.
+        Assert.True(store.LoadAttempts(experiment.Id).Select(a => a.Owner).Distinct().Count() >= 2, Outputs(folder));
+
+        var outputs = new[] { "task-0.out", "task-1.out" }.Select(f => File.ReadAllText(folder.File(f))).ToList();
+        Assert.Contains("the proposer and 2 worker(s) on cuda:0 cuda:1", outputs[0]);
+        Assert.DoesNotContain("the proposer", outputs[1]);
+        Assert.All(outputs, o =>
+        {
+            Assert.Contains("at once on cuda:0.", o);
+            Assert.Contains("at once on cuda:1.", o);
+            Assert.Contains("Experiment 'on-slurm' is finished", o);
+        });
+        Assert.Contains($"Finished: {budget} complete, 0 failed", outputs[0]);
+        Assert.All(outputs.Append(submitted), o => Assert.DoesNotContain(PostgresServer.Password, o));
+    }
+
+    [Theory]
+    [InlineData("sqlite:/tmp/s.sqlite", "the store must be a postgresql:// URL")]
+    [InlineData("", "set SEMINAS_STORAGE_URL_FILE")]
+    public void Without_a_PostgreSQL_URL_the_script_starts_nothing_and_says_why(string url, string message)
+    {
+        // The script's checks come before any seminas starts, so plain bash (no Slurm: task 0) shows them.
+        using var folder = new TempFolder();
+        folder.Write("search.yaml", Configs.NasBench201(name: "refused", budget: 4, workers: 0));
+        var start = new System.Diagnostics.ProcessStartInfo("bash") { WorkingDirectory = folder.Path, RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Script);
+        start.ArgumentList.Add("search.yaml");
+        start.Environment["SEMINAS_STORAGE_URL"] = url;
+        start.Environment.Remove("SEMINAS_STORAGE_URL_FILE");
+        start.Environment["SEMINAS_DLL"] = SeminasProcess.Dll;
+        using var process = Process.Start(start)!;
+        var error = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        Assert.Equal(2, process.ExitCode);
+        Assert.Contains(message, error);
+        Assert.Empty(Directory.GetFiles(folder.Path, "*.sqlite", SearchOption.AllDirectories));
+    }
+
+    private static string Field(string line, string name) =>
+        Regex.Match(line, $@"(?:^|\s){name}=(\S*)") is { Success: true } m ? m.Groups[1].Value : "";
+
+    private static string Outputs(TempFolder folder) =>
+        string.Join("\n", Directory.GetFiles(folder.Path, "task-*.out").Order().Select(f => $"--- {Path.GetFileName(f)}\n{File.ReadAllText(f)}"));
+}
