@@ -28,21 +28,8 @@ public sealed class SlurmArrayTests(PostgresServer server)
 
         // Two array tasks of two (pretend) GPUs each: four workers, cuda:0 and cuda:1 in each task whatever indices
         // Slurm hands out; task 0 also runs the proposer.
-        var (code, submitted) = slurm.Client(folder.Path, new Dictionary<string, string>
-        {
-            ["SEMINAS_STORAGE_URL_FILE"] = urlFile,
-            ["SEMINAS_DLL"] = SeminasProcess.Dll,
-        }, "sbatch", "--parsable", "--array=0-1", "--gres=gpu:2", "--cpus-per-task=1", "--mem=200M", "--time=5",
-            "--output=" + Path.Combine(folder.Path, "task-%a.out"), Script, "search.yaml");
-        Assert.True(code == 0, $"sbatch failed ({code}): {submitted}\n{slurm.Logs()}");
-        var job = submitted.Trim().Split(';')[0];
-
-        var waited = Stopwatch.StartNew();
-        while (slurm.Client("squeue", "-h", "-j", job).Output.Trim().Length > 0)
-        {
-            Assert.True(waited.Elapsed < TimeSpan.FromMinutes(4), $"job {job} still runs after 4 minutes:\n{Outputs(folder)}\n{slurm.Logs()}");
-            Thread.Sleep(500);
-        }
+        var (job, submitted) = Submit(slurm, folder, urlFile);
+        WaitUntilGone(slurm, folder, job, TimeSpan.FromMinutes(4));
 
         var tasks = slurm.Client("scontrol", "-o", "show", "job", job).Output
             .Split('\n', StringSplitOptions.RemoveEmptyEntries)
@@ -72,6 +59,78 @@ public sealed class SlurmArrayTests(PostgresServer server)
         });
         Assert.Contains($"Finished: {budget} complete, 0 failed", outputs[0]);
         Assert.All(outputs.Append(submitted), o => Assert.DoesNotContain(PostgresServer.Password, o));
+    }
+
+    [SkippableFact]
+    [Trait("Category", "Slow")]
+    public void Scancel_puts_every_trial_in_evaluation_back_to_waiting()
+    {
+        using var slurm = LocalSlurm.StartOrSkip();
+        using var folder = new TempFolder();
+        // Evaluations of 3 s, so that scancel finds the workers busy.
+        folder.Write("search.yaml", Configs.NasBench201(name: "cancelled", budget: 200, simulatedSeconds: 3, workers: 0));
+        var url = server.Url(server.CreateDatabase());
+        var urlFile = folder.Write("store-url", url + "\n");
+        File.SetUnixFileMode(urlFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        var (job, _) = Submit(slurm, folder, urlFile);
+
+        var waited = Stopwatch.StartNew();
+        while (RunningAttempts(url) < 3)
+        {
+            Assert.True(waited.Elapsed < TimeSpan.FromMinutes(3), $"the workers never got busy:\n{Outputs(folder)}");
+            Thread.Sleep(250);
+        }
+        var (code, output) = slurm.Client("scancel", job);
+        Assert.True(code == 0, output);
+        WaitUntilGone(slurm, folder, job, TimeSpan.FromMinutes(1));
+
+        using var store = ExperimentStores.OpenReadOnly(url);
+        var experiment = store.FindExperiment("cancelled")!;
+        Assert.Null(experiment.FinishedAt);
+        Assert.DoesNotContain(store.LoadTrials(experiment.Id), t => t.State == SemiNas.Core.TrialState.Running);
+        var attempts = store.LoadAttempts(experiment.Id);
+        // Each worker gave its trial back as it stopped (not counted as an attempt), none was left to expire.
+        Assert.All(attempts, a => Assert.NotEqual(SemiNas.Storage.AttemptEnd.LeaseExpired, a.End));
+        Assert.All(attempts, a => Assert.NotNull(a.End));
+        Assert.True(attempts.Count(a => a.End == SemiNas.Storage.AttemptEnd.Interrupted) >= 3, Outputs(folder));
+        // What the user reads in the task logs: the workers that were evaluating say their trial waits again.
+        Assert.True(Regex.Matches(Outputs(folder), "its trial in evaluation is waiting again").Count >= 3, Outputs(folder));
+    }
+
+    private static int RunningAttempts(string url)
+    {
+        try
+        {
+            using var store = ExperimentStores.OpenReadOnly(url);
+            return store.FindExperiment("cancelled") is { } e ? store.LoadAttempts(e.Id).Count(a => a.End is null) : 0;
+        }
+        catch (StoreException)
+        {
+            return 0; // the proposer has not created the schema yet
+        }
+    }
+
+    /// <summary>Submits the script as two array tasks of two pretend GPUs each: four workers, and the proposer in task 0.</summary>
+    private static (string Job, string Output) Submit(LocalSlurm slurm, TempFolder folder, string urlFile)
+    {
+        var (code, submitted) = slurm.Client(folder.Path, new Dictionary<string, string>
+        {
+            ["SEMINAS_STORAGE_URL_FILE"] = urlFile,
+            ["SEMINAS_DLL"] = SeminasProcess.Dll,
+        }, "sbatch", "--parsable", "--array=0-1", "--gres=gpu:2", "--cpus-per-task=1", "--mem=200M", "--time=5",
+            "--output=" + Path.Combine(folder.Path, "task-%a.out"), Script, "search.yaml");
+        Assert.True(code == 0, $"sbatch failed ({code}): {submitted}\n{slurm.Logs()}");
+        return (submitted.Trim().Split(';')[0], submitted);
+    }
+
+    private static void WaitUntilGone(LocalSlurm slurm, TempFolder folder, string job, TimeSpan limit)
+    {
+        var waited = Stopwatch.StartNew();
+        while (slurm.Client("squeue", "-h", "-j", job).Output.Trim().Length > 0)
+        {
+            Assert.True(waited.Elapsed < limit, $"job {job} still runs after {limit}:\n{Outputs(folder)}\n{slurm.Logs()}");
+            Thread.Sleep(500);
+        }
     }
 
     [Theory]
