@@ -114,7 +114,9 @@ public sealed class LocalSlurm : IDisposable
             SlurmdParameters=config_overrides
             ReturnToService=2
             MinJobAge=600
-            KillWait=10
+            KillWait=30
+            # A failed test's message ends with these logs: debug2 shows which signal slurmd sent to which process.
+            SlurmdDebug=debug2
             GresTypes=gpu
             NodeName={NodeName} NodeAddr=127.0.0.1 CPUs={Environment.ProcessorCount} RealMemory={memoryMb} Gres=gpu:{Gpus} State=UNKNOWN
             PartitionName=test Nodes=ALL Default=YES MaxTime=30 State=UP OverSubscribe=FORCE:8
@@ -172,7 +174,7 @@ public sealed class LocalSlurm : IDisposable
         {
             var lines = File.ReadAllLines(log);
             text.AppendLine($"--- {Path.GetFileName(log)} (last lines)");
-            foreach (var line in lines.TakeLast(15)) text.AppendLine(line);
+            foreach (var line in lines.TakeLast(40)) text.AppendLine(line);
         }
         return text.ToString();
     }

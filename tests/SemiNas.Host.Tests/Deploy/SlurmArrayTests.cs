@@ -82,12 +82,13 @@ public sealed class SlurmArrayTests(PostgresServer server)
         }
         var (code, output) = slurm.Client("scancel", job);
         Assert.True(code == 0, output);
-        WaitUntilGone(slurm, folder, job, TimeSpan.FromMinutes(1));
+        WaitUntilGone(slurm, folder, job, TimeSpan.FromMinutes(2));
 
         using var store = ExperimentStores.OpenReadOnly(url);
         var experiment = store.FindExperiment("cancelled")!;
         Assert.Null(experiment.FinishedAt);
-        Assert.DoesNotContain(store.LoadTrials(experiment.Id), t => t.State == SemiNas.Core.TrialState.Running);
+        var running = store.LoadTrials(experiment.Id).Where(t => t.State == SemiNas.Core.TrialState.Running).Select(t => t.Number).ToList();
+        Assert.True(running.Count == 0, $"trials {string.Join(", ", running)} still RUNNING:\n{Outputs(folder)}\n{slurm.Logs()}");
         var attempts = store.LoadAttempts(experiment.Id);
         // Each worker gave its trial back as it stopped (not counted as an attempt), none was left to expire.
         Assert.All(attempts, a => Assert.NotEqual(SemiNas.Storage.AttemptEnd.LeaseExpired, a.End));
@@ -95,6 +96,40 @@ public sealed class SlurmArrayTests(PostgresServer server)
         Assert.True(attempts.Count(a => a.End == SemiNas.Storage.AttemptEnd.Interrupted) >= 3, Outputs(folder));
         // What the user reads in the task logs: the workers that were evaluating say their trial waits again.
         Assert.True(Regex.Matches(Outputs(folder), "its trial in evaluation is waiting again").Count >= 3, Outputs(folder));
+    }
+
+    [Fact]
+    public async Task A_proposer_that_fails_stops_the_task_with_its_exit_code_instead_of_leaving_workers_waiting()
+    {
+        // Plain bash (task 0 without Slurm): the proposer refuses the file, and the worker waiting for its experiment
+        // must not wait out SEMINAS_WAIT_SECONDS.
+        using var folder = new TempFolder();
+        folder.Write("search.yaml", Configs.NasBench201(name: "broken", budget: 4, workers: 0, strategy: "no-such-strategy"));
+        var start = new ProcessStartInfo("bash") { WorkingDirectory = folder.Path, RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Script);
+        start.ArgumentList.Add("search.yaml");
+        start.Environment.Remove("SEMINAS_STORAGE_URL_FILE");
+        start.Environment["SEMINAS_STORAGE_URL"] = server.Url(server.CreateDatabase());
+        start.Environment["SEMINAS_DLL"] = SeminasProcess.Dll;
+        start.Environment["SEMINAS_DEVICE"] = "cpu";
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail("the task kept waiting after its proposer failed");
+        }
+        var (stdout, stderr) = (await output, await error);
+        Assert.True(process.ExitCode == 2, stdout + stderr);
+        Assert.Contains("no-such-strategy", stderr);
+        Assert.Contains("task 0 done (exit 2)", stdout);
+        Assert.DoesNotContain(PostgresServer.Password, stdout + stderr);
     }
 
     private static int RunningAttempts(string url)
