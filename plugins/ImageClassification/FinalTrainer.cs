@@ -143,7 +143,15 @@ internal sealed class FinalTrainer(ImageClassificationOptions options, Func<int,
                 var seconds = (now - _epochStart).TotalSeconds;
                 sink.Report(new EvaluationProgress(0.95 * report.Step / steps, string.Create(CultureInfo.InvariantCulture,
                     $"epoch {epoch}/{epochs} done: train loss {_loss / _count:F4}, train top-1 {100.0 * _correct / Math.Max(1, _images):F2} %, " +
-                    $"lr {report.LearningRate:G3}, {_images / Math.Max(1e-9, seconds):F0} img/s, {seconds:F0} s")));
+                    $"lr {report.LearningRate:G3}, {_images / Math.Max(1e-9, seconds):F0} img/s, {seconds:F0} s"),
+                    new Dictionary<string, double>
+                    {
+                        ["train_loss"] = _loss / _count,
+                        ["train_top1"] = 100.0 * _correct / Math.Max(1, _images),
+                        ["learning_rate"] = report.LearningRate,
+                        ["images_per_second"] = _images / Math.Max(1e-9, seconds),
+                    })
+                { Step = (int)report.Step });
                 (_loss, _correct, _images, _count) = (0, 0, 0, 0);
                 _epochStart = now;
                 _lastLine = now;

@@ -11,7 +11,7 @@ namespace SemiNas.ImageClassification;
 /// the supernet or by standalone training; it also trains and scores the final network (<see cref="ITrainableTask"/>).
 /// Data sets are opened on first use, so that creating the task (e.g. to validate a configuration) stays cheap.
 /// </summary>
-public sealed class ImageClassificationTask : ISearchTask, ITrainableTask
+public sealed class ImageClassificationTask : ISearchTask, ITrainableTask, IInProcessEvaluation
 {
     private readonly ImageClassificationOptions _options;
     private readonly ChainSearchSpace _space;
@@ -117,6 +117,14 @@ public sealed class ImageClassificationTask : ISearchTask, ITrainableTask
         var json = JsonSerializer.Serialize(new { options.Space, options.Dataset, options.Evaluation, options.Final, seed });
         return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(json)))[..16];
     }
+
+    // The candidates of a supernet round meet in this process's memory (SupernetEvaluator): in separate worker processes
+    // each would train a supernet of its own on one shared checkpoint. Standalone training may run anywhere.
+    bool IInProcessEvaluation.Preferred => _supernet is not null;
+
+    bool IInProcessEvaluation.Required => _supernet is not null;
+
+    string IInProcessEvaluation.Reason => _supernet is not null ? "a supernet round's candidates share one model in memory" : "";
 
     public void Dispose()
     {

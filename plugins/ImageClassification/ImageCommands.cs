@@ -88,6 +88,10 @@ internal static class ImageCommands
         var jitter = input.Get("--jitter", 0.0);
         if (folder is not null && idx is not null) throw new FormatException("give --folder or --idx, not both.");
         if (threads > 0) torch.set_num_threads(threads);
+        // Each measurement is a stage of the host's progress (its batches counted, warm-up included), so a slow one,
+        // on a big --folder or a slow device, shows how far it is instead of leaving the console silent.
+        var progress = input.Progress;
+        progress.Report(new CommandProgress("data") { Message = folder ?? idx ?? "generated images" });
         var device = torch.device(deviceName);
         torch.manual_seed(1); // the same initial weights on every run, so that two runs time the same arithmetic
 
@@ -136,7 +140,7 @@ internal static class ImageCommands
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"device {deviceName}, {torch.get_num_threads()} threads, batch {sampler.BatchSize}, {resolution}x{resolution}, width x{width}, {steps} timed steps after 2 warm-up steps; data: {source}, prefetch {prefetch}"));
 
-        var loaderRate = MeasureLoader(images, augmentation, sampler, steps, prefetch, cancellationToken);
+        var loaderRate = MeasureLoader(images, augmentation, sampler, steps, prefetch, Stage(progress, "loader alone", steps), cancellationToken);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"loader alone (load, crop, flip{(jitter > 0 ? ", colour jitter" : "")}, normalise{(images.CropsOnLoad ? ", decoding every image" : "")}): {loaderRate:F1} images/s"));
 
@@ -146,7 +150,7 @@ internal static class ImageCommands
             supernet.to(device);
             var random = new Random(1);
             using var trainer = new SgdTrainer(supernet.ParameterGroups(), optimizer, steps + 2);
-            var rate = MeasureStep(supernet, trainer, fixedBatch, steps, () =>
+            var rate = MeasureStep(supernet, trainer, fixedBatch, steps, Stage(progress, "supernet step alone", steps), () =>
             {
                 var path = searchSpace.Sample(random);
                 trainer.ActiveGroups = supernet.GroupsOf(path);
@@ -163,13 +167,14 @@ internal static class ImageCommands
         {
             network.to(device);
             using var trainer = new SgdTrainer(network, optimizer, 2 * steps + 4);
-            stepRate = MeasureStep(network, trainer, fixedBatch, steps, () => network.forward, cancellationToken);
+            stepRate = MeasureStep(network, trainer, fixedBatch, steps, Stage(progress, "standalone step alone", steps), () => network.forward, cancellationToken);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"standalone step alone ({semiNasNet}, {cost.MultiplyAdds / 1e6:F1}M multiply-adds, {cost.Parameters:N0} parameters): {stepRate:F1} images/s"));
-            var evalRate = MeasureEval(network, fixedBatch, steps, cancellationToken);
+            var evalRate = MeasureEval(network, fixedBatch, steps, Stage(progress, "standalone evaluation", steps), cancellationToken);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"standalone evaluation forward alone (no gradients): {evalRate:F1} images/s"));
             trainer.Step = 0;
-            withLoader = MeasureTraining(network, trainer, images, augmentation, sampler, steps, prefetch, cancellationToken);
+            withLoader = MeasureTraining(network, trainer, images, augmentation, sampler, steps, prefetch, Stage(progress, "standalone training with the loader", steps),
+                cancellationToken);
         }
         var limit = loaderRate < stepRate ? "the loader limits: add decode threads (or prefetch), or cheaper augmentation"
             : "the training step limits; the loader keeps up";
@@ -178,8 +183,15 @@ internal static class ImageCommands
         return 0;
     }
 
+    /// <summary>Reports batch <c>done</c> of a measurement's 2 warm-up and <paramref name="steps"/> timed batches.</summary>
+    private static Action<long> Stage(IProgress<CommandProgress> progress, string name, int steps)
+    {
+        progress.Report(new CommandProgress(name, 0, steps + 2) { Unit = "batches" });
+        return done => progress.Report(new CommandProgress(name, done, steps + 2) { Unit = "batches", Message = done < 2 ? "warming up" : null });
+    }
+
     private static double MeasureLoader(IImageSet images, Augmentation augmentation, BatchSampler sampler, int steps, int prefetch,
-        CancellationToken cancellationToken)
+        Action<long> done, CancellationToken cancellationToken)
     {
         void Drain(long from, long until)
         {
@@ -190,6 +202,7 @@ internal static class ImageCommands
                 if (inputs.device.type != DeviceType.CPU) torch.cuda.synchronize();
                 inputs.Dispose();
                 labels.Dispose();
+                done(step + 1);
             }
         }
         Drain(0, 2);
@@ -212,7 +225,7 @@ internal static class ImageCommands
         }
     }
 
-    private static double MeasureStep(nn.Module model, SgdTrainer trainer, FixedBatch batch, int steps, Func<Func<Tensor, Tensor>> forward,
+    private static double MeasureStep(nn.Module model, SgdTrainer trainer, FixedBatch batch, int steps, Action<long> done, Func<Func<Tensor, Tensor>> forward,
         CancellationToken cancellationToken)
     {
         model.train();
@@ -222,11 +235,12 @@ internal static class ImageCommands
             cancellationToken.ThrowIfCancellationRequested();
             if (i == 2) watch.Start();
             trainer.TrainStep(forward(), batch.Batch.Inputs, batch.Batch.Labels);
+            done(i + 1);
         }
         return (double)steps * batch.Size / watch.Elapsed.TotalSeconds;
     }
 
-    private static double MeasureEval(ChainNetwork network, FixedBatch batch, int steps, CancellationToken cancellationToken)
+    private static double MeasureEval(ChainNetwork network, FixedBatch batch, int steps, Action<long> done, CancellationToken cancellationToken)
     {
         network.eval();
         using var noGrad = torch.no_grad();
@@ -237,19 +251,21 @@ internal static class ImageCommands
             if (i == 2) watch.Start();
             using var logits = network.forward(batch.Batch.Inputs);
             _ = logits.sum().item<float>();
+            done(i + 1);
         }
         network.train();
         return (double)steps * batch.Size / watch.Elapsed.TotalSeconds;
     }
 
     private static double MeasureTraining(nn.Module model, SgdTrainer trainer, IImageSet images, Augmentation augmentation,
-        BatchSampler sampler, int steps, int prefetch, CancellationToken cancellationToken)
+        BatchSampler sampler, int steps, int prefetch, Action<long> done, CancellationToken cancellationToken)
     {
         model.train();
         var noop = () => { };
-        TrainingLoop.Run(trainer, images, augmentation, sampler, 2, _ => ((nn.Module<Tensor, Tensor>)model).forward, int.MaxValue, noop, null, cancellationToken, prefetch);
+        void Report(StepReport report) => done(report.Step);
+        TrainingLoop.Run(trainer, images, augmentation, sampler, 2, _ => ((nn.Module<Tensor, Tensor>)model).forward, int.MaxValue, noop, Report, cancellationToken, prefetch);
         var watch = Stopwatch.StartNew();
-        TrainingLoop.Run(trainer, images, augmentation, sampler, steps + 2, _ => ((nn.Module<Tensor, Tensor>)model).forward, int.MaxValue, noop, null, cancellationToken, prefetch);
+        TrainingLoop.Run(trainer, images, augmentation, sampler, steps + 2, _ => ((nn.Module<Tensor, Tensor>)model).forward, int.MaxValue, noop, Report, cancellationToken, prefetch);
         return (double)steps * sampler.BatchSize / watch.Elapsed.TotalSeconds;
     }
 

@@ -41,7 +41,8 @@ internal sealed class StandaloneEvaluator(ImageClassificationOptions options, Ch
             report => context.Progress?.Report(new EvaluationProgress(
                 0.95 * report.Step / settings.Steps,
                 string.Create(CultureInfo.InvariantCulture, $"{described}: step {report.Step}/{settings.Steps}, loss {report.Loss:F3}, {report.ImagesPerSecond:F0} img/s"),
-                new Dictionary<string, double> { ["train_loss"] = report.Loss, ["images_per_second"] = report.ImagesPerSecond })),
+                new Dictionary<string, double> { ["train_loss"] = report.Loss, ["images_per_second"] = report.ImagesPerSecond })
+            { Step = (int)report.Step }),
             cancellationToken, options.Dataset.Prefetch);
 
         network.eval();

@@ -202,7 +202,10 @@ internal sealed class SupernetEvaluator(ImageClassificationOptions options, Chai
                 context.Progress?.Report(new EvaluationProgress(
                     0.9 * (report.Step - start) / Math.Max(1, state.TrainUntil - start),
                     string.Create(CultureInfo.InvariantCulture,
-                        $"supernet round {state.Round} ({state.Pool.Count} architectures): step {report.Step}/{state.TrainUntil}, loss {report.Loss:F3}, {report.ImagesPerSecond:F0} img/s; then {candidate}")));
+                        $"supernet round {state.Round} ({state.Pool.Count} architectures): step {report.Step}/{state.TrainUntil}, loss {report.Loss:F3}, {report.ImagesPerSecond:F0} img/s; then {candidate}"),
+                    // The supernet's own step: the trial whose evaluation trains a round keeps that round's losses.
+                    new Dictionary<string, double> { ["supernet_train_loss"] = report.Loss, ["images_per_second"] = report.ImagesPerSecond })
+                { Step = (int)report.Step });
             },
             cancellationToken, options.Dataset.Prefetch);
         if (!double.IsNaN(loss)) LossHistory.Add((state.Round, _trainer.Step, loss));

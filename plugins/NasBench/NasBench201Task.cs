@@ -7,7 +7,7 @@ namespace SemiNas.Plugins.NasBench;
 /// A NAS-Bench-201 search: every evaluation is a lookup in the benchmark table, optionally slowed down to
 /// behave like real training. Holds only immutable state, so any number of workers may share it.
 /// </summary>
-public sealed class NasBench201Task : ISearchTask
+public sealed class NasBench201Task : ISearchTask, IInProcessEvaluation
 {
     // Enough progress reports for a live display to move, few enough not to flood it.
     private const int ProgressSteps = 10;
@@ -58,7 +58,7 @@ public sealed class NasBench201Task : ISearchTask
         var row = _space.RowOf(architecture);
         cancellationToken.ThrowIfCancellationRequested();
         if (_simulatedDuration > TimeSpan.Zero)
-            await SimulateTrainingAsync(context.Progress, cancellationToken).ConfigureAwait(false);
+            await SimulateTrainingAsync(row, context.Progress, cancellationToken).ConfigureAwait(false);
 
         var metrics = new Dictionary<string, double>(5)
         {
@@ -71,23 +71,37 @@ public sealed class NasBench201Task : ISearchTask
         return metrics;
     }
 
+    /// <summary>Table lookups (even with simulatedSeconds, a wait): nothing here can crash a process.</summary>
+    public string Reason => "NAS-Bench-201 table lookups";
+
     public void Dispose()
     {
         // Nothing to release: the table is shared by the process.
     }
 
     /// <summary>
-    /// Waits the simulated duration in steps, reporting progress after each. Each step waits until its deadline
-    /// on one stopwatch, so timer granularity does not add up over the steps.
+    /// Waits the simulated duration in steps, reporting progress after each, with the simulated epoch as the step.
+    /// Each step waits until its deadline on one stopwatch, so timer granularity does not add up over the steps. The
+    /// table holds no learning curves, only each schedule's final accuracies: the last step reports those (validation,
+    /// and training where the table has it) at the last epoch, and the steps before it report none rather than
+    /// invented ones.
     /// </summary>
-    private async Task SimulateTrainingAsync(IProgress<EvaluationProgress>? progress, CancellationToken cancellationToken)
+    private async Task SimulateTrainingAsync(NasBench201Row row, IProgress<EvaluationProgress>? progress, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         for (var step = 1; step <= ProgressSteps; step++)
         {
             var remaining = _simulatedDuration * step / ProgressSteps - clock.Elapsed;
             if (remaining > TimeSpan.Zero) await Task.Delay(remaining, cancellationToken).ConfigureAwait(false);
-            progress?.Report(new EvaluationProgress((double)step / ProgressSteps, $"simulated training {step}/{ProgressSteps}"));
+            var epoch = Epochs * step / ProgressSteps;
+            Dictionary<string, double>? final = null;
+            if (step == ProgressSteps)
+            {
+                final = new Dictionary<string, double>(2) { [NasBench201MetricColumns.ValidAccuracy] = _columns.Valid(row) };
+                if (_columns.Train is { } train) final[NasBench201MetricColumns.TrainAccuracy] = train(row);
+            }
+            progress?.Report(new EvaluationProgress((double)step / ProgressSteps,
+                $"simulated training {step}/{ProgressSteps}", final) { Step = epoch });
         }
     }
 

@@ -259,7 +259,8 @@ public sealed class TtsTask : ISearchTask, ITrainableTask, IStartupCheck
                 afterStep?.Invoke(trainer.StepsDone, last);
                 if (done % 25 == 0 || done == steps)
                     progress?.Report(new EvaluationProgress((double)done / steps, string.Create(CultureInfo.InvariantCulture, $"step {done}/{steps}, loss {last.Total:F3}"),
-                        new Dictionary<string, double> { ["train_loss"] = last.Total }));
+                        new Dictionary<string, double> { ["train_loss"] = last.Total, ["mel_loss"] = last.Mel, ["stop_loss"] = last.Stop })
+                    { Step = trainer.StepsDone });
                 if (done >= steps) break;
             }
         }

@@ -34,6 +34,18 @@ public sealed class EvaluationContext
     public IProgress<EvaluationProgress>? Progress { get; init; }
 }
 
-/// <summary>Progress of one evaluation: the fraction done (0..1), a short message and any metrics so far.</summary>
+/// <summary>
+/// Progress of one evaluation: the fraction done (0..1), a short message and any metrics so far. The host keeps the
+/// metrics of a search's trials in its store as intermediate values (training loss by step, say) for the dashboard and
+/// <c>seminas export</c>, at <see cref="Step"/>.
+/// </summary>
 public sealed record EvaluationProgress(double Fraction, string? Message = null,
-    IReadOnlyDictionary<string, double>? Metrics = null);
+    IReadOnlyDictionary<string, double>? Metrics = null)
+{
+    /// <summary>
+    /// The training step (or epoch) <see cref="Metrics"/> were measured at, as the plugin counts them; null: the host
+    /// numbers the reports that carry metrics 1, 2, 3… after the last step it was given. A step reported again
+    /// replaces that step's values of the same name (a resumed training). Since contract 2.1.
+    /// </summary>
+    public int? Step { get; init; }
+}

@@ -71,7 +71,47 @@ public sealed class PluginCommandInput(IReadOnlyDictionary<string, object> value
         ? As<T>(name, value)
         : throw new KeyNotFoundException($"{name} was not given: declare it Required, or read it with a fallback.");
 
+    /// <summary>
+    /// Where a long command says how far it is. Report as often as is convenient (every step is fine): the host
+    /// decides what to show. On a terminal it keeps a live line per stage (done/total, elapsed time, ETA, the latest
+    /// message and metrics); in a log (output redirected) it prints each stage's start and end, at most one progress
+    /// line every few seconds, and a heartbeat while a stage reports nothing, so a long command is never silent and
+    /// never floods. Progress goes to standard error, so standard output keeps only the command's results (--json).
+    /// Never null: without a host to show it (a plugin's own tests), reports go nowhere.
+    /// </summary>
+    public IProgress<CommandProgress> Progress { get; init; } = CommandProgress.Ignored;
+
     private static T As<T>(string name, object value) => value is T typed
         ? typed
         : throw new InvalidCastException($"{name} is declared as {value.GetType().Name}; read it as that, not as {typeof(T).Name}.");
+}
+
+/// <summary>
+/// How far a plugin command is (<see cref="PluginCommandInput.Progress"/>). A report naming another
+/// <paramref name="Stage"/> than the last ends the last one; so does one whose <paramref name="Done"/> reaches
+/// <paramref name="Total"/>, and the end of the command.
+/// </summary>
+/// <param name="Stage">What the command is doing, in a few words: "loader", "training", "scoring test sentences".</param>
+/// <param name="Done">Units of the stage done so far.</param>
+/// <param name="Total">Units in the stage, or null when not known (then no ETA is shown).</param>
+public sealed record CommandProgress(string Stage, long Done = 0, long? Total = null)
+{
+    /// <summary>What the units are ("steps", "sentences"), shown after done/total.</summary>
+    public string? Unit { get; init; }
+
+    /// <summary>The latest news in a few words, e.g. "epoch 3/20: CTC loss 1.234".</summary>
+    public string? Message { get; init; }
+
+    /// <summary>Figures so far (a loss, images/s), shown with the latest report.</summary>
+    public IReadOnlyDictionary<string, double>? Metrics { get; init; }
+
+    /// <summary>A sink that drops every report.</summary>
+    public static IProgress<CommandProgress> Ignored { get; } = new Nowhere();
+
+    private sealed class Nowhere : IProgress<CommandProgress>
+    {
+        public void Report(CommandProgress value)
+        {
+        }
+    }
 }

@@ -6,7 +6,7 @@ namespace SemiNas.Contracts;
 /// architecture the table lacks are done here. Keep the table immutable after construction: lookups run on several
 /// threads at once.
 /// </summary>
-public abstract class TableTask : ISearchTask
+public abstract class TableTask : ISearchTask, IInProcessEvaluation
 {
     private static readonly IReadOnlyDictionary<string, double> None = new Dictionary<string, double>();
 
@@ -30,6 +30,9 @@ public abstract class TableTask : ISearchTask
             ?? throw new KeyNotFoundException($"the table has no result for {Space.Describe(architecture)} ({architecture}).");
         return Task.FromResult(metrics);
     }
+
+    /// <summary>Lookups cannot crash the process and cost less than a worker process's round trip.</summary>
+    public virtual string Reason => "table lookups";
 
     public virtual void Dispose() => GC.SuppressFinalize(this);
 }

@@ -43,6 +43,13 @@ public sealed class StrategyContext
     /// Strategies propose only admissible architectures, so a FLOPs limit never costs an evaluation.
     /// </summary>
     public required Func<Architecture, bool> IsAdmissible { get; init; }
+
+    /// <summary>
+    /// Where the strategy tells people watching the search about its iterations (the host stores them for the
+    /// dashboard); null when nobody listens. A strategy must propose the same whether or not it is set, and may report
+    /// an iteration again, later, to add values known only then. Called on the thread that proposes.
+    /// </summary>
+    public Action<StrategyDiagnostics>? ReportDiagnostics { get; init; }
 }
 
 /// <summary>

@@ -31,6 +31,16 @@ public static class StrategyState
     /// <see cref="InvalidDataException"/> that names the strategy and what is wrong.
     /// </summary>
     public static void Read(ReadOnlySpan<byte> state, string strategy, int version, Action<BinaryReader> readBody,
+        Action<BinaryReader> readLegacy) =>
+        Read(state, strategy, version, version, (reader, _) => readBody(reader), readLegacy);
+
+    /// <summary>
+    /// As <see cref="Read(ReadOnlySpan{byte}, string, int, Action{BinaryReader}, Action{BinaryReader})"/>, for a strategy
+    /// that still reads the older formats of its state: any version from <paramref name="oldestVersion"/> to
+    /// <paramref name="version"/> is handed to <paramref name="readBody"/> with its number, so that a search saved by an
+    /// older seminas resumes after an upgrade.
+    /// </summary>
+    public static void Read(ReadOnlySpan<byte> state, string strategy, int oldestVersion, int version, Action<BinaryReader, int> readBody,
         Action<BinaryReader> readLegacy)
     {
         using var reader = new BinaryReader(new MemoryStream(state.ToArray()), Encoding.UTF8);
@@ -42,12 +52,13 @@ public static class StrategyState
                 var savedBy = reader.ReadString();
                 var savedVersion = reader.ReadInt32();
                 if (savedBy != strategy) throw new InvalidDataException($"it was saved by strategy '{savedBy}'");
-                if (savedVersion != version)
+                if (savedVersion < oldestVersion || savedVersion > version)
                 {
-                    throw new InvalidDataException($"it has format version {savedVersion} and this seminas reads version {version}" +
+                    var reads = oldestVersion == version ? $"version {version}" : $"versions {oldestVersion} to {version}";
+                    throw new InvalidDataException($"it has format version {savedVersion} and this seminas reads {reads}" +
                         (savedVersion > version ? " (it was saved by a newer seminas)" : ""));
                 }
-                readBody(reader);
+                readBody(reader, savedVersion);
             }
             else
             {

@@ -47,7 +47,7 @@ public static class DashboardData
     public static JsonObject FromStore(StoreSnapshot snapshot, DateTimeOffset now)
     {
         var experiments = new JsonArray();
-        foreach (var e in snapshot.Experiments) experiments.Add(FromExperiment(e.Experiment, e.Trials, e.Attempts, now));
+        foreach (var e in snapshot.Experiments) experiments.Add(WithDiagnostics(FromExperiment(e.Experiment, e.Trials, e.Attempts, now, e.IntermediateValues), e.Diagnostics));
         return new JsonObject
         {
             ["kind"] = "store",
@@ -58,7 +58,7 @@ public static class DashboardData
     }
 
     public static JsonObject FromExperiment(ExperimentRecord experiment, IReadOnlyList<TrialRecord> trials, IReadOnlyList<TrialAttempt> attempts,
-        DateTimeOffset now)
+        DateTimeOffset now, IReadOnlyList<IntermediateValue>? intermediateValues = null)
     {
         int waiting = 0, running = 0, complete = 0, failed = 0, infeasible = 0;
         foreach (var t in trials)
@@ -82,8 +82,14 @@ public static class DashboardData
             : null;
 
         var attemptsOf = attempts.ToLookup(a => a.TrialId);
+        var valuesOf = (intermediateValues ?? []).ToLookup(v => v.TrialId);
         var rows = new JsonArray();
-        foreach (var t in trials) rows.Add(FromTrial(t, attemptsOf[t.Id].ToList(), now));
+        foreach (var t in trials)
+        {
+            var row = FromTrial(t, attemptsOf[t.Id].ToList(), now);
+            row["intermediate"] = Intermediate(valuesOf[t.Id]);
+            rows.Add(row);
+        }
         return new JsonObject
         {
             ["name"] = experiment.Name,
@@ -110,8 +116,9 @@ public static class DashboardData
     }
 
     /// <summary>
-    /// A trial; <c>worker</c> is the holder of its open attempt (pid@machine or a worker's name), <c>attemptLog</c> every
-    /// start with its holder and how it ended. Stores from before attempts were kept have neither.
+    /// A trial; <c>worker</c> is the holder of its open attempt (pid@machine or a worker's name) and <c>device</c> where it
+    /// runs, <c>attemptLog</c> every start with its holder, device and how it ended. Stores from before attempts were kept
+    /// have neither (and before schema 4, no device).
     /// </summary>
     private static JsonObject FromTrial(TrialRecord t, IReadOnlyList<TrialAttempt> attempts, DateTimeOffset now) => new()
     {
@@ -130,10 +137,12 @@ public static class DashboardData
         ["finishedAt"] = Time(t.FinishedAt),
         ["elapsedSeconds"] = t.State == TrialState.Running && t.StartedAt is { } s ? Number((now - s).TotalSeconds) : null,
         ["worker"] = t.State == TrialState.Running ? attempts.LastOrDefault(a => a.End is null)?.Owner : null,
+        ["device"] = RunningDevice(t, attempts),
         ["attemptLog"] = new JsonArray(attempts.Select(a => (JsonNode?)new JsonObject
         {
             ["number"] = a.Number,
             ["owner"] = a.Owner,
+            ["device"] = a.Device,
             ["startedAt"] = Time(a.StartedAt),
             ["leaseUntil"] = Time(a.LeaseUntil),
             ["endedAt"] = Time(a.EndedAt),
@@ -141,6 +150,35 @@ public static class DashboardData
             ["reason"] = a.Reason,
         }).ToArray()),
     };
+
+    /// <summary>Where a running trial runs ("cuda:1"), as its open attempt's claimer said; null when it did not say or the trial is not running.</summary>
+    private static string? RunningDevice(TrialRecord t, IReadOnlyList<TrialAttempt> attempts) =>
+        t.State == TrialState.Running ? attempts.LastOrDefault(a => a.End is null)?.Device : null;
+
+    /// <summary>The most points of one intermediate value the page gets per trial: enough for a curve, small enough to poll every second.</summary>
+    public const int MaxIntermediatePoints = 200;
+
+    /// <summary>
+    /// What the plugin reported while it evaluated the trial, by name: {name: [[step, value], …]} in step order. A longer
+    /// series is thinned to <see cref="MaxIntermediatePoints"/> evenly spaced points, its first and last kept.
+    /// </summary>
+    private static JsonObject Intermediate(IEnumerable<IntermediateValue> values)
+    {
+        var result = new JsonObject();
+        foreach (var series in values.GroupBy(v => v.Name, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            var points = series.OrderBy(v => v.Step).ToList();
+            var kept = new JsonArray();
+            var count = Math.Min(points.Count, MaxIntermediatePoints);
+            for (var i = 0; i < count; i++)
+            {
+                var p = points[count == 1 ? points.Count - 1 : (int)Math.Round((double)i * (points.Count - 1) / (count - 1))];
+                kept.Add(new JsonArray(JsonValue.Create(p.Step), Number(p.Value)));
+            }
+            result[series.Key] = kept;
+        }
+        return result;
+    }
 
     /// <summary>The experiment's constraints, from the configuration stored with it: {metric: {min, max}}.</summary>
     private static JsonObject Constraints(string configJson)
@@ -180,6 +218,22 @@ public static class DashboardData
         if (summary is not JsonObject o || o["groups"] is not JsonArray)
             throw new FormatException($"{path} is not a `seminas benchmark` summary.json (it has no \"groups\" list).");
         return new JsonObject { ["kind"] = "benchmark", ["path"] = Path.GetFullPath(path), ["summary"] = o };
+    }
+
+    /// <summary>
+    /// The strategy's diagnostics, one entry per iteration in order: <c>{iteration, values: {name: number}, recordedAt}</c>
+    /// (the page's Controller panel; docs/dashboard.md names each value SemiNAS reports). Empty for a strategy that
+    /// reports none.
+    /// </summary>
+    public static JsonObject WithDiagnostics(JsonObject experiment, IReadOnlyList<StrategyDiagnosticsRecord> diagnostics)
+    {
+        experiment["diagnostics"] = new JsonArray(diagnostics.OrderBy(d => d.Iteration).Select(d => (JsonNode?)new JsonObject
+        {
+            ["iteration"] = d.Iteration,
+            ["values"] = Metrics(d.Values),
+            ["recordedAt"] = Time(d.RecordedAt),
+        }).ToArray());
+        return experiment;
     }
 
     private static JsonObject Metrics(IReadOnlyDictionary<string, double> metrics)

@@ -2,8 +2,16 @@ using SemiNas.Storage;
 
 namespace SemiNas.Dashboard;
 
-/// <summary>One experiment, its trials and every attempt at them (who ran each, and how it ended), as read at one moment.</summary>
-public sealed record ExperimentSnapshot(ExperimentRecord Experiment, IReadOnlyList<TrialRecord> Trials, IReadOnlyList<TrialAttempt> Attempts);
+/// <summary>
+/// One experiment, its trials and every attempt at them (who ran each, where, and how it ended), and the values plugins
+/// reported while they evaluated the trials, as read at one moment.
+/// </summary>
+public sealed record ExperimentSnapshot(ExperimentRecord Experiment, IReadOnlyList<TrialRecord> Trials, IReadOnlyList<TrialAttempt> Attempts,
+    IReadOnlyList<IntermediateValue>? IntermediateValues = null)
+{
+    /// <summary>What the strategy reported about its iterations (SemiNAS and NAO do); none from other strategies or older stores.</summary>
+    public IReadOnlyList<StrategyDiagnosticsRecord> Diagnostics { get; init; } = [];
+}
 
 /// <summary>Everything the dashboard and the report show of one store, and the rows that could not be read.</summary>
 public sealed record StoreSnapshot(string Path, IReadOnlyList<ExperimentSnapshot> Experiments, IReadOnlyCollection<string> DamagedRows);
@@ -17,7 +25,11 @@ public static class StoreReadModel
     public static StoreSnapshot Read(string path)
     {
         using var store = ExperimentStores.OpenReadOnly(path);
-        var experiments = store.ListExperiments().Select(e => new ExperimentSnapshot(e, store.LoadTrials(e.Id), store.LoadAttempts(e.Id))).ToList();
+        var experiments = store.ListExperiments().Select(e => new ExperimentSnapshot(e, store.LoadTrials(e.Id), store.LoadAttempts(e.Id),
+            store.LoadIntermediateValues(e.Id))
+        {
+            Diagnostics = store.LoadStrategyDiagnostics(e.Id),
+        }).ToList();
         return new StoreSnapshot(store.Location, experiments, store.DamagedRows);
     }
 

@@ -10,8 +10,37 @@ namespace SemiNas.Engine;
 /// search with the strategy's saved state, so its first trials are those of the shorter run.</param>
 /// <param name="MaxAttempts">Starts of a trial that may end with its process (killed, crashed) before it is FAILED.</param>
 /// <param name="Logging">Where plugins' messages go besides each trial's log file (the console, at --verbosity).</param>
+/// <param name="Devices">One device per evaluation slot in turn (execution.devices): slot i evaluates on
+/// Devices[i mod count]; null: every slot on <paramref name="Device"/>.</param>
+/// <param name="FeedWorkers">A search that evaluates in its own process also keeps one trial waiting for
+/// <c>seminas worker</c> processes on its store (execution.feedWorkers); it does so anyway while one of them runs a trial.</param>
 public sealed record RunSettings(int Workers, string Device, TimeSpan? TrialTimeout, bool Fork = false, int? Budget = null, int MaxAttempts = 2,
-    ILoggerFactory? Logging = null);
+    ILoggerFactory? Logging = null, IReadOnlyList<string>? Devices = null, bool FeedWorkers = false)
+{
+    /// <summary>The device of evaluation slot <paramref name="slot"/>.</summary>
+    public string DeviceOf(int slot) => Devices is { Count: > 0 } devices ? devices[slot % devices.Count] : Device;
+}
+
+/// <summary>
+/// The <c>seminas worker</c> processes a search starts on its own machine and looks after (execution.isolation:
+/// process): the search then only proposes, and a crash in an evaluation ends one of them, not the search.
+/// </summary>
+public interface IWorkerProcesses
+{
+    /// <summary>How many run at once: the search keeps as many trials waiting for them.</summary>
+    int Count { get; }
+
+    void Start(ExperimentRecord experiment);
+
+    /// <summary>
+    /// Called on every turn of the loop: restarts workers that ended while the experiment is unfinished, and throws
+    /// when they keep dying without any trial finishing. True when one ended (its trial can be put back at once).
+    /// </summary>
+    bool Watch(int finished, CancellationToken stopping);
+
+    /// <summary>Stops them: after a finished search they end by themselves; otherwise their trials go back to WAITING.</summary>
+    Task StopAsync(bool finished);
+}
 
 public enum RunOutcome
 {
@@ -31,7 +60,8 @@ public sealed record RunResult(RunOutcome Outcome, ExperimentRecord Experiment, 
 /// as it exists. <c>seminas search</c> runs it on a durable store, <c>seminas benchmark</c> on an
 /// <see cref="InMemoryExperimentStore"/>.
 /// </summary>
-public sealed class ExperimentRunner(SearchDefinition search, IExperimentStore store, RunSettings settings, ISearchObserver observer)
+public sealed class ExperimentRunner(SearchDefinition search, IExperimentStore store, RunSettings settings, ISearchObserver observer,
+    IWorkerProcesses? processes = null)
 {
     internal static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan StaleAfter = TimeSpan.FromSeconds(30);
@@ -43,8 +73,12 @@ public sealed class ExperimentRunner(SearchDefinition search, IExperimentStore s
 
     /// <summary>How many evaluations run at once: <see cref="RunSettings.Workers"/>, or 1 for a task that does not
     /// allow its evaluations to overlap (<see cref="ISearchTask.ConcurrentEvaluations"/>).
-    /// Zero: the search only proposes, and <c>seminas worker</c> processes evaluate.</summary>
-    public int Workers { get; } = search.Task.ConcurrentEvaluations || settings.Workers == 0 ? settings.Workers : 1;
+    /// Zero: the search only proposes, and <c>seminas worker</c> processes evaluate (its own <paramref name="processes"/>, or others).</summary>
+    public int Workers { get; } = processes is not null ? 0 : search.Task.ConcurrentEvaluations || settings.Workers == 0 ? settings.Workers : 1;
+
+    // A task whose evaluations may not overlap is claimed exclusively: never while another trial of the experiment runs,
+    // in this process or any other.
+    private readonly bool _exclusive = !search.Task.ConcurrentEvaluations;
 
     private readonly TrialEvaluator _evaluator = new(search, store, settings, observer);
 
@@ -61,6 +95,27 @@ public sealed class ExperimentRunner(SearchDefinition search, IExperimentStore s
         {
             store.Release(Owner, "the search stopped on an error");
             store.ReleaseOwnership(experiment.Id);
+        }
+    }
+
+    /// <summary>
+    /// Runs the task's input check (<see cref="IStartupCheck"/>), if it has one. A check that throws stops the command
+    /// with an error that names the plugin and the configuration file, since the plugin's own message (a missing folder,
+    /// say) does not, and a search or worker may run far from where its file was written.
+    /// </summary>
+    public static void CheckInputs(SearchDefinition search, TextWriter report)
+    {
+        if (search.Task is not IStartupCheck startup) return;
+        try
+        {
+            startup.CheckInputs(report);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            var file = search.ConfigPath is { } path ? $" for {path}" : "";
+            var option = e is TaskConfigurationException { Option: { Length: > 0 } key } ? $" (task.options.{key})" : "";
+            throw new PluginFailureException(
+                $"plugin '{search.PluginName}' found its inputs unusable{file}{option}: {e.GetType().Name}: {e.Message}", e);
         }
     }
 
@@ -116,10 +171,11 @@ public sealed class ExperimentRunner(SearchDefinition search, IExperimentStore s
         // Inputs are checked before the first proposal: a missing or broken data set then stops the search here
         // (non-zero exit, experiment left unfinished, the same command resumes once it is fixed) instead of
         // failing every trial, spending the budget and marking the experiment finished.
-        if (search.Task is IStartupCheck startup) startup.CheckInputs(Console.Error);
+        CheckInputs(search, Console.Error);
 
         var history = new SearchHistory(trials.Values.OrderBy(t => t.Number).Select(ToView));
-        var context = search.StrategyContext();
+        // The strategy's diagnostics go to the store beside the trials, for the dashboard and the report.
+        var context = search.StrategyContext(diagnostics => store.SaveStrategyDiagnostics(experiment.Id, diagnostics));
         var strategy = search.Strategy.Create(search.StrategyOptions, context);
         using var disposeStrategy = strategy as IDisposable;
         foreach (var damage in store.DamagedRows) Console.Error.WriteLine($"warning: {damage}");
@@ -146,6 +202,8 @@ public sealed class ExperimentRunner(SearchDefinition search, IExperimentStore s
 
         var waiting = new Queue<TrialRecord>(trials.Values.Where(t => t.State == TrialState.Waiting).OrderBy(t => t.Number));
         var running = new Dictionary<Task<TrialOutcome>, TrialRecord>();
+        // Which evaluation slot each runs in, for its device (execution.devices).
+        var slots = new Dictionary<Task<TrialOutcome>, int>();
         observer.Started(experiment, trials.Values.ToList(), requeued);
 
         using var stopEvaluations = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -162,19 +220,22 @@ public sealed class ExperimentRunner(SearchDefinition search, IExperimentStore s
                 SyncWithStore();
                 sinceSync.Restart();
             }
-            while (running.Count < Workers && waiting.Count > 0)
-                Start(waiting.Dequeue());
+            StartWaiting();
 
             // Trials that `seminas worker` processes run count against the budget as ours do (ours are RUNNING in
             // `trials` too, from their claim, so they are taken out here rather than counted twice).
             var elsewhere = trials.Values.Count(t => t.State == TrialState.Running) - running.Count;
             var room = budget - finished - running.Count - waiting.Count - elsewhere;
-            if (!exhausted && running.Count < Workers && room > 0)
+            // While workers elsewhere evaluate (or are expected to), one trial more waits than our free slots take,
+            // so that they find it; without them the strategy is asked exactly when a slot frees, as it always was.
+            var keepWaiting = settings.FeedWorkers || elsewhere > 0 ? 1 : 0;
+            var wanted = Math.Min(Workers - running.Count + keepWaiting - waiting.Count, room);
+            if (!exhausted && wanted > 0)
             {
                 IReadOnlyList<Architecture> proposals;
                 try
                 {
-                    proposals = await strategy.ProposeAsync(Math.Min(Workers - running.Count, room), history, cancellationToken);
+                    proposals = await strategy.ProposeAsync(wanted, history, cancellationToken);
                 }
                 catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
                 {
@@ -184,16 +245,18 @@ public sealed class ExperimentRunner(SearchDefinition search, IExperimentStore s
                 foreach (var trial in Record(experiment.Id, proposals, history, context, strategy))
                 {
                     trials[trial.Id] = trial;
-                    Start(trial);
+                    waiting.Enqueue(trial);
                 }
+                StartWaiting();
             }
             if (running.Count == 0 && elsewhere == 0 && waiting.Count == 0) break;
 
             Task<TrialOutcome> done;
             try
             {
-                // With workers elsewhere, wake up to learn their results even while none of ours ends.
-                var first = running.Count > 0 && elsewhere == 0
+                // With workers elsewhere (or an exclusive claim refused while theirs runs), wake up to learn their results
+                // even while none of ours ends.
+                var first = running.Count > 0 && elsewhere == 0 && waiting.Count == 0
                     ? await Task.WhenAny(running.Keys).WaitAsync(cancellationToken)
                     : await Task.WhenAny(running.Keys.Append(Task.Delay(ResultPollInterval, cancellationToken))).WaitAsync(cancellationToken);
                 if (first is not Task<TrialOutcome> evaluation) continue;
@@ -205,6 +268,7 @@ public sealed class ExperimentRunner(SearchDefinition search, IExperimentStore s
             }
             var record = running[done];
             running.Remove(done);
+            slots.Remove(done);
             var outcome = await done;
             if (outcome.Interrupted) continue;
             var saved = _evaluator.Save(record, outcome);
@@ -227,23 +291,37 @@ public sealed class ExperimentRunner(SearchDefinition search, IExperimentStore s
         observer.Ended(result);
         return result;
 
-        void Start(TrialRecord trial)
+        // Fills free slots from the waiting line, lowest number first; an exclusive claim refused because a trial runs
+        // elsewhere leaves that trial first in line, to be tried again on a later turn.
+        void StartWaiting()
         {
+            while (running.Count < Workers && waiting.Count > 0 && Start(waiting.Peek())) waiting.Dequeue();
+        }
+
+        bool Start(TrialRecord trial)
+        {
+            var slot = Enumerable.Range(0, Workers).First(i => !slots.ContainsValue(i));
+            var device = settings.DeviceOf(slot);
             TrialRecord claimed;
             try
             {
-                claimed = store.ClaimTrial(trial.Id, Owner, Lease);
+                claimed = store.ClaimTrial(trial.Id, Owner, Lease, new ClaimOptions(device, _exclusive));
             }
-            catch (StoreException) when (store.LoadTrial(trial.Id) is { State: not TrialState.Waiting } taken)
+            catch (StoreException) when (store.LoadTrial(trial.Id) is { } now && (now.State != TrialState.Waiting || _exclusive))
             {
+                trials[now.Id] = now;
+                history.Update(ToView(now));
+                // Still waiting: the exclusive claim was refused while another process runs a trial of this task.
+                if (now.State == TrialState.Waiting) return false;
                 // A worker claimed it first: it is theirs to evaluate, and counts as running elsewhere.
-                trials[taken.Id] = taken;
-                history.Update(ToView(taken));
-                return;
+                return true;
             }
             // Observers see the trial as the store now holds it: RUNNING, with its start and attempt.
             trials[claimed.Id] = claimed;
-            running[_evaluator.EvaluateAsync(claimed, stopEvaluations.Token)] = claimed;
+            var evaluation = _evaluator.EvaluateAsync(claimed, stopEvaluations.Token, device);
+            running[evaluation] = claimed;
+            slots[evaluation] = slot;
+            return true;
         }
 
         // What other processes did since: results that workers recorded, and trials of dead holders put back to wait.
@@ -265,7 +343,7 @@ public sealed class ExperimentRunner(SearchDefinition search, IExperimentStore s
                     finished++;
                     observer.TrialFinished(now, trials.Values.ToList());
                 }
-                else if (now.State == TrialState.Waiting && before.State != TrialState.Waiting)
+                else if (now.State == TrialState.Waiting && before.State != TrialState.Waiting && !waiting.Any(w => w.Id == now.Id))
                 {
                     waiting.Enqueue(now);
                 }
@@ -285,56 +363,80 @@ public sealed class ExperimentRunner(SearchDefinition search, IExperimentStore s
         var exhausted = false;
         using var heartbeat = StartHeartbeat(experiment.Id, cancellationToken);
         var sinceRequeue = System.Diagnostics.Stopwatch.StartNew();
-        while (!cancellationToken.IsCancellationRequested)
+        // Our own worker processes: as many trials wait for them as they have slots, so that each starts at once.
+        var ownSlots = processes?.Count ?? 0;
+        processes?.Start(experiment);
+        var stoppedWorkers = false;
+        var interrupted = false;
+        // The finished count when the strategy last had nothing to propose: it is asked again once that changes.
+        var nothingAt = -1;
+        try
         {
-            if (sinceRequeue.Elapsed >= HeartbeatInterval)
+            while (!cancellationToken.IsCancellationRequested)
             {
-                _evaluator.RequeueGone(experiment.Id);
-                sinceRequeue.Restart();
-            }
-            foreach (var now in store.LoadTrials(experiment.Id))
-            {
-                var known = trials.TryGetValue(now.Id, out var before);
-                if (known && before!.State == now.State) continue;
-                trials[now.Id] = now;
-                if (known) history.Update(ToView(now));
-                else history.Add(ToView(now));
-                if (now.IsFinished) observer.TrialFinished(now, trials.Values.ToList());
-            }
-            var finished = trials.Values.Count(t => t.IsFinished);
-            var busy = trials.Values.Count(t => t.State == TrialState.Running);
-            var waiting = trials.Values.Count(t => t.State == TrialState.Waiting);
-            if (finished >= budget || (exhausted && busy + waiting == 0)) break;
+                // A worker of ours that died left its trial RUNNING under a pid that is gone: put it back at once.
+                var workerEnded = processes?.Watch(trials.Values.Count(t => t.IsFinished), cancellationToken) ?? false;
+                if (workerEnded || sinceRequeue.Elapsed >= HeartbeatInterval)
+                {
+                    _evaluator.RequeueGone(experiment.Id);
+                    sinceRequeue.Restart();
+                }
+                foreach (var now in store.LoadTrials(experiment.Id))
+                {
+                    var known = trials.TryGetValue(now.Id, out var before);
+                    if (known && before!.State == now.State) continue;
+                    trials[now.Id] = now;
+                    if (known) history.Update(ToView(now));
+                    else history.Add(ToView(now));
+                    if (now.IsFinished) observer.TrialFinished(now, trials.Values.ToList());
+                }
+                var finished = trials.Values.Count(t => t.IsFinished);
+                var busy = trials.Values.Count(t => t.State == TrialState.Running);
+                var waiting = trials.Values.Count(t => t.State == TrialState.Waiting);
+                if (finished >= budget || (exhausted && busy + waiting == 0)) break;
 
-            var wanted = Math.Min(busy + 1 - waiting, budget - finished - busy - waiting);
-            if (!exhausted && wanted > 0)
-            {
-                IReadOnlyList<Architecture> proposals;
+                var wanted = Math.Min(Math.Max(busy + 1, ownSlots) - waiting, budget - finished - busy - waiting);
+                if (!exhausted && wanted > 0 && finished != nothingAt)
+                {
+                    IReadOnlyList<Architecture> proposals;
+                    try
+                    {
+                        proposals = await strategy.ProposeAsync(wanted, history, cancellationToken);
+                    }
+                    catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                    {
+                        break;
+                    }
+                    // Nothing now is not the end while trials run: a strategy may wait for their results (SemiNAS before
+                    // its first controller training), and is asked again once one arrives.
+                    if (proposals.Count == 0 && busy + waiting == 0) exhausted = true;
+                    nothingAt = proposals.Count == 0 ? finished : -1;
+                    foreach (var trial in Record(experiment.Id, proposals, history, context, strategy)) trials[trial.Id] = trial;
+                    if (proposals.Count > 0) continue;
+                }
                 try
                 {
-                    proposals = await strategy.ProposeAsync(wanted, history, cancellationToken);
+                    await Task.Delay(ResultPollInterval, cancellationToken);
                 }
-                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                catch (OperationCanceledException)
                 {
                     break;
                 }
-                if (proposals.Count == 0) exhausted = true;
-                foreach (var trial in Record(experiment.Id, proposals, history, context, strategy)) trials[trial.Id] = trial;
-                continue;
             }
-            try
-            {
-                await Task.Delay(ResultPollInterval, cancellationToken);
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
+
+            var finishedNow = store.LoadTrials(experiment.Id).Count(t => t.IsFinished);
+            interrupted = cancellationToken.IsCancellationRequested && finishedNow < budget;
+            if (!interrupted) store.MarkFinished(experiment.Id);
+            // Marked finished first: our workers see it and end by themselves; interrupted, they put their trials back.
+            if (processes is not null) await processes.StopAsync(finished: !interrupted);
+            stoppedWorkers = true;
+        }
+        finally
+        {
+            if (processes is not null && !stoppedWorkers) await processes.StopAsync(finished: false);
         }
 
         var final = store.LoadTrials(experiment.Id);
-        var interrupted = cancellationToken.IsCancellationRequested && final.Count(t => t.IsFinished) < budget;
-        if (!interrupted) store.MarkFinished(experiment.Id);
         var result = new RunResult(interrupted ? RunOutcome.Interrupted : RunOutcome.Finished, store.FindExperiment(experiment.Name)!, final);
         observer.Ended(result);
         return result;
@@ -388,20 +490,57 @@ public sealed class ExperimentRunner(SearchDefinition search, IExperimentStore s
     private static List<TrialRecord> Ordered(Dictionary<long, TrialRecord> trials) => trials.Values.OrderBy(t => t.Number).ToList();
 
     /// <summary>Keeps the store's heartbeats fresh while the search runs, so another process can tell it is alive.</summary>
+    /// <remarks>
+    /// A beat that throws (SQLite busy, a PostgreSQL connection dropped) is reported and the next one comes as usual:
+    /// a loop that ended on the first error let every lease of a process that was still working run out, and other
+    /// processes then took its trials for abandoned. When beats have failed for as long as a lease, that is said too.
+    /// </remarks>
     internal sealed class PeriodicHeartbeat : IDisposable
     {
         private readonly CancellationTokenSource _stop;
         private readonly Task _loop;
 
-        public PeriodicHeartbeat(Action beat, TimeSpan interval, CancellationToken stop)
+        /// <param name="lease">How long the leases it renews run (default <see cref="Lease"/>): beats failing for longer
+        /// leave this process's trials to others.</param>
+        /// <param name="warn">Where failures are reported (default: standard error).</param>
+        public PeriodicHeartbeat(Action beat, TimeSpan interval, CancellationToken stop, TimeSpan? lease = null, Action<string>? warn = null)
         {
             _stop = CancellationTokenSource.CreateLinkedTokenSource(stop);
+            var leaseLength = lease ?? Lease;
+            warn ??= message => Console.Error.WriteLine(message);
             _loop = Task.Run(async () =>
             {
                 using var timer = new PeriodicTimer(interval);
+                var lastSuccess = System.Diagnostics.Stopwatch.StartNew();
+                var failures = 0;
+                var leaseLost = false;
                 try
                 {
-                    while (await timer.WaitForNextTickAsync(_stop.Token)) beat();
+                    while (await timer.WaitForNextTickAsync(_stop.Token))
+                    {
+                        try
+                        {
+                            beat();
+                        }
+                        catch (Exception e) when (e is not OperationCanceledException || !_stop.IsCancellationRequested)
+                        {
+                            if (failures++ == 0)
+                                warn($"warning: a heartbeat to the store failed ({e.GetType().Name}: {e.Message}); trying again every {interval.TotalSeconds:0.###} s.");
+                            if (!leaseLost && lastSuccess.Elapsed >= leaseLength)
+                            {
+                                leaseLost = true;
+                                warn($"warning: every heartbeat to the store for {lastSuccess.Elapsed.TotalSeconds:0} s has failed, as long as a " +
+                                    $"lease ({leaseLength.TotalSeconds:0.###} s), last with {e.GetType().Name}: {e.Message}. Other processes may now take " +
+                                    "this process's trials in evaluation for abandoned and run them again; check the store.");
+                            }
+                            continue;
+                        }
+                        if (failures > 0)
+                            warn($"note: heartbeats to the store work again, after {failures} failed.");
+                        failures = 0;
+                        leaseLost = false;
+                        lastSuccess.Restart();
+                    }
                 }
                 catch (OperationCanceledException)
                 {

@@ -57,13 +57,17 @@ public sealed class SearchDefinition
         }
     }
 
-    /// <summary>What the strategy is built from: the same admissibility the runner checks its proposals against.</summary>
-    public StrategyContext StrategyContext() => new()
+    /// <summary>
+    /// What the strategy is built from: the same admissibility the runner checks its proposals against, and where its
+    /// diagnostics go (none by default).
+    /// </summary>
+    public StrategyContext StrategyContext(Action<StrategyDiagnostics>? reportDiagnostics = null) => new()
     {
         Space = Task.Space,
         Objective = Task.Objective,
         Seed = Seed,
         IsAdmissible = IsAdmissible,
+        ReportDiagnostics = reportDiagnostics,
     };
 
     /// <summary>The key paths whose values differ between two configurations' JSON, for a clear refusal message.</summary>

@@ -30,7 +30,8 @@ public sealed class TrialEvaluator(SearchDefinition search, IExperimentStore sto
         return changed;
     }
 
-    public async Task<TrialOutcome> EvaluateAsync(TrialRecord trial, CancellationToken stop)
+    /// <param name="device">The slot's device (execution.devices); default: <see cref="RunSettings.Device"/>.</param>
+    public async Task<TrialOutcome> EvaluateAsync(TrialRecord trial, CancellationToken stop, string? device = null)
     {
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(stop);
         if (settings.TrialTimeout is { } timeout) limit.CancelAfter(timeout);
@@ -39,15 +40,17 @@ public sealed class TrialEvaluator(SearchDefinition search, IExperimentStore sto
         var experimentDirectory = Directory.CreateDirectory(Path.Combine(store.ArtifactDirectory, $"{search.Name}.trials")).FullName;
         var workingDirectory = Path.Combine(experimentDirectory, trial.Number.ToString(CultureInfo.InvariantCulture));
         using var log = new PluginLog(PluginLog.ConsoleFor(settings.Logging ?? NullLoggerFactory.Instance, search.PluginName), Path.Combine(workingDirectory, PluginLog.TrialLogFile), $"trial {trial.Number}: ");
+        // Disposed when this method returns, so every value reported is saved before the caller records the result.
+        using var progress = new IntermediateValueRecorder(store, trial, new Progress<EvaluationProgress>(p => observer.TrialProgress(trial, p)));
         var context = new EvaluationContext
         {
             TrialId = trial.Id,
-            Device = settings.Device,
+            Device = device ?? settings.Device,
             Seed = unchecked(search.Seed * 1_000_003 + trial.Number),
             WorkingDirectory = workingDirectory,
             ExperimentDirectory = experimentDirectory,
             Logger = log.Logger,
-            Progress = new Progress<EvaluationProgress>(p => observer.TrialProgress(trial, p)),
+            Progress = progress,
         };
         try
         {

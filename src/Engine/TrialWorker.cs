@@ -11,6 +11,8 @@ public enum WorkerOutcome
     MaxTrials,
     /// <summary>Stopped by Ctrl-C or SIGTERM; its trials went back to WAITING.</summary>
     Interrupted,
+    /// <summary>The search that started it is gone (<c>--parent</c>): it finished the trials it held and claimed no more.</summary>
+    ParentGone,
 }
 
 public sealed record WorkerResult(WorkerOutcome Outcome, IReadOnlyList<TrialRecord> Evaluated);
@@ -31,10 +33,18 @@ public sealed class TrialWorker(SearchDefinition search, IExperimentStore store,
     /// <summary>Evaluations at once: <see cref="RunSettings.Workers"/>, or 1 for a task whose evaluations may not overlap.</summary>
     public int Slots { get; } = search.Task.ConcurrentEvaluations ? settings.Workers : 1;
 
-    public async Task<WorkerResult> RunAsync(ExperimentRecord experiment, int? maxTrials, TimeSpan pollInterval, CancellationToken cancellationToken)
+    // Such a task is also claimed exclusively: never while another trial of the experiment runs in any process.
+    private readonly bool _exclusive = !search.Task.ConcurrentEvaluations;
+
+    /// <param name="keepClaiming">Asked before each claim; false (the search that started this worker is gone) makes the
+    /// worker finish what it holds and end with <see cref="WorkerOutcome.ParentGone"/>.</param>
+    public async Task<WorkerResult> RunAsync(ExperimentRecord experiment, int? maxTrials, TimeSpan pollInterval, CancellationToken cancellationToken,
+        Func<bool>? keepClaiming = null)
     {
         var evaluated = new List<TrialRecord>();
         var running = new Dictionary<Task<TrialOutcome>, TrialRecord>();
+        var slots = new Dictionary<Task<TrialOutcome>, int>();
+        var orphaned = false;
         var claimed = 0;
         using var stopEvaluations = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         try
@@ -45,18 +55,28 @@ public sealed class TrialWorker(SearchDefinition search, IExperimentStore store,
             while (!cancellationToken.IsCancellationRequested)
             {
                 var room = maxTrials is { } max ? max - claimed : int.MaxValue;
-                if (running.Count < Slots && room > 0)
+                if (!orphaned && keepClaiming is not null && !keepClaiming()) orphaned = true;
+                if (running.Count < Slots && room > 0 && !orphaned)
                 {
                     _evaluator.RequeueGone(experiment.Id);
-                    while (running.Count < Slots && claimed < (maxTrials ?? int.MaxValue)
-                        && store.ClaimNextWaiting(experiment.Id, Owner, ExperimentRunner.Lease) is { } trial)
+                    while (running.Count < Slots && claimed < (maxTrials ?? int.MaxValue))
                     {
+                        var slot = Enumerable.Range(0, Slots).First(i => !slots.ContainsValue(i));
+                        var device = settings.DeviceOf(slot);
+                        if (store.ClaimNextWaiting(experiment.Id, Owner, ExperimentRunner.Lease, new ClaimOptions(device, _exclusive)) is not { } trial) break;
                         claimed++;
-                        running[_evaluator.EvaluateAsync(trial, stopEvaluations.Token)] = trial;
+                        var evaluation = _evaluator.EvaluateAsync(trial, stopEvaluations.Token, device);
+                        running[evaluation] = trial;
+                        slots[evaluation] = slot;
                     }
                 }
                 if (running.Count == 0)
                 {
+                    if (orphaned)
+                    {
+                        outcome = WorkerOutcome.ParentGone;
+                        break;
+                    }
                     if (maxTrials is { } limit && claimed >= limit)
                     {
                         outcome = WorkerOutcome.MaxTrials;
@@ -81,6 +101,7 @@ public sealed class TrialWorker(SearchDefinition search, IExperimentStore store,
                 foreach (var (done, trial) in running.Where(r => r.Key.IsCompleted).ToList())
                 {
                     running.Remove(done);
+                    slots.Remove(done);
                     var result = await done;
                     if (result.Interrupted) continue;
                     var saved = _evaluator.Save(trial, result);

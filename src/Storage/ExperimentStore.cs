@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Data.Sqlite;
 using SemiNas.Contracts;
+using SemiNas.Core;
 
 namespace SemiNas.Storage;
 
@@ -12,7 +13,7 @@ namespace SemiNas.Storage;
 /// </summary>
 public sealed class ExperimentStore : IExperimentStore
 {
-    public const int SchemaVersion = 3;
+    public const int SchemaVersion = 4;
 
     /// <summary>The oldest schema that <see cref="OpenReadOnly"/> still reads as it is.</summary>
     private const int OldestReadable = 1;
@@ -153,6 +154,27 @@ public sealed class ExperimentStore : IExperimentStore
                 UNIQUE (trial_id, number)
             );
             CREATE INDEX open_attempts_by_owner ON trial_attempts(owner) WHERE ended_at IS NULL;
+            """);
+        // Version 4: the device of each attempt, the strategy's per-iteration diagnostics and plugins' intermediate
+        // values, for people watching a search (dashboard, TensorBoard). A NaN is kept as NULL, as SQLite stores it.
+        if (version < 4) Execute(connection, """
+            ALTER TABLE trial_attempts ADD COLUMN device TEXT;
+            CREATE TABLE strategy_diagnostics (
+                experiment_id  INTEGER NOT NULL REFERENCES experiments(id),
+                iteration      INTEGER NOT NULL,
+                name           TEXT NOT NULL,
+                value          REAL,
+                recorded_at    TEXT NOT NULL,
+                PRIMARY KEY (experiment_id, iteration, name)
+            );
+            CREATE TABLE trial_values (
+                trial_id     INTEGER NOT NULL REFERENCES trials(id),
+                step         INTEGER NOT NULL,
+                name         TEXT NOT NULL,
+                value        REAL,
+                recorded_at  TEXT NOT NULL,
+                PRIMARY KEY (trial_id, step, name)
+            );
             """);
         Execute(connection, $"PRAGMA user_version = {SchemaVersion};");
         transaction.Commit();
@@ -414,41 +436,51 @@ public sealed class ExperimentStore : IExperimentStore
     }
 
     /// <summary>Starts an attempt at a WAITING trial; the state check and the change are one statement, so one claim wins.</summary>
-    public TrialRecord ClaimTrial(long trialId, string owner, TimeSpan lease)
+    public TrialRecord ClaimTrial(long trialId, string owner, TimeSpan lease, ClaimOptions? options = null)
     {
         lock (_lock)
         {
-            return Claim("id = $trial", owner, lease, ("$trial", trialId))
-                ?? throw new StoreException($"{Path}: trial {trialId} is not WAITING (another process claimed it, or it has finished).");
+            return Claim("id = $trial", owner, lease, options ?? ClaimOptions.Default, ("$trial", trialId))
+                ?? throw new StoreException(Unclaimable(trialId, options));
         }
     }
 
-    public TrialRecord? ClaimNextWaiting(long experimentId, string owner, TimeSpan lease)
+    private string Unclaimable(long trialId, ClaimOptions? options) =>
+        options is { Exclusive: true } && LoadTrialLocked(trialId).State == TrialState.Waiting
+            ? $"{Path}: trial {trialId} waits while another trial of the experiment runs (the task's evaluations may not overlap)."
+            : $"{Path}: trial {trialId} is not WAITING (another process claimed it, or it has finished).";
+
+    public TrialRecord? ClaimNextWaiting(long experimentId, string owner, TimeSpan lease, ClaimOptions? options = null)
     {
         lock (_lock)
         {
             return Claim("id = (SELECT id FROM trials WHERE experiment_id = $experiment AND state = 'WAITING' ORDER BY number LIMIT 1)",
-                owner, lease, ("$experiment", experimentId));
+                owner, lease, options ?? ClaimOptions.Default, ("$experiment", experimentId));
         }
     }
 
-    private TrialRecord? Claim(string which, string owner, TimeSpan lease, (string Name, object? Value) key)
+    private TrialRecord? Claim(string which, string owner, TimeSpan lease, ClaimOptions options, (string Name, object? Value) key)
     {
         var now = DateTimeOffset.UtcNow;
+        // BEGIN IMMEDIATE: the exclusive check below and the claim happen under SQLite's one write lock.
         using var transaction = _connection.BeginTransaction(deferred: false);
+        var exclusive = options.Exclusive
+            ? "AND NOT EXISTS (SELECT 1 FROM trials other WHERE other.experiment_id = trials.experiment_id AND other.state = 'RUNNING')"
+            : "";
         TrialRecord? claimed;
         using (var update = Command($"""
                    UPDATE trials SET state = 'RUNNING', started_at = $now, heartbeat = $now, attempts = attempts + 1, error = NULL
-                   WHERE {which} AND state = 'WAITING'
+                   WHERE {which} AND state = 'WAITING' {exclusive}
                    RETURNING *;
                    """, key, ("$now", Time(now))))
             claimed = ReadAll(update, StoreRows.ReadTrial).SingleOrDefault();
         if (claimed is null) return null;
         // The attempt's number is the trial's count of starts, which older schemas kept without attempt rows.
         using (var insert = Command("""
-                   INSERT INTO trial_attempts (trial_id, number, owner, started_at, lease_until)
-                   VALUES ($trial, $number, $owner, $now, $until);
-                   """, ("$trial", claimed.Id), ("$number", claimed.Attempts), ("$owner", owner), ("$now", Time(now)), ("$until", Time(now + lease))))
+                   INSERT INTO trial_attempts (trial_id, number, owner, started_at, lease_until, device)
+                   VALUES ($trial, $number, $owner, $now, $until, $device);
+                   """, ("$trial", claimed.Id), ("$number", claimed.Attempts), ("$owner", owner), ("$now", Time(now)),
+                   ("$until", Time(now + lease)), ("$device", options.Device)))
             insert.ExecuteNonQuery();
         transaction.Commit();
         return claimed;
@@ -590,6 +622,74 @@ public sealed class ExperimentStore : IExperimentStore
         lock (_lock)
         {
             return _version < 3 ? [] : ReadAttempts("t.experiment_id = $id", experimentId);
+        }
+    }
+
+    public void SaveStrategyDiagnostics(long experimentId, StrategyDiagnostics diagnostics)
+    {
+        lock (_lock)
+        {
+            using var transaction = _connection.BeginTransaction();
+            var now = Now();
+            foreach (var (name, value) in diagnostics.Values)
+            {
+                using var upsert = Command("""
+                    INSERT INTO strategy_diagnostics (experiment_id, iteration, name, value, recorded_at)
+                    VALUES ($experiment, $iteration, $name, $value, $now)
+                    ON CONFLICT (experiment_id, iteration, name) DO UPDATE SET value = excluded.value, recorded_at = excluded.recorded_at;
+                    """, ("$experiment", experimentId), ("$iteration", diagnostics.Iteration), ("$name", name),
+                    ("$value", StoreRows.Real(value)), ("$now", now));
+                upsert.ExecuteNonQuery();
+            }
+            transaction.Commit();
+        }
+    }
+
+    public IReadOnlyList<StrategyDiagnosticsRecord> LoadStrategyDiagnostics(long experimentId)
+    {
+        lock (_lock)
+        {
+            if (_version < 4) return [];
+            using var command = Command("""
+                SELECT iteration, name, value, recorded_at FROM strategy_diagnostics
+                WHERE experiment_id = $id ORDER BY iteration, name;
+                """, ("$id", experimentId));
+            using var reader = command.ExecuteReader();
+            return StoreRows.ReadDiagnostics(reader);
+        }
+    }
+
+    public void SaveIntermediateValues(long trialId, IReadOnlyList<StepValues> steps)
+    {
+        lock (_lock)
+        {
+            using var transaction = _connection.BeginTransaction();
+            var now = Now();
+            foreach (var (step, values) in steps)
+            foreach (var (name, value) in values)
+            {
+                using var upsert = Command("""
+                    INSERT INTO trial_values (trial_id, step, name, value, recorded_at) VALUES ($trial, $step, $name, $value, $now)
+                    ON CONFLICT (trial_id, step, name) DO UPDATE SET value = excluded.value, recorded_at = excluded.recorded_at;
+                    """, ("$trial", trialId), ("$step", step), ("$name", name), ("$value", StoreRows.Real(value)), ("$now", now));
+                upsert.ExecuteNonQuery();
+            }
+            transaction.Commit();
+        }
+    }
+
+    public IReadOnlyList<IntermediateValue> LoadIntermediateValues(long experimentId)
+    {
+        lock (_lock)
+        {
+            if (_version < 4) return [];
+            using var command = Command("""
+                SELECT v.trial_id, t.number AS trial_number, v.step, v.name, v.value, v.recorded_at
+                FROM trial_values v JOIN trials t ON t.id = v.trial_id
+                WHERE t.experiment_id = $id ORDER BY t.number, v.step, v.name;
+                """, ("$id", experimentId));
+            using var reader = command.ExecuteReader();
+            return StoreRows.ReadIntermediateValues(reader);
         }
     }
 

@@ -1,3 +1,4 @@
+using SemiNas.Core;
 using SemiNas.Storage.Postgres;
 
 namespace SemiNas.Storage;
@@ -51,12 +52,16 @@ public interface IExperimentStore : IDisposable
     /// <summary>
     /// Starts an attempt at a WAITING trial: it becomes RUNNING, held by <paramref name="owner"/> (a
     /// <see cref="ProcessOwner"/> or a worker's name) until <paramref name="lease"/> from now. Atomic: of two processes
-    /// claiming one trial, one gets it and the other a <see cref="StoreException"/>.
+    /// claiming one trial, one gets it and the other a <see cref="StoreException"/>; so does an
+    /// <see cref="ClaimOptions.Exclusive"/> claim while another trial of the experiment runs (the trial then still waits).
     /// </summary>
-    TrialRecord ClaimTrial(long trialId, string owner, TimeSpan lease);
+    TrialRecord ClaimTrial(long trialId, string owner, TimeSpan lease, ClaimOptions? options = null);
 
-    /// <summary>Claims the experiment's lowest-numbered WAITING trial as <see cref="ClaimTrial"/> does; null when none waits.</summary>
-    TrialRecord? ClaimNextWaiting(long experimentId, string owner, TimeSpan lease);
+    /// <summary>
+    /// Claims the experiment's lowest-numbered WAITING trial as <see cref="ClaimTrial"/> does; null when none waits, or
+    /// when the claim is <see cref="ClaimOptions.Exclusive"/> and a trial of the experiment is RUNNING.
+    /// </summary>
+    TrialRecord? ClaimNextWaiting(long experimentId, string owner, TimeSpan lease, ClaimOptions? options = null);
 
     /// <summary>Extends the leases of every trial <paramref name="owner"/> runs to <paramref name="lease"/> from now; returns how many.</summary>
     int RenewLeases(string owner, TimeSpan lease);
@@ -84,6 +89,25 @@ public interface IExperimentStore : IDisposable
 
     /// <summary>Every attempt at the experiment's trials, by trial and attempt number.</summary>
     IReadOnlyList<TrialAttempt> LoadAttempts(long experimentId);
+
+    /// <summary>
+    /// Records what the strategy tells about one of its iterations; values of an iteration already reported are added
+    /// to it, a name reported again replaces its value (a rank correlation known only once the batch is evaluated).
+    /// </summary>
+    void SaveStrategyDiagnostics(long experimentId, StrategyDiagnostics diagnostics);
+
+    /// <summary>The strategy's reports, by iteration; none in a store from before schema 4.</summary>
+    IReadOnlyList<StrategyDiagnosticsRecord> LoadStrategyDiagnostics(long experimentId);
+
+    /// <summary>
+    /// Records values a plugin reported at steps of a trial's evaluation, all in one transaction (the host saves a
+    /// plugin that reports every training step in batches, not one commit per step); a name reported again at a step
+    /// (a re-run) replaces its value there.
+    /// </summary>
+    void SaveIntermediateValues(long trialId, IReadOnlyList<StepValues> steps);
+
+    /// <summary>Every intermediate value of the experiment's trials, by trial number, step and name; none before schema 4.</summary>
+    IReadOnlyList<IntermediateValue> LoadIntermediateValues(long experimentId);
 }
 
 /// <summary>Opens a store from what users write in <c>--storage</c> or <c>storage.url</c>.</summary>

@@ -16,6 +16,8 @@ public sealed class InMemoryExperimentStore(string artifactDirectory) : IExperim
     private readonly Dictionary<long, HashSet<string>> _keys = [];
     private readonly Dictionary<long, byte[]> _states = [];
     private readonly List<TrialAttempt> _attempts = [];
+    private readonly Dictionary<long, SortedDictionary<int, StrategyDiagnosticsRecord>> _diagnostics = [];
+    private readonly Dictionary<(long Trial, int Step, string Name), IntermediateValue> _values = [];
 
     public string Location => "memory";
 
@@ -107,26 +109,32 @@ public sealed class InMemoryExperimentStore(string artifactDirectory) : IExperim
         lock (_lock) return _states.TryGetValue(experimentId, out var state) ? state.ToArray() : null;
     }
 
-    public TrialRecord ClaimTrial(long trialId, string owner, TimeSpan lease)
+    public TrialRecord ClaimTrial(long trialId, string owner, TimeSpan lease, ClaimOptions? options = null)
     {
         lock (_lock)
         {
-            if (_trials[Index(trialId)].State != TrialState.Waiting)
+            var trial = _trials[Index(trialId)];
+            if (trial.State != TrialState.Waiting)
                 throw new StoreException($"{Location}: trial {trialId} is not WAITING (another process claimed it, or it has finished).");
-            return Claim(trialId, owner, lease);
+            if (options is { Exclusive: true } && AnyRunning(trial.ExperimentId))
+                throw new StoreException($"{Location}: trial {trialId} waits while another trial of the experiment runs (the task's evaluations may not overlap).");
+            return Claim(trialId, owner, lease, options);
         }
     }
 
-    public TrialRecord? ClaimNextWaiting(long experimentId, string owner, TimeSpan lease)
+    public TrialRecord? ClaimNextWaiting(long experimentId, string owner, TimeSpan lease, ClaimOptions? options = null)
     {
         lock (_lock)
         {
+            if (options is { Exclusive: true } && AnyRunning(experimentId)) return null;
             var next = _trials.Where(t => t.ExperimentId == experimentId && t.State == TrialState.Waiting).MinBy(t => t.Number);
-            return next is null ? null : Claim(next.Id, owner, lease);
+            return next is null ? null : Claim(next.Id, owner, lease, options);
         }
     }
 
-    private TrialRecord Claim(long trialId, string owner, TimeSpan lease)
+    private bool AnyRunning(long experimentId) => _trials.Any(t => t.ExperimentId == experimentId && t.State == TrialState.Running);
+
+    private TrialRecord Claim(long trialId, string owner, TimeSpan lease, ClaimOptions? options)
     {
         var now = DateTimeOffset.UtcNow;
         UpdateTrial(trialId, TrialState.Waiting, t => t with
@@ -134,7 +142,7 @@ public sealed class InMemoryExperimentStore(string artifactDirectory) : IExperim
             State = TrialState.Running, StartedAt = now, Heartbeat = now, Attempts = t.Attempts + 1, Error = null,
         });
         var claimed = _trials[Index(trialId)];
-        _attempts.Add(new TrialAttempt(trialId, claimed.Attempts, owner, now, now + lease, EndedAt: null, End: null, Reason: null));
+        _attempts.Add(new TrialAttempt(trialId, claimed.Attempts, owner, now, now + lease, EndedAt: null, End: null, Reason: null, options?.Device));
         return claimed;
     }
 
@@ -218,6 +226,47 @@ public sealed class InMemoryExperimentStore(string artifactDirectory) : IExperim
         {
             var numbers = _trials.Where(t => t.ExperimentId == experimentId).ToDictionary(t => t.Id, t => t.Number);
             return _attempts.Where(a => numbers.ContainsKey(a.TrialId)).OrderBy(a => numbers[a.TrialId]).ThenBy(a => a.Number).ToList();
+        }
+    }
+
+    public void SaveStrategyDiagnostics(long experimentId, StrategyDiagnostics diagnostics)
+    {
+        lock (_lock)
+        {
+            Experiment(experimentId);
+            var iterations = _diagnostics.TryGetValue(experimentId, out var known) ? known : _diagnostics[experimentId] = [];
+            var values = iterations.TryGetValue(diagnostics.Iteration, out var before)
+                ? before.Values.ToDictionary(StringComparer.Ordinal)
+                : new Dictionary<string, double>(StringComparer.Ordinal);
+            foreach (var (name, value) in diagnostics.Values) values[name] = value;
+            iterations[diagnostics.Iteration] = new StrategyDiagnosticsRecord(diagnostics.Iteration, values, DateTimeOffset.UtcNow);
+        }
+    }
+
+    public IReadOnlyList<StrategyDiagnosticsRecord> LoadStrategyDiagnostics(long experimentId)
+    {
+        lock (_lock) return _diagnostics.TryGetValue(experimentId, out var iterations) ? iterations.Values.ToList() : [];
+    }
+
+    public void SaveIntermediateValues(long trialId, IReadOnlyList<StepValues> steps)
+    {
+        lock (_lock)
+        {
+            var trial = _trials[Index(trialId)];
+            var now = DateTimeOffset.UtcNow;
+            foreach (var (step, values) in steps)
+            foreach (var (name, value) in values)
+                _values[(trialId, step, name)] = new IntermediateValue(trialId, trial.Number, step, name, value, now);
+        }
+    }
+
+    public IReadOnlyList<IntermediateValue> LoadIntermediateValues(long experimentId)
+    {
+        lock (_lock)
+        {
+            var trials = _trials.Where(t => t.ExperimentId == experimentId).Select(t => t.Id).ToHashSet();
+            return _values.Values.Where(v => trials.Contains(v.TrialId))
+                .OrderBy(v => v.TrialNumber).ThenBy(v => v.Step).ThenBy(v => v.Name, StringComparer.Ordinal).ToList();
         }
     }
 

@@ -76,7 +76,8 @@ public enum AttemptEnd
 
 /// <summary>
 /// One start of a trial: who ran it, from when, until when it holds the trial (<see cref="LeaseUntil"/>, renewed with
-/// the heartbeat while it runs) and how it ended (<see cref="End"/> is null while it runs).
+/// the heartbeat while it runs), how it ended (<see cref="End"/> is null while it runs) and on which device it ran
+/// (null when the claimer did not say, and in stores from before schema 4).
 /// </summary>
 public sealed record TrialAttempt(
     long TrialId,
@@ -86,4 +87,26 @@ public sealed record TrialAttempt(
     DateTimeOffset LeaseUntil,
     DateTimeOffset? EndedAt,
     AttemptEnd? End,
-    string? Reason);
+    string? Reason,
+    string? Device = null);
+
+/// <summary>How a trial is claimed, besides by whom and for how long.</summary>
+/// <param name="Device">Where the claimer will evaluate it ("cpu", "cuda:1"), recorded with the attempt for people watching.</param>
+/// <param name="Exclusive">Claim only while no trial of the experiment is RUNNING, in any process: for tasks whose
+/// evaluations share state and may not overlap (<c>ISearchTask.ConcurrentEvaluations</c> false, e.g. a supernet).</param>
+public sealed record ClaimOptions(string? Device = null, bool Exclusive = false)
+{
+    public static readonly ClaimOptions Default = new();
+}
+
+/// <summary>
+/// What a strategy reported about one of its iterations (<see cref="StrategyDiagnostics"/>), as stored: later reports
+/// of the same iteration add to, or replace, its values by name.
+/// </summary>
+public sealed record StrategyDiagnosticsRecord(int Iteration, IReadOnlyDictionary<string, double> Values, DateTimeOffset RecordedAt);
+
+/// <summary>The values a plugin reported at one step of a trial's evaluation, as saved (<see cref="IExperimentStore.SaveIntermediateValues"/>).</summary>
+public sealed record StepValues(int Step, IReadOnlyDictionary<string, double> Values);
+
+/// <summary>A value a plugin reported while it evaluated a trial (training loss at a step, say), by trial and step.</summary>
+public sealed record IntermediateValue(long TrialId, int TrialNumber, int Step, string Name, double Value, DateTimeOffset RecordedAt);

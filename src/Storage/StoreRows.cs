@@ -119,7 +119,41 @@ internal static class StoreRows
         End: NullableString(r, "outcome") is not { } outcome ? null
             : EndsByName.TryGetValue(outcome, out var end) ? end
             : throw new FormatException($"column outcome holds '{outcome}'"),
-        Reason: NullableString(r, "reason"));
+        Reason: NullableString(r, "reason"),
+        // Read-only stores of schema 3 have no device column.
+        Device: HasColumn(r, "device") ? NullableString(r, "device") : null);
+
+    /// <summary>A value for a REAL column: NaN as NULL, which is what SQLite would make of it anyway.</summary>
+    public static object? Real(double value) => double.IsNaN(value) ? null : value;
+
+    private static double ReadReal(DbDataReader r, string column) =>
+        r.IsDBNull(r.GetOrdinal(column)) ? double.NaN : r.GetDouble(r.GetOrdinal(column));
+
+    /// <summary>Rows of (iteration, name, value, recorded_at), ordered by iteration, folded into one record per iteration.</summary>
+    public static List<StrategyDiagnosticsRecord> ReadDiagnostics(DbDataReader r)
+    {
+        var iterations = new List<StrategyDiagnosticsRecord>();
+        while (r.Read())
+        {
+            var iteration = r.GetInt32(r.GetOrdinal("iteration"));
+            var recorded = Time(r, "recorded_at");
+            if (iterations.Count == 0 || iterations[^1].Iteration != iteration)
+                iterations.Add(new StrategyDiagnosticsRecord(iteration, new Dictionary<string, double>(StringComparer.Ordinal), recorded));
+            else if (recorded > iterations[^1].RecordedAt)
+                iterations[^1] = iterations[^1] with { RecordedAt = recorded };
+            ((Dictionary<string, double>)iterations[^1].Values)[r.GetString(r.GetOrdinal("name"))] = ReadReal(r, "value");
+        }
+        return iterations;
+    }
+
+    public static List<IntermediateValue> ReadIntermediateValues(DbDataReader r)
+    {
+        var values = new List<IntermediateValue>();
+        while (r.Read())
+            values.Add(new IntermediateValue(r.GetInt64(r.GetOrdinal("trial_id")), r.GetInt32(r.GetOrdinal("trial_number")),
+                r.GetInt32(r.GetOrdinal("step")), r.GetString(r.GetOrdinal("name")), ReadReal(r, "value"), Time(r, "recorded_at")));
+        return values;
+    }
 
     /// <summary>Parses one text column; a failure says which column held what.</summary>
     private static T Column<T>(DbDataReader r, string column, Func<string, T> parse)

@@ -34,12 +34,13 @@ internal static class LegacyDrive
         public static double Score(Architecture a) => a.Tokens.Select((t, i) => t == i % 4 + 1 ? 1.0 : 0.0).Sum() + 0.1 * a[0];
     }
 
-    public static StrategyContext Context(int seed) => new()
+    public static StrategyContext Context(int seed, Action<StrategyDiagnostics>? reportDiagnostics = null) => new()
     {
         Space = new Space(),
         Objective = new Objective("score"),
         Seed = seed,
         IsAdmissible = a => a[1] != 4,
+        ReportDiagnostics = reportDiagnostics,
     };
 
     public static SemiNasOptions SemiNas() => new()

@@ -82,19 +82,27 @@ public class SemiNasStrategyTests
         TrainEpochs = 5,
     };
 
-    private static StrategyContext Context(int seed, ISearchSpace? space = null) => new()
+    private static StrategyContext Context(int seed, ISearchSpace? space = null, List<StrategyDiagnostics>? reports = null) => new()
     {
         Space = space ?? new ToySpace(),
         Objective = new Objective("score"),
         Seed = seed,
         IsAdmissible = a => a[2] != 5, // a constraint: position 2 never takes token 5
+        ReportDiagnostics = reports is null ? null : reports.Add,
     };
 
-    /// <summary>Plays the host: propose, evaluate at once, record; optionally saves and restores the strategy midway.</summary>
-    private static List<Architecture> Drive(SemiNasOptions options, int seed, int budget, int? restartAt = null, ISearchSpace? space = null)
+    /// <summary>The mark <see cref="Drive"/> puts among the reports where it restarted the strategy (no iteration is 0).</summary>
+    private static readonly StrategyDiagnostics Restart = new(0, new Dictionary<string, double>());
+
+    /// <summary>
+    /// Plays the host: propose, evaluate at once, record; optionally saves and restores the strategy midway. With
+    /// <paramref name="reports"/>, the strategy reports its diagnostics there.
+    /// </summary>
+    private static List<Architecture> Drive(SemiNasOptions options, int seed, int budget, int? restartAt = null, ISearchSpace? space = null,
+        List<StrategyDiagnostics>? reports = null)
     {
         var history = new SearchHistory();
-        var strategy = new SemiNasStrategy(options, Context(seed, space));
+        var strategy = new SemiNasStrategy(options, Context(seed, space, reports));
         var proposed = new List<Architecture>();
         while (proposed.Count < budget)
         {
@@ -102,8 +110,9 @@ public class SemiNasStrategyTests
             {
                 var state = strategy.SaveState();
                 strategy.Dispose();
-                strategy = new SemiNasStrategy(options, Context(seed, space));
+                strategy = new SemiNasStrategy(options, Context(seed, space, reports));
                 strategy.RestoreState(state);
+                reports?.Add(Restart);
                 restartAt = null;
             }
             var batch = strategy.Propose(Math.Min(3, budget - proposed.Count), history);
@@ -156,13 +165,64 @@ public class SemiNasStrategyTests
     }
 
     [Fact]
-    public void The_same_seed_proposes_the_same_architectures_even_across_a_restart()
+    public void The_same_seed_proposes_the_same_architectures_even_across_a_restart_and_whether_or_not_diagnostics_are_reported()
     {
         var uninterrupted = Drive(Tiny(), seed: 5, budget: 35);
-        var again = Drive(Tiny(), seed: 5, budget: 35);
-        var restarted = Drive(Tiny(), seed: 5, budget: 35, restartAt: 27);
+        var reports = new List<StrategyDiagnostics>();
+        var again = Drive(Tiny(), seed: 5, budget: 35, reports: reports);
+        var restartedReports = new List<StrategyDiagnostics>();
+        var restarted = Drive(Tiny(), seed: 5, budget: 35, restartAt: 27, reports: restartedReports);
         Assert.Equal(uninterrupted, again);
         Assert.Equal(uninterrupted, restarted);
+
+        // 20 initial samples, then iterations of 5: 21-25, 26-30, 31-35. Each reports what it did when it generates
+        // its batch, and its predictor's rank correlation once the batch's results are in, when the next one starts:
+        // the last one's batch is never scored here, since nothing is proposed after it.
+        var byIteration = Merged(reports);
+        Assert.Equal([1, 2, 3], byIteration.Keys);
+        for (var iteration = 1; iteration <= 3; iteration++)
+        {
+            var d = byIteration[iteration];
+            Assert.Equal(20 + 5 * (iteration - 1), d["train.labelled"]);
+            Assert.Equal(200, d["train.pseudo_labelled"]);
+            Assert.Equal(5, d["batch.size"]);
+            Assert.Equal(5, d["batch.from_steps"] + d["batch.neighbours"] + d["batch.random_fill"]);
+            Assert.Equal(20, d["generator.seeds"]);
+            Assert.Equal(d["generator.steps"] * Tiny().StepSize, d["generator.eta_reached"]);
+            Assert.Equal(20 * d["generator.steps"], d["generator.decoded"]);
+            Assert.InRange(d["generator.new"], d["batch.from_steps"], d["generator.decoded"]);
+            if (d["batch.from_steps"] > 0) Assert.InRange(d["batch.eta_mean"], Tiny().StepSize, d["batch.eta_max"]);
+            Assert.True(d["loss.final"] > 0 && d["loss.pretrain_mse"] > 0);
+            Assert.Equal(iteration < 3, d.ContainsKey("rank.kendall_tau"));
+            if (iteration == 3) continue;
+            Assert.Equal(5, d["rank.scored"]);
+            Assert.InRange(d["rank.kendall_tau"], -1, 1);
+            Assert.InRange(d["rank.spearman"], -1, 1);
+        }
+
+        // A restart between iteration 2's proposals (at 27) loses nothing: the predictions for its batch came back
+        // with the state, and the restarted strategy scores them when iteration 3 starts.
+        var restart = restartedReports.IndexOf(Restart);
+        Assert.Contains(restartedReports.Skip(restart), r => r.Iteration == 2 && r.Values.ContainsKey("rank.kendall_tau"));
+        var resumed = Merged(restartedReports.Where(r => r != Restart));
+        Assert.Equal(byIteration.Keys, resumed.Keys);
+        foreach (var (iteration, values) in byIteration)
+        {
+            // Everything but the wall time is the same as without the restart.
+            Assert.Equal(values.Where(v => v.Key != "controller.seconds"), resumed[iteration].Where(v => v.Key != "controller.seconds"));
+        }
+    }
+
+    /// <summary>The reports by iteration, later values of a name replacing earlier ones, as the store keeps them.</summary>
+    private static SortedDictionary<int, SortedDictionary<string, double>> Merged(IEnumerable<StrategyDiagnostics> reports)
+    {
+        var merged = new SortedDictionary<int, SortedDictionary<string, double>>();
+        foreach (var r in reports)
+        {
+            if (!merged.TryGetValue(r.Iteration, out var values)) merged[r.Iteration] = values = new SortedDictionary<string, double>(StringComparer.Ordinal);
+            foreach (var (name, value) in r.Values) values[name] = value;
+        }
+        return merged;
     }
 
     [Theory]
@@ -210,8 +270,14 @@ public class SemiNasStrategyTests
     public void Nao_is_the_same_controller_without_pseudo_labels()
     {
         Assert.Equal(0, new NaoOptions().PseudoLabeled);
-        var nao = Drive(Tiny(pseudoLabeled: 0), seed: 3, budget: 30);
+        var reports = new List<StrategyDiagnostics>();
+        var nao = Drive(Tiny(pseudoLabeled: 0), seed: 3, budget: 30, reports: reports);
         Assert.Equal(30, nao.Select(a => a.ToString()).Distinct().Count());
+        // No pseudo-labels, so no training after the pre-training: its last epoch is the iteration's last.
+        var byIteration = Merged(reports);
+        Assert.Equal([1, 2], byIteration.Keys);
+        Assert.All(byIteration.Values, d => Assert.Equal((0, d["loss.pretrain_mse"]), (d["train.pseudo_labelled"], d["loss.final_mse"])));
+        Assert.Equal(5, byIteration[1]["rank.scored"]);
     }
 
     [Fact]

@@ -62,6 +62,33 @@ public class StrategyStateTests
     }
 
     [Fact]
+    public void A_seminas_state_of_format_version_1_resumes_the_search_exactly_and_its_iterations_are_numbered_on()
+    {
+        // LegacyStates/seminas-v1.bin: the same search as seminas.bin, saved by the code of before the diagnostics
+        // (header, format version 1), after the same 16 proposals: 10 initial, iteration 1's 4, 2 of iteration 2's.
+        var (first, next) = Legacy["seminas"];
+        var history = History(Parse(first));
+        var reports = new List<StrategyDiagnostics>();
+        using var resumed = new Strategies.SemiNasStrategy(LegacyDrive.SemiNas(), LegacyDrive.Context(7, reports.Add));
+        resumed.RestoreState(File.ReadAllBytes(Path.Combine("LegacyStates", "seminas-v1.bin")));
+        Assert.Equal(Parse(next), LegacyDrive.Run(resumed, history, 6));
+        // Version 1 did not count iterations; the next one is the third, recovered from the history. Iteration 2's
+        // predictions were not saved, so its rank correlation is not known.
+        Assert.Equal([3], reports.Select(r => r.Iteration).Distinct());
+        Assert.DoesNotContain(reports, r => r.Values.ContainsKey("rank.kendall_tau"));
+
+        // Saved again, the state is version 2, with the count and the pending predictions.
+        using var copy = new Strategies.SemiNasStrategy(LegacyDrive.SemiNas(), LegacyDrive.Context(7, reports.Add));
+        var state = resumed.SaveState();
+        copy.RestoreState(state);
+        Assert.Equal(state, copy.SaveState());
+        var headerVersion = BitConverter.ToInt32(state, "SemiNAS strategy state\n".Length + 1 + "seminas".Length);
+        Assert.Equal(2, headerVersion);
+        var newer = Assert.Throws<InvalidDataException>(() => copy.RestoreState(StrategyState.Write("seminas", 3, _ => { })));
+        Assert.Contains("format version 3 and this seminas reads versions 1 to 2 (it was saved by a newer seminas)", newer.Message);
+    }
+
+    [Fact]
     public void A_state_of_another_strategy_or_a_newer_format_is_refused_with_both_named()
     {
         var random = LegacyDrive.Create("random");

@@ -35,6 +35,7 @@ public class BrowserTests
     {
         var directory = TestStores.TempDirectory();
         var store = TestStores.Mixed(directory, experiments: 2);
+        TestStores.AddDiagnostics(store, "search-1", iterations: 4);
         var summary = Path.Combine(directory, "bench", "summary.json");
         Directory.CreateDirectory(Path.GetDirectoryName(summary)!);
         File.WriteAllText(summary, TestStores.BenchmarkSummary);
@@ -74,6 +75,7 @@ public class BrowserTests
         var running = (await page.EvaluateAsync("document.querySelector('#e0-running tr[data-running=\"9\"]').innerText"))!.ToString();
         Assert.Contains("on " + TestStores.Owner, running);
         Assert.Contains("attempt 1", running);
+        Assert.Contains("device " + TestStores.Device, running);
         await page.EvaluateAsync("(() => { const f = document.getElementById('e0-table-filter'); f.value = ''; f.dispatchEvent(new Event('input')); })()");
         async Task<string> CellAsync(int trial, string key) => (await page.EvaluateAsync(
             $"(() => {{ const t = document.getElementById('e0-table'); const i = [...t.tHead.rows[0].cells].findIndex(c => c.dataset.key === '{key}');" +
@@ -84,6 +86,28 @@ public class BrowserTests
         Assert.Contains("#1 by " + TestStores.VanishedWorker, await CellAsync(10, "error"));
         Assert.StartsWith("evaluation threw: out of memory", await CellAsync(8, "error"));
         Assert.Equal(TestStores.Owner, await CellAsync(8, "worker"));
+
+        // A click on trial 1 opens its training loss by step below it, and it stays open through a redraw.
+        await page.EvaluateAsync("document.querySelector('#e0-table tr[data-trial=\"1\"]').click()");
+        const string loss = "#e0-table tr[data-detail=\"1\"] canvas[data-value=\"train_loss\"]";
+        await page.WaitForAsync($"document.querySelector('{loss}')?.dataset.drawn === 'true'", Wait, "trial 1's loss chart");
+        Assert.Equal(DashboardData.MaxIntermediatePoints, (await page.EvaluateAsync($"Number(document.querySelector('{loss}').dataset.points)"))!.GetValue<int>());
+        await page.EvaluateAsync("document.querySelector('#e0-table th[data-key=\"number\"]').click()");
+        Assert.Equal(1, (await page.EvaluateAsync($"document.querySelectorAll('{loss}').length"))!.GetValue<int>());
+
+        // The Controller panel of the experiment whose strategy reported diagnostics (and none for the other): the
+        // rank correlation has a point for each of the three batches scored, the others one per iteration, the table a
+        // row per iteration. Every chart drew (checked above with the rest).
+        async Task<string> PointsAsync(string chart) => (await page.EvaluateAsync(
+            $"JSON.stringify(Chart.getChart('{chart}').data.datasets.map(d => [d.label, d.data.filter(p => p !== null).length]))"))!.ToString();
+        Assert.Equal("""[["Kendall τ",3],["Spearman ρ",3]]""", await PointsAsync("e0-controller-rank"));
+        Assert.Equal("""[["mean η of the batch",4],["largest η in the batch",4],["largest η tried",4]]""", await PointsAsync("e0-controller-eta"));
+        Assert.Equal(4, (await PointsAsync("e0-controller-data")).Split(",4]").Length - 1);
+        Assert.Equal(4, (await PointsAsync("e0-controller-loss")).Split(",4]").Length - 1);
+        Assert.Equal("[0.2,0.3,0.4]", (await page.EvaluateAsync("JSON.stringify(Chart.getChart('e0-controller-rank').data.datasets[0].data.map(p => +p.y.toFixed(3)))"))!.ToString());
+        Assert.Equal(4, (await page.EvaluateAsync("document.querySelectorAll('#e0-controller-table tbody tr').length"))!.GetValue<int>());
+        Assert.Equal("1,2,3,4", (await page.EvaluateAsync("[...document.querySelectorAll('#e0-controller-table tbody tr')].map(r => r.dataset.iteration).join()"))!.ToString());
+        Assert.Equal(0, (await page.EvaluateAsync("document.querySelectorAll('#e1-controller').length"))!.GetValue<int>());
         Assert.Empty(page.Errors);
     }
 
@@ -107,15 +131,26 @@ public class BrowserTests
         // The store is written as a search writes it, while the page is open: new trials, one of them running.
         var more = TestStores.Add(writer, experiment.Id, 4, 5);
         foreach (var t in more.Take(4)) TestStores.Complete(writer, t, 85 + t.Number);
-        writer.ClaimTrial(more[4].Id, TestStores.Owner, TestStores.Lease);
+        writer.ClaimTrial(more[4].Id, TestStores.Owner, TestStores.Lease, new ClaimOptions(Device: "cuda:0"));
         // The page polls on its own; each condition is waited for, since a poll may land between two of the writes.
         await page.WaitForAsync("document.querySelectorAll('section[data-experiment=\"live\"] tr[data-trial]').length === 8", Wait, "live trials");
         await page.WaitForAsync("Chart.getChart('e0-best').data.datasets[1].data.length === 7", Wait, "7 feasible points on the best-so-far chart");
         await page.WaitForAsync("document.getElementById('e0-facts').textContent.includes('7 / 30')", Wait, "progress 7 / 30");
         await page.WaitForAsync("document.getElementById('e0-running').textContent.includes('#8') && " +
             "document.getElementById('e0-running').textContent.includes('elapsed') && " +
-            $"document.getElementById('e0-running').textContent.includes('on {TestStores.Owner}')", Wait, "trial 8 running, with its worker and elapsed time");
+            $"document.getElementById('e0-running').textContent.includes('on {TestStores.Owner}') && " +
+            "document.getElementById('e0-running').textContent.includes('device cuda:0')", Wait, "trial 8 running, with its worker, device and elapsed time");
         Assert.True((await page.EvaluateAsync("Number(document.body.dataset.updates)"))!.GetValue<int>() >= 2);
+
+        // The strategy's diagnostics, as they arrive: the Controller panel appears with the first iteration, and the
+        // rank correlation of iteration 1 is drawn once iteration 2 reports it.
+        Assert.Equal(0, (await page.EvaluateAsync("document.querySelectorAll('#e0-controller').length"))!.GetValue<int>());
+        TestStores.AddDiagnostics(path, "live", iterations: 1);
+        await page.WaitForAsync("document.querySelectorAll('#e0-controller-table tbody tr').length === 1", Wait, "the Controller panel");
+        TestStores.AddDiagnostics(path, "live", iterations: 2);
+        await page.WaitForAsync("Chart.getChart('e0-controller-rank')?.data.datasets[0].data.length === 1 && " +
+            "document.querySelectorAll('#e0-controller-table tbody tr').length === 2", Wait, "the rank correlation of iteration 1");
+        Assert.Equal("true", (await page.EvaluateAsync("document.getElementById('e0-controller-rank').dataset.drawn"))!.ToString());
         Assert.Null((await page.EvaluateAsync("document.body.dataset.error || null"))?.ToString());
         Assert.Empty(page.Errors);
     }

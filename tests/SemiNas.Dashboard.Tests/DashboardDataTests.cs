@@ -27,6 +27,13 @@ public class DashboardDataTests
         var running = experiment["trials"]!.AsArray().Single(t => t!["state"]!.GetValue<string>() == "RUNNING")!;
         Assert.True(running["elapsedSeconds"]!.GetValue<double>() >= 0);
         Assert.Equal(TestStores.Owner, running["worker"]!.GetValue<string>());
+        Assert.Equal(TestStores.Device, running["device"]!.GetValue<string>());
+        // The first trial's 300 steps of training loss, thinned for the page to 200 points, its first and last steps kept.
+        var loss = experiment["trials"]![0]!["intermediate"]!["train_loss"]!.AsArray();
+        Assert.Equal(DashboardData.MaxIntermediatePoints, loss.Count);
+        Assert.Equal((1, 3.0), (loss[0]![0]!.GetValue<int>(), loss[0]![1]!.GetValue<double>()));
+        Assert.Equal(TestStores.LossSteps, loss[^1]![0]!.GetValue<int>());
+        Assert.Empty(experiment["trials"]![1]!["intermediate"]!.AsObject());
         var requeued = experiment["trials"]!.AsArray().Single(t => t!["number"]!.GetValue<int>() == 10)!;
         Assert.Equal("WAITING", requeued["state"]!.GetValue<string>());
         Assert.Null(requeued["worker"]);
@@ -42,6 +49,23 @@ public class DashboardDataTests
         var stopped = DashboardData.Build([store], live: true, DateTimeOffset.UtcNow)["sources"]![0]!["experiments"]![0]!;
         Assert.Equal(0, stopped["counts"]!["running"]!.GetValue<int>());
         Assert.Null(stopped["etaSeconds"]);
+    }
+
+    [Fact]
+    public void The_strategys_diagnostics_come_by_iteration_with_later_reports_merged()
+    {
+        var store = TestStores.Mixed(TestStores.TempDirectory(), experiments: 2);
+        TestStores.AddDiagnostics(store, "search-2", iterations: 3);
+        var experiments = DashboardData.Build([store], live: false, DateTimeOffset.UtcNow)["sources"]![0]!["experiments"]!.AsArray();
+        Assert.Empty(experiments[0]!["diagnostics"]!.AsArray());
+        var diagnostics = experiments[1]!["diagnostics"]!.AsArray();
+        Assert.Equal([1, 2, 3], diagnostics.Select(d => d!["iteration"]!.GetValue<int>()));
+        // Iteration 1's own values and its rank correlation, reported during iteration 2, in one entry; the last
+        // iteration's batch is not scored yet.
+        Assert.Equal(0.2, diagnostics[0]!["values"]!["rank.kendall_tau"]!.GetValue<double>(), 12);
+        Assert.Equal(1000, diagnostics[0]!["values"]!["train.pseudo_labelled"]!.GetValue<double>());
+        Assert.Null(diagnostics[2]!["values"]!["rank.kendall_tau"]);
+        Assert.NotNull(diagnostics[2]!["recordedAt"]);
     }
 
     [Fact]

@@ -14,6 +14,12 @@ internal static class TestStores
     /// <summary>The holder of an attempt whose lease ran out in <see cref="Mixed"/>.</summary>
     public const string VanishedWorker = "worker-7";
 
+    /// <summary>Where the running trial of <see cref="Mixed"/> runs.</summary>
+    public const string Device = "cuda:1";
+
+    /// <summary>How many steps of training loss the first trial of <see cref="Mixed"/> reported: more than the page gets.</summary>
+    public const int LossSteps = 300;
+
     public static string TempDirectory() => Directory.CreateTempSubdirectory("seminas-dashboard-").FullName;
 
     public static ExperimentRecord CreateExperiment(ExperimentStore store, string name, int budget = 20) =>
@@ -49,13 +55,42 @@ internal static class TestStores
             Complete(store, trials[6], 95, feasible: false);
             store.ClaimTrial(trials[7].Id, Owner, Lease);
             store.MarkFailed(trials[7].Id, "evaluation threw: out of memory\n   at Task.Evaluate()\n   at Runner.Run()");
-            store.ClaimTrial(trials[8].Id, Owner, Lease);
+            store.ClaimTrial(trials[8].Id, Owner, Lease, new ClaimOptions(Device: Device));
+            store.SaveIntermediateValues(trials[0].Id, [.. Enumerable.Range(1, LossSteps).Select(s =>
+                new StepValues(s, new Dictionary<string, double> { ["train_loss"] = 3.0 / s }))]);
             // trials[9] waits again after a worker that vanished: its attempt ended with the lease.
             store.ClaimTrial(trials[9].Id, VanishedWorker, TimeSpan.FromMilliseconds(1));
             Thread.Sleep(20);
             store.RequeueExpired(experiment.Id, maxAttempts: 3);
         }
         return path;
+    }
+
+    /// <summary>
+    /// Reports as SemiNAS makes them for <paramref name="iterations"/> iterations of the experiment: what each did when it
+    /// generated its batch, and the rank correlation of every batch but the last, reported at the next iteration.
+    /// </summary>
+    public static void AddDiagnostics(string path, string experiment, int iterations)
+    {
+        using var store = ExperimentStore.Open(path);
+        var id = store.ListExperiments().Single(e => e.Name == experiment).Id;
+        for (var i = 1; i <= iterations; i++)
+        {
+            if (i > 1)
+            {
+                store.SaveStrategyDiagnostics(id, new Core.StrategyDiagnostics(i - 1, new Dictionary<string, double>
+                {
+                    ["rank.kendall_tau"] = 0.1 * i, ["rank.spearman"] = 0.15 * i, ["rank.scored"] = 10,
+                }));
+            }
+            store.SaveStrategyDiagnostics(id, new Core.StrategyDiagnostics(i, new Dictionary<string, double>
+            {
+                ["train.labelled"] = 50 + 10 * (i - 1), ["train.pseudo_labelled"] = 1000, ["loss.final"] = 0.5 / i, ["loss.final_mse"] = 0.4 / i,
+                ["loss.final_nll"] = 0.9 / i, ["loss.pretrain_mse"] = 0.3 / i, ["generator.steps"] = i, ["generator.eta_reached"] = i,
+                ["generator.decoded"] = 100 * i, ["generator.new"] = 8 + i, ["batch.size"] = 10, ["batch.from_steps"] = 9,
+                ["batch.random_fill"] = 1, ["batch.eta_mean"] = 0.5 + 0.5 * i, ["batch.eta_max"] = i, ["controller.seconds"] = 2.5,
+            }));
+        }
     }
 
     public const string BenchmarkSummary = """

@@ -129,11 +129,18 @@ public sealed class SearchTests : IDisposable
 
         // A new task (as after a restart) finds the checkpoint of step 60 beside the trial folders and goes on from it.
         var second = new List<string>();
+        var lossSteps = new List<int?>();
         using (var task = new ImageClassificationPlugin().CreateTask(options, creation))
         {
-            var metrics = await task.EvaluateAsync(architecture, Context(new Synchronous(p => second.Add(p.Message ?? ""))), CancellationToken.None);
+            var metrics = await task.EvaluateAsync(architecture, Context(new Synchronous(p =>
+            {
+                second.Add(p.Message ?? "");
+                if (p.Metrics?.ContainsKey("supernet_train_loss") == true) lossSteps.Add(p.Step);
+            })), CancellationToken.None);
             Assert.Equal(80, metrics["supernet_step"]);
         }
+        // The supernet's losses at its own steps, from where it resumed.
+        Assert.Equal(Enumerable.Range(61, 20).Select(s => (int?)s), lossSteps);
         Assert.Contains(second, m => m.Contains("step 61/80"));
         Assert.DoesNotContain(second, m => m.Contains("step 60/80"));
 

@@ -38,14 +38,18 @@ public sealed class TaskTests : IDisposable
         using var task = Create(Standalone(steps: 120));
         var architecture = task.Space.Sample(new Random(3));
         var losses = new List<double>();
+        var steps = new List<int?>();
         var progress = new SynchronousProgress(p =>
         {
             if (p.Metrics?.GetValueOrDefault("train_loss") is { } loss and > 0) losses.Add(loss);
+            if (p.Metrics?.ContainsKey("train_loss") == true) steps.Add(p.Step);
         });
 
         var metrics = await task.EvaluateAsync(architecture, Context(1, progress), CancellationToken.None);
 
         Assert.Equal(120, losses.Count);
+        // Each loss at its training step, which the host keeps as the trial's intermediate values.
+        Assert.Equal(Enumerable.Range(1, 120).Select(s => (int?)s), steps);
         Assert.True(losses.TakeLast(20).Average() < losses.Take(20).Average() - 0.2,
             $"first {losses.Take(20).Average():F3}, last {losses.TakeLast(20).Average():F3}");
         Assert.InRange(metrics["valid_accuracy"], 20, 100);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 
 namespace SemiNas.Tts.Tests;
 
@@ -74,6 +75,12 @@ public class HostTests(FliteCorpusFixture fixture)
         var train = await Seminas(folder.Path, "train", "tts.sqlite", "--trial", "best", "--output", "final", "--json");
         Assert.True(train.ExitCode == 0, train.Output + train.Error);
         Assert.True(File.Exists(folder.Combine("final", "model.json")));
+        // With --json, standard output is the JSON alone; the training's progress went to standard error: its stage
+        // started and ended once, whatever the number of steps reported in between.
+        using (var trained = JsonDocument.Parse(train.Output))
+            Assert.Equal(JsonValueKind.Object, trained.RootElement.GetProperty("metrics").ValueKind);
+        Assert.Single(Lines(train.Error), l => l.StartsWith("training: started | ", StringComparison.Ordinal));
+        Assert.Single(Lines(train.Error), l => l.StartsWith("training: done in ", StringComparison.Ordinal));
         // What the plugin logs while training is on the console and in the model folder's train.log.
         Assert.Contains("The best validation loss", train.Error);
         Assert.Contains("The best validation loss", File.ReadAllText(folder.Combine("final", "train.log")));
@@ -102,7 +109,22 @@ public class HostTests(FliteCorpusFixture fixture)
             "--iterations", "8", "--out", "tts-eval", "--json");
         Assert.True(evaluate.ExitCode == 0, evaluate.Output + evaluate.Error);
         Assert.Contains("\"intelligibility_rate\"", evaluate.Output);
+        // Its stages, each started and ended in turn on standard error while standard output holds the JSON alone.
+        using (JsonDocument.Parse(evaluate.Output))
+        {
+        }
+        var stages = Lines(evaluate.Error).Select(l => Regex.Match(l, "^(.+?): (started|done in )")).Where(m => m.Success).Select(m => m.Value).ToList();
+        string[] expected =
+        [
+            "loading the model and the test sentences", "in-domain recogniser", "test sentences: synthesis", "test sentences: Griffin-Lim",
+            "test sentences: pocketsphinx", "recordings (ceiling): Griffin-Lim", "recordings (ceiling): pocketsphinx",
+        ];
+        Assert.Equal(expected.SelectMany(stage => new[] { $"{stage}: started", $"{stage}: done in " }), stages);
+        Assert.Contains("test sentences: Griffin-Lim: done in ", evaluate.Error);
+        Assert.Contains("| 2/2 sentences (100%)", evaluate.Error);
     }
+
+    private static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     [Fact]
     public async Task The_host_lists_the_plugin_and_runs_its_command()

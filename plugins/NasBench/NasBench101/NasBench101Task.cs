@@ -6,7 +6,7 @@ namespace SemiNas.Plugins.NasBench.NasBench101;
 /// A NAS-Bench-101 search: every evaluation is a lookup of the cell's 108-epoch results. Holds only immutable
 /// state, so any number of workers may share it.
 /// </summary>
-public sealed class NasBench101Task : ISearchTask
+public sealed class NasBench101Task : ISearchTask, IInProcessEvaluation
 {
     public const string ValidAccuracy = "valid_accuracy";
     public const string MeanValidAccuracy = "mean_valid_accuracy";
@@ -61,6 +61,9 @@ public sealed class NasBench101Task : ISearchTask
         if (table.HasTestAccuracy) metrics[TestAccuracy] = Percent(table.MeanTestAccuracy(row));
         return Task.FromResult<IReadOnlyDictionary<string, double>>(metrics);
     }
+
+    /// <summary>Table lookups: nothing here can crash a process.</summary>
+    public string Reason => "NAS-Bench-101 table lookups";
 
     public void Dispose()
     {

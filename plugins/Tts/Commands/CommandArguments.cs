@@ -13,6 +13,17 @@ internal sealed class CommandArguments(PluginCommandInput input)
 {
     public bool Has(string name) => input.Has(name);
 
+    /// <summary>Where the command reports its stages; the host shows them (a live view, or throttled lines in a log).</summary>
+    public IProgress<CommandProgress> Progress => input.Progress;
+
+    /// <summary>
+    /// The recogniser's messages (training it: one per epoch) as the progress of the stage "in-domain recogniser", which
+    /// the host shows throttled, instead of a line each.
+    /// </summary>
+    public Action<string> RecogniserLog => message => input.Progress.Report(new CommandProgress(RecogniserStage) { Message = message.Trim() });
+
+    public const string RecogniserStage = "in-domain recogniser";
+
     public string? Get(string name) => input.Get<string?>(name, null);
 
     public string Required(string name) => input.Get<string>(name);

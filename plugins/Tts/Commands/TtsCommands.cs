@@ -176,7 +176,9 @@ public static class TtsCommands
         var settings = RecognizerOf(args);
         var folder = CtcRecognizer.CachePath(corpus.Directory, CtcRecognizer.Key(split.Train, settings, MelSettings.Paper));
         if (args.Has("--force") && Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
-        using var recognizer = CtcRecognizer.LoadOrTrain(corpus.Directory, split.Train, split.Valid, settings, Console.Error.WriteLine, cancellationToken);
+        args.Progress.Report(new CommandProgress(CommandArguments.RecogniserStage) { Message = args.Has("--force") ? "training it" : "loading it, or training it if it is not cached" });
+        using var recognizer = CtcRecognizer.LoadOrTrain(corpus.Directory, split.Train, split.Valid, settings, args.RecogniserLog, cancellationToken);
+        args.Progress.Report(new CommandProgress(CommandArguments.RecogniserStage, 1, 1) { Message = $"in {recognizer.Directory}" });
         // Measured again on the validation recordings (the manifest holds the figures measured right after training).
         var valid = recognizer.Measure(split.Valid);
         Console.WriteLine(JsonSerializer.Serialize(new
@@ -239,14 +241,15 @@ public static class TtsCommands
         if (new PocketSphinx().CheckInstalled() is { } missing) throw new InvalidOperationException(missing);
         if (model is not null)
             return await EvaluateModelAsync(model, corpus, args.Get("--hard") ?? "shipped:" + SentenceList.ShippedHard, settings, recognizerSettings,
-                json, cancellationToken).ConfigureAwait(false);
+                json, args, cancellationToken).ConfigureAwait(false);
 
         var started = DateTime.UtcNow;
         var (parts, description) = SplitOf(corpus, args);
         IReadOnlyList<Utterance> utterances = (split == "all" ? corpus.Utterances : parts.Test).Take(limit).ToList();
         // Every utterance includes the recogniser's training recordings: it is left out rather than leak.
+        if (split != "all") args.Progress.Report(new CommandProgress(CommandArguments.RecogniserStage) { Message = "loading it, or training it if it is not cached" });
         using var recognizer = split == "all" ? null
-            : CtcRecognizer.LoadOrTrain(corpus.Directory, parts.Train, parts.Valid, recognizerSettings, m => Console.Error.WriteLine(m), cancellationToken);
+            : CtcRecognizer.LoadOrTrain(corpus.Directory, parts.Train, parts.Valid, recognizerSettings, args.RecogniserLog, cancellationToken);
         if (split == "all") await Console.Error.WriteLineAsync("--split all: no in-domain recogniser (it was trained on some of these recordings).").ConfigureAwait(false);
         if (args.Has("--closed-set"))
         {
@@ -256,9 +259,11 @@ public static class TtsCommands
 
         using var features = new MelSpectrogram(MelSettings.Paper);
         var scorer = new SpeechScorer(features, new PocketSphinx(), CmuDict.Debian, recognizer);
+        args.Progress.Report(new CommandProgress("log-mels of the recordings", 0, utterances.Count) { Unit = "utterances" });
         var mels = scorer.GroundTruthMels(utterances);
+        args.Progress.Report(new CommandProgress("log-mels of the recordings", utterances.Count, utterances.Count) { Unit = "utterances" });
         Directory.CreateDirectory(settings.WavDirectory);
-        var report = await scorer.ScoreAsync(mels, settings, cancellationToken).ConfigureAwait(false);
+        var report = await scorer.ScoreAsync(mels, settings, cancellationToken, args.Progress, "recordings").ConfigureAwait(false);
         var elapsed = (DateTime.UtcNow - started).TotalSeconds;
         foreach (var mel in mels) mel.LogMel.Dispose();
 
@@ -288,9 +293,10 @@ public static class TtsCommands
     }
 
     private static async Task<int> EvaluateModelAsync(string modelDirectory, LjSpeechCorpus corpus, string hard, ScoringSettings settings,
-        RecognizerSettings recognizerSettings, bool json, CancellationToken cancellationToken)
+        RecognizerSettings recognizerSettings, bool json, CommandArguments args, CancellationToken cancellationToken)
     {
         var started = DateTime.UtcNow;
+        args.Progress.Report(new CommandProgress("loading the model and the test sentences") { Message = Path.GetFullPath(modelDirectory) });
         var device = TorchSharp.torch.CPU;
         var (model, manifest) = TtsModelFile.Load(modelDirectory, device);
         using (model)
@@ -303,8 +309,8 @@ public static class TtsCommands
                 ? []
                 : SentenceList.LoadPathOrShipped(hard).Select((h, i) => (string.Create(CultureInfo.InvariantCulture, $"HARD-{i + 1:D3}"), TextNormalizer.Normalize(h.Text))).ToList();
             var result = await ModelEvaluation.EvaluateAsync(model, manifest, test, TtsData.TextOnly(hardSentences, phonemes), corpus,
-                settings.WavDirectory!, settings.GriffinLimIterations, 2.0, settings.Seed, recognizerSettings, m => Console.Error.WriteLine(m),
-                cancellationToken).ConfigureAwait(false);
+                settings.WavDirectory!, settings.GriffinLimIterations, 2.0, settings.Seed, recognizerSettings, args.RecogniserLog,
+                cancellationToken, args.Progress).ConfigureAwait(false);
             var elapsed = (DateTime.UtcNow - started).TotalSeconds;
             if (json)
             {

@@ -1,3 +1,4 @@
+using SemiNas.Contracts;
 using SemiNas.Tts.Audio;
 using SemiNas.Tts.Data;
 using SemiNas.Tts.Scoring;
@@ -36,7 +37,7 @@ public static class ModelEvaluation
     public static async Task<ModelEvaluationResult> EvaluateAsync(TransformerTts model, TtsModelManifest manifest,
         IReadOnlyList<TtsExample> test, IReadOnlyList<TtsExample> hard, LjSpeechCorpus corpus, string outputDirectory,
         int griffinLimIterations, double maxDecodeRatio, int seed, RecognizerSettings? recognizerSettings, Action<string>? log,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, IProgress<CommandProgress>? progress = null)
     {
         using var features = new MelSpectrogram(MelSettings.Paper);
         var sphinx = new PocketSphinx();
@@ -45,6 +46,7 @@ public static class ModelEvaluation
         var scored = test.Select(t => t.Id).Concat(hard.Select(h => h.Id)).ToHashSet(StringComparer.Ordinal);
         if (split.Train.Any(u => scored.Contains(u.Id)))
             throw new InvalidOperationException("A scored sentence is in the recogniser's training split; the score would be a leak.");
+        progress?.Report(new CommandProgress("in-domain recogniser") { Message = "loading it, or training it if it is not cached" });
         using var recogniser = CtcRecognizer.LoadOrTrain(corpus.Directory, split.Train, split.Valid, recognizerSettings ?? new RecognizerSettings(),
             log, cancellationToken);
         var scorer = new SpeechScorer(features, sphinx, CmuDict.Debian, recogniser);
@@ -53,9 +55,10 @@ public static class ModelEvaluation
 
         var metrics = new Dictionary<string, double>();
         var truthMels = test.Select(e => tensor(e.Mel).view(e.Frames, manifest.Settings.MelBins)).ToList();
-        var testMels = Synthesize(model, manifest, test, maxDecodeRatio);
+        var testMels = Synthesize(model, manifest, test, maxDecodeRatio, progress: progress, label: "test sentences");
         var testItems = testMels.Select((m, i) => m.Mel with { Reference = truthMels[i] }).ToList();
-        var testReport = await scorer.ScoreAsync(testItems, settings with { WavDirectory = Dir(outputDirectory, "test") }, cancellationToken).ConfigureAwait(false);
+        var testReport = await scorer.ScoreAsync(testItems, settings with { WavDirectory = Dir(outputDirectory, "test") }, cancellationToken,
+            progress, "test sentences").ConfigureAwait(false);
         foreach (var (k, v) in testReport.ToMetrics()) metrics[k] = v;
         metrics["test_robustness_error_rate"] = testReport.Robustness.ErrorRate;
         var dfr = testMels.Average(m => m.Scores.DiagonalFocusRate);
@@ -64,9 +67,9 @@ public static class ModelEvaluation
         EvaluationReport? hardReport = null;
         if (hard.Count > 0)
         {
-            var hardMels = Synthesize(model, manifest, hard, maxDecodeRatio);
+            var hardMels = Synthesize(model, manifest, hard, maxDecodeRatio, progress: progress, label: "hard sentences");
             hardReport = await scorer.ScoreAsync(hardMels.Select(m => m.Mel).ToList(), settings with { WavDirectory = Dir(outputDirectory, "hard") },
-                cancellationToken).ConfigureAwait(false);
+                cancellationToken, progress, "hard sentences").ConfigureAwait(false);
             foreach (var (k, v) in hardReport.ToMetrics("hard_")) metrics[k] = v;
             DisposeAll(hardMels);
         }
@@ -75,7 +78,7 @@ public static class ModelEvaluation
 
         var truth = test.Select((e, i) => new MelToScore(e.Id, e.NormalizedText, truthMels[i], Reference: truthMels[i])).ToList();
         var truthReport = await scorer.ScoreAsync(truth, settings with { WavDirectory = Dir(outputDirectory, "ground-truth") },
-            cancellationToken).ConfigureAwait(false);
+            cancellationToken, progress, "recordings (ceiling)").ConfigureAwait(false);
         foreach (var (k, v) in truthReport.ToMetrics("ground_truth_")) metrics[k] = v;
         foreach (var t in truthMels) t.Dispose();
         DisposeAll(testMels);
@@ -98,8 +101,10 @@ public static class ModelEvaluation
 
     /// <summary>Free-running synthesis, trimmed where the stop token fires, with the attention's failures.</summary>
     public static List<(MelToScore Mel, AttentionScores Scores)> Synthesize(TransformerTts model, TtsModelManifest manifest,
-        IReadOnlyList<TtsExample> examples, double maxDecodeRatio, int batchSize = 8)
+        IReadOnlyList<TtsExample> examples, double maxDecodeRatio, int batchSize = 8, IProgress<CommandProgress>? progress = null, string label = "")
     {
+        var stage = new CommandProgress($"{label}: synthesis", 0, examples.Count) { Unit = "sentences" };
+        progress?.Report(stage);
         var settings = model.Settings;
         var e = settings.EncoderLayers;
         var (encoderOps, decoderOps) = (manifest.Architecture[..e], manifest.Architecture[e..]);
@@ -127,6 +132,7 @@ public static class ModelEvaluation
                 var mel = output.Mel[i].narrow(0, 0, length * settings.ReductionFactor).clamp(-4, 4).cpu().MoveToOuterDisposeScope();
                 results.Add((new MelToScore(chunk[i].Id, chunk[i].NormalizedText, mel, failures), scores));
             }
+            progress?.Report(stage with { Done = results.Count });
         }
         return results;
     }

@@ -1,3 +1,4 @@
+using SemiNas.Contracts;
 using SemiNas.Tts.Audio;
 using SemiNas.Tts.Data;
 using SemiNas.Tts.Text;
@@ -60,8 +61,10 @@ public sealed class SpeechScorer(MelSpectrogram features, PocketSphinx recognize
     public static BigramLanguageModel LanguageModel(IEnumerable<string> normalizedTexts) =>
         new(normalizedTexts.Select(TextNormalizer.Words));
 
+    /// <param name="progress">Told of the slow parts, Griffin-Lim and pocketsphinx, as stages named after <paramref name="label"/>.</param>
+    /// <param name="label">What is scored, e.g. "test sentences", for the stages' names.</param>
     public async Task<EvaluationReport> ScoreAsync(IReadOnlyList<MelToScore> items, ScoringSettings settings,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default, IProgress<CommandProgress>? progress = null, string label = "scoring")
     {
         var references = items.Select(i => (i.Id, i.NormalizedText)).ToList();
         var attention = items.Where(i => i.Attention is not null).ToDictionary(i => i.Id, i => i.Attention!.Value, StringComparer.Ordinal);
@@ -91,14 +94,21 @@ public sealed class SpeechScorer(MelSpectrogram features, PocketSphinx recognize
             {
                 var rate = Features.Settings.SampleRate;
                 var voiced = new List<(string Id, float[] Samples)>(items.Count);
+                progress?.Report(new CommandProgress($"{label}: Griffin-Lim", 0, items.Count) { Unit = "sentences" });
                 for (var i = 0; i < items.Count; i++)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     var samples = GriffinLim.LogMelToWaveform(Features, mels[i], settings.GriffinLimIterations, settings.Power, settings.Seed);
                     if (settings.WavDirectory is { } folder) WavIo.WriteMono16(Path.Combine(folder, items[i].Id + ".wav"), samples, rate);
                     voiced.Add((items[i].Id, samples));
+                    progress?.Report(new CommandProgress($"{label}: Griffin-Lim", i + 1, items.Count) { Unit = "sentences" });
                 }
+                // pocketsphinx decodes them all at once in separate processes: a stage without steps, ended when it returns.
+                var sphinx = new CommandProgress($"{label}: pocketsphinx", 0, items.Count)
+                    { Unit = "sentences", Message = string.Join(", ", decodings.Select(d => d.Name)) };
+                progress?.Report(sphinx);
                 var heard = await Recognizer.RecognizeAsync(voiced, rate, decodings, cancellationToken).ConfigureAwait(false);
+                progress?.Report(sphinx with { Done = items.Count });
                 if (heard.TryGetValue(SphinxDecoding.OpenVocabulary.Name, out var o)) open = IntelligibilityReport.Score(references, o, attention);
                 if (heard.TryGetValue(SphinxDecoding.PhoneLoop.Name, out var p)) phones = PhoneReport.Score(references, p, dictionary);
                 if (settings.ClosedSet is not null && heard.TryGetValue("closed", out var c)) closedSet = IntelligibilityReport.Score(references, c, attention);

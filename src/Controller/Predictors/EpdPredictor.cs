@@ -14,6 +14,12 @@ public sealed class EpdPredictor(EpdModel model, SemiNasOptions options) : IArch
 {
     public EpdModel Model => model;
 
+    /// <summary>The last epoch of the last <see cref="Fit"/>'s pre-training (labelled set only); null without one.</summary>
+    public EpdEpochLoss? PretrainLoss { get; private set; }
+
+    /// <summary>The last epoch the last <see cref="Fit"/> trained, pre-training or training on both sets; null without one.</summary>
+    public EpdEpochLoss? FinalLoss { get; private set; }
+
     public (IReadOnlyList<IReadOnlyList<int>> Unlabelled, float[] PseudoLabels) Fit(
         IReadOnlyList<IReadOnlyList<int>> labelled, IReadOnlyList<float> targets,
         Func<IReadOnlyList<IReadOnlyList<int>>>? sampleUnlabelled, Random random, CancellationToken cancellationToken = default)
@@ -24,7 +30,7 @@ public sealed class EpdPredictor(EpdModel model, SemiNasOptions options) : IArch
             LearningRate = options.LearningRate,
             WeightDecay = options.WeightDecay,
         });
-        trainer.Train(labelled, targets, options.PretrainEpochs, random, cancellationToken);
+        PretrainLoss = FinalLoss = trainer.Train(labelled, targets, options.PretrainEpochs, random, cancellationToken).LastOrNull();
         if (sampleUnlabelled is null) return ([], []);
 
         // Drawn only now, after pre-training, as the official loop does (the order of the random draws matters for reproducibility).
@@ -32,7 +38,7 @@ public sealed class EpdPredictor(EpdModel model, SemiNasOptions options) : IArch
         var pseudo = unlabelled.Count > 0 ? model.Predict(unlabelled) : [];
         var tokens = Enumerable.Repeat(labelled, options.UpSample).SelectMany(x => x).Concat(unlabelled).ToList();
         var values = Enumerable.Repeat(targets, options.UpSample).SelectMany(x => x).Concat(pseudo).ToList();
-        trainer.Train(tokens, values, options.TrainEpochs, random, cancellationToken);
+        FinalLoss = trainer.Train(tokens, values, options.TrainEpochs, random, cancellationToken).LastOrNull() ?? FinalLoss;
         return (unlabelled, pseudo);
     }
 
@@ -42,4 +48,9 @@ public sealed class EpdPredictor(EpdModel model, SemiNasOptions options) : IArch
     public void Dispose()
     {
     }
+}
+
+internal static class EpochLosses
+{
+    public static EpdEpochLoss? LastOrNull(this IReadOnlyList<EpdEpochLoss> losses) => losses.Count > 0 ? losses[^1] : null;
 }

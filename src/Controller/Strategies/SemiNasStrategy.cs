@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
+using System.Diagnostics;
 using SemiNas.Contracts;
 using SemiNas.Controller.Nao;
 using SemiNas.Controller.Predictors;
@@ -162,7 +163,10 @@ public sealed class NaoOptions : SemiNasOptions
 /// </remarks>
 public sealed class SemiNasStrategy : ISearchStrategy, IDisposable
 {
-    private const int StateVersion = 1;
+    // Version 2 added the iteration count and the predictions for the batch whose results are awaited (for the
+    // diagnostics); version 1 states, saved before, are still read.
+    private const int StateVersion = 2;
+    private const int OldestStateVersion = 1;
 
     private readonly StrategyContext _context;
     private readonly SemiNasOptions _options;
@@ -171,6 +175,23 @@ public sealed class SemiNasStrategy : ISearchStrategy, IDisposable
     private int _initialProposed;
     private EpdModel? _model;
     private IReadOnlyList<IReadOnlyCollection<int>>? _allowedTokens;
+    // Iterations run so far; -1 after restoring a version 1 state, which did not count them (see NextIteration).
+    private int _iteration;
+    // What the predictor expected of the last generated batch, by canonical key: compared with the batch's results at
+    // the next iteration, when they are known.
+    private PendingBatch? _pending;
+
+    private sealed record PendingBatch(int Iteration, IReadOnlyList<(string Key, float Predicted)> Predictions);
+
+    /// <summary>What the η-steps of one iteration did, for the diagnostics.</summary>
+    private sealed class GeneratorTally
+    {
+        public int Steps;
+        public double EtaReached;
+        public int Decoded;
+        public int New;
+        public readonly Dictionary<Architecture, double> EtaOf = [];
+    }
 
     public SemiNasStrategy(SemiNasOptions options, StrategyContext context)
     {
@@ -221,12 +242,22 @@ public sealed class SemiNasStrategy : ISearchStrategy, IDisposable
 
     private void RunIteration(SearchHistory history, CancellationToken cancellationToken)
     {
+        var clock = Stopwatch.StartNew();
+        ReportRankCorrelation(history);
+        var iteration = NextIteration(history);
+        var diagnostics = new Dictionary<string, double>(StringComparer.Ordinal);
         var discarded = InitialTrials(history).Where(t => t.IsScored && IsDiscarded(t)).ToHashSet();
         var labelled = history.Scored.Where(t => !discarded.Contains(t)).ToList();
         if (labelled.Count == 0)
         {
             // Nothing to learn from (every initial trial failed): keep exploring at random.
-            foreach (var a in SampleUnseen(_options.NewPerIteration, new ProposalFilter(_context, history))) _queue.Enqueue(a);
+            var random = SampleUnseen(_options.NewPerIteration, new ProposalFilter(_context, history));
+            foreach (var a in random) _queue.Enqueue(a);
+            (_iteration, _pending) = (iteration, null);
+            diagnostics["train.labelled"] = 0;
+            (diagnostics["batch.size"], diagnostics["batch.random_fill"]) = (random.Count, random.Count);
+            diagnostics["controller.seconds"] = clock.Elapsed.TotalSeconds;
+            Report(iteration, diagnostics);
             return;
         }
 
@@ -236,7 +267,8 @@ public sealed class SemiNasStrategy : ISearchStrategy, IDisposable
         Func<IReadOnlyList<IReadOnlyList<int>>>? sampleUnlabelled = _options.PseudoLabeled > 0
             ? () => SampleUnlabelled(_options.PseudoLabeled, history).Select(a => a.Tokens).ToList()
             : null;
-        var (unlabelled, pseudo) = new EpdPredictor(model, _options).Fit(labelledTokens, labelledTargets, sampleUnlabelled, _random, cancellationToken);
+        var predictor = new EpdPredictor(model, _options);
+        var (unlabelled, pseudo) = predictor.Fit(labelledTokens, labelledTargets, sampleUnlabelled, _random, cancellationToken);
 
         var pool = labelledTokens.Select((tokens, i) => (Tokens: tokens, Target: labelledTargets[i])).ToList();
         pool.AddRange(unlabelled.Select((tokens, i) => (tokens, pseudo[i])));
@@ -246,20 +278,91 @@ public sealed class SemiNasStrategy : ISearchStrategy, IDisposable
         var seeds = ordered.Take(_options.Seeds).Select(p => p.Tokens).ToList();
         // One filter for the iteration: what the generator takes, the random fill-up does not take again.
         var filter = new ProposalFilter(_context, history);
+        var tally = new GeneratorTally();
         var generated = _options.CandidateSelection == CandidateSelection.FirstFound
-            ? FirstFound(model, seeds, filter)
-            : BestPredicted(model, seeds, filter);
+            ? FirstFound(model, seeds, filter, tally)
+            : BestPredicted(model, seeds, filter, tally);
+        var fromGenerator = generated.Count;
         if (generated.Count < _options.NewPerIteration)
             generated.AddRange(SampleUnseen(_options.NewPerIteration - generated.Count, filter));
         foreach (var a in generated) _queue.Enqueue(a);
+
+        // Only for the diagnostics: the predictor's view of the batch (eval mode, no randomness drawn, so the
+        // proposals are the same with or without anyone listening), scored against the results next iteration.
+        var predicted = generated.Count > 0 ? model.Predict(generated.Select(a => a.Tokens).ToList()) : [];
+        _pending = new PendingBatch(iteration, generated.Select((a, i) => (_context.Space.CanonicalKey(a), predicted[i])).ToList());
+        _iteration = iteration;
+
+        diagnostics["train.labelled"] = labelled.Count;
+        diagnostics["train.pseudo_labelled"] = unlabelled.Count;
+        if (predictor.PretrainLoss is { } pretrain) diagnostics["loss.pretrain_mse"] = pretrain.Mse;
+        if (predictor.FinalLoss is { } final)
+            (diagnostics["loss.final"], diagnostics["loss.final_mse"], diagnostics["loss.final_nll"]) = (final.Loss, final.Mse, final.Nll);
+        diagnostics["generator.seeds"] = seeds.Count;
+        diagnostics["generator.steps"] = tally.Steps;
+        diagnostics["generator.eta_reached"] = tally.EtaReached;
+        diagnostics["generator.decoded"] = tally.Decoded;
+        diagnostics["generator.new"] = tally.New;
+        var etas = generated.Where(tally.EtaOf.ContainsKey).Select(a => tally.EtaOf[a]).ToList();
+        diagnostics["batch.size"] = generated.Count;
+        diagnostics["batch.from_steps"] = etas.Count;
+        diagnostics["batch.neighbours"] = fromGenerator - etas.Count;
+        diagnostics["batch.random_fill"] = generated.Count - fromGenerator;
+        if (etas.Count > 0) (diagnostics["batch.eta_mean"], diagnostics["batch.eta_max"]) = (etas.Average(), etas.Max());
+        diagnostics["controller.seconds"] = clock.Elapsed.TotalSeconds;
+        Report(iteration, diagnostics);
+    }
+
+    /// <summary>
+    /// The iteration about to run. A version 1 state did not count iterations: each one proposed
+    /// <see cref="SemiNasOptions.NewPerIteration"/> architectures after the initial ones (fewer only when a
+    /// duplicate was dropped), so the count is recovered from the history.
+    /// </summary>
+    private int NextIteration(SearchHistory history) => 1 + (_iteration >= 0
+        ? _iteration
+        : (int)Math.Ceiling(Math.Max(0, history.Trials.Count - _initialProposed) / (double)_options.NewPerIteration));
+
+    /// <summary>
+    /// The predictor's rank correlation on the batch it generated last, now that every result is in (an iteration starts
+    /// only then), reported for the iteration that generated it. Trials that failed or broke a constraint have no
+    /// score and are left out; <c>rank.scored</c> says how many were compared.
+    /// </summary>
+    private void ReportRankCorrelation(SearchHistory history)
+    {
+        if (_pending is not { } pending) return;
+        _pending = null;
+        var sign = _context.Objective.Goal == MetricGoal.Maximize ? 1.0 : -1.0;
+        var scored = history.Trials.Where(t => t.IsScored).ToDictionary(t => t.CanonicalKey, t => sign * t.Objective!.Value, StringComparer.Ordinal);
+        var predicted = new List<double>();
+        var actual = new List<double>();
+        foreach (var (key, prediction) in pending.Predictions)
+        {
+            if (!scored.TryGetValue(key, out var value)) continue;
+            predicted.Add(prediction);
+            actual.Add(value);
+        }
+        var values = new Dictionary<string, double>(StringComparer.Ordinal) { ["rank.scored"] = predicted.Count };
+        if (predicted.Count >= 2)
+        {
+            values["rank.kendall_tau"] = RankCorrelation.KendallTau(predicted, actual);
+            values["rank.spearman"] = RankCorrelation.Spearman(predicted, actual);
+        }
+        Report(pending.Iteration, values);
+    }
+
+    // NaN (a correlation of constant values, a loss with no epoch) means "no value": it is left out rather than stored.
+    private void Report(int iteration, Dictionary<string, double> values)
+    {
+        if (_context.ReportDiagnostics is not { } report) return;
+        report(new StrategyDiagnostics(iteration, values.Where(v => double.IsFinite(v.Value)).ToDictionary(v => v.Key, v => v.Value, StringComparer.Ordinal)));
     }
 
     // The official generator: the first new candidates in seed order, from the smallest step up. The filter may also
     // have admitted the rest of the last step; that matters to nobody, since the iteration is then full.
-    private List<Architecture> FirstFound(EpdModel model, List<IReadOnlyList<int>> seeds, ProposalFilter filter)
+    private List<Architecture> FirstFound(EpdModel model, List<IReadOnlyList<int>> seeds, ProposalFilter filter, GeneratorTally tally)
     {
         var generated = new List<Architecture>();
-        foreach (var step in Steps(model, seeds, filter))
+        foreach (var step in Steps(model, seeds, filter, tally))
         {
             generated.AddRange(step.Take(_options.NewPerIteration - generated.Count));
             if (generated.Count == _options.NewPerIteration) break;
@@ -269,10 +372,10 @@ public sealed class SemiNasStrategy : ISearchStrategy, IDisposable
 
     // A pool of new candidates from whole steps (and one-token neighbours of the seeds), best predicted first. The
     // filter admits the whole pool; the fill-up that follows only runs when all of it was chosen.
-    private List<Architecture> BestPredicted(EpdModel model, List<IReadOnlyList<int>> seeds, ProposalFilter filter)
+    private List<Architecture> BestPredicted(EpdModel model, List<IReadOnlyList<int>> seeds, ProposalFilter filter, GeneratorTally tally)
     {
         var pool = new List<Architecture>();
-        foreach (var step in Steps(model, seeds, filter))
+        foreach (var step in Steps(model, seeds, filter, tally))
         {
             pool.AddRange(step);
             if (pool.Count >= _options.CandidatePool) break;
@@ -299,14 +402,18 @@ public sealed class SemiNasStrategy : ISearchStrategy, IDisposable
     /// <summary>
     /// The η-steps of the generator: gradient steps of size η0, 2η0, ... from the seeds' embeddings, up to the largest
     /// step size; each step gives the candidates the filter admits, in seed order. Taken lazily, so a caller that has
-    /// enough stops the steps.
+    /// enough stops the steps. <paramref name="tally"/> counts what they did.
     /// </summary>
-    private IEnumerable<List<Architecture>> Steps(EpdModel model, List<IReadOnlyList<int>> seeds, ProposalFilter filter)
+    private IEnumerable<List<Architecture>> Steps(EpdModel model, List<IReadOnlyList<int>> seeds, ProposalFilter filter, GeneratorTally tally)
     {
         for (var step = 1; _options.StepSize * step <= _options.MaxStepSize; step++)
         {
-            yield return model.Generate(seeds, _options.StepSize * step, AllowedTokens)
-                .Select(tokens => new Architecture(tokens)).Where(filter.TryAdmit).ToList();
+            var eta = _options.StepSize * step;
+            var decoded = model.Generate(seeds, eta, AllowedTokens);
+            var admitted = decoded.Select(tokens => new Architecture(tokens)).Where(filter.TryAdmit).ToList();
+            (tally.Steps, tally.EtaReached, tally.Decoded, tally.New) = (step, eta, tally.Decoded + decoded.Length, tally.New + admitted.Count);
+            foreach (var a in admitted) tally.EtaOf[a] = eta;
+            yield return admitted;
         }
     }
 
@@ -367,19 +474,31 @@ public sealed class SemiNasStrategy : ISearchStrategy, IDisposable
             WriteBlob(writer, _model!.SaveWeights());
             WriteBlob(writer, _model.SaveRandomState());
         }
+        // Version 2: after the body of version 1.
+        writer.Write(_iteration);
+        writer.Write(_pending is not null);
+        if (_pending is null) return;
+        writer.Write(_pending.Iteration);
+        writer.Write(_pending.Predictions.Count);
+        foreach (var (key, predicted) in _pending.Predictions)
+        {
+            writer.Write(key);
+            writer.Write(predicted);
+        }
     });
 
-    public void RestoreState(ReadOnlySpan<byte> state) => StrategyState.Read(state, Name, StateVersion, ReadBody, ReadLegacy);
+    public void RestoreState(ReadOnlySpan<byte> state) =>
+        StrategyState.Read(state, Name, OldestStateVersion, StateVersion, ReadBody, ReadLegacy);
 
-    // Before the header, the state was the same body behind its own version number 1.
+    // Before the header, the state was the body of version 1 behind its own version number 1.
     private void ReadLegacy(BinaryReader reader)
     {
         var version = reader.ReadInt32();
-        if (version != StateVersion) throw new InvalidDataException($"SemiNAS state version {version} is not {StateVersion}.");
-        ReadBody(reader);
+        if (version != 1) throw new InvalidDataException($"SemiNAS state version {version} is not 1.");
+        ReadBody(reader, 1);
     }
 
-    private void ReadBody(BinaryReader reader)
+    private void ReadBody(BinaryReader reader, int version)
     {
         _random.Restore(reader.ReadBytes(SeededRandom.StateSize));
         _initialProposed = reader.ReadInt32();
@@ -391,6 +510,16 @@ public sealed class SemiNasStrategy : ISearchStrategy, IDisposable
             model.LoadWeights(ReadBlob(reader));
             model.RestoreRandomState(ReadBlob(reader));
         }
+        (_iteration, _pending) = (-1, null);
+        if (version < 2) return;
+        _iteration = reader.ReadInt32();
+        if (!reader.ReadBoolean()) return;
+        var iteration = reader.ReadInt32();
+        var count = reader.ReadInt32();
+        if (count < 0) throw new InvalidDataException($"a batch of {count} predictions");
+        var predictions = new (string, float)[count];
+        for (var i = 0; i < predictions.Length; i++) predictions[i] = (reader.ReadString(), reader.ReadSingle());
+        _pending = new PendingBatch(iteration, predictions);
     }
 
     public void Dispose() => _model?.Dispose();

@@ -105,7 +105,7 @@
   function keyOf(data) {
     return JSON.stringify(data.sources.map(function (s) {
       if (s.kind === 'benchmark') return ['b', s.path];
-      return ['s', s.path, s.experiments.map(function (e) { return [e.name, cheapNames(e), metricNames(e)]; })];
+      return ['s', s.path, s.experiments.map(function (e) { return [e.name, cheapNames(e), metricNames(e), controllerCharts(e).map(function (c) { return c.key; })]; })];
     }));
   }
   function allExperiments(data) {
@@ -149,6 +149,7 @@
         return el('div', {}, [el('h3', { text: e.objective.metric + ' against ' + m + ' (Pareto front, constraints)' }),
           el('div', { class: 'chart tall' }, [el('canvas', { id: id + '-cheap-' + i, 'data-metric': m })])]);
       })),
+      buildController(e, id),
       el('h3', { text: 'Trials' }),
       buildTrialTable(e, id + '-table')
     ]);
@@ -177,7 +178,7 @@
     return log.length ? log[log.length - 1].owner : '';
   }
   function attemptLine(a) {
-    return '#' + a.number + ' by ' + a.owner + ' from ' + a.startedAt.replace('T', ' ').slice(0, 19) + ': ' + a.end + (a.reason ? ': ' + a.reason : '');
+    return '#' + a.number + ' by ' + a.owner + (a.device ? ' on ' + a.device : '') + ' from ' + a.startedAt.replace('T', ' ').slice(0, 19) + ': ' + a.end + (a.reason ? ': ' + a.reason : '');
   }
   // The trial's error (with its stack trace), then, when some attempt did not simply run to its end (a lease that
   // expired, an interruption), every attempt: a trial that kept killing its process says so even once it completed.
@@ -253,8 +254,61 @@
         tr.appendChild(td);
       });
       body.appendChild(tr);
+      appendTrialDetail(id, t, tr, body);
     });
     document.getElementById(id + '-shown').textContent = rows.length + ' of ' + entry.e.trials.length + ' trials shown; click a column to sort';
+  }
+
+  // ---- a trial's device and intermediate values ----
+  // Where a running trial runs ("cuda:1"), as its claimer recorded it; empty for claimers that did not say.
+  function runningDevice(t) {
+    return el('td', { class: 'device', text: t.device ? 'device ' + t.device : '' });
+  }
+
+  // A click on a trial's row opens (or closes) a row below it with one small chart per value the plugin reported
+  // while it evaluated the trial (training loss by step, say). The open rows, and their charts, are kept across the
+  // table's redraws (each live update), so a curve of a running trial grows in place.
+  var trialDetails = {};   // table id -> { trial number -> { row, names } }
+  function appendTrialDetail(tableId, t, tr, body) {
+    var open = trialDetails[tableId] || (trialDetails[tableId] = {});
+    var names = Object.keys(t.intermediate || {});
+    tr.title = names.length ? 'click: the values reported while it ran (' + names.join(', ') + ')' : 'no values reported while it ran';
+    if (names.length) tr.classList.add('has-values');
+    tr.addEventListener('click', function (event) {
+      if (event.target.closest('details')) return;   // the failure's own expansion
+      if (open[t.number]) delete open[t.number];
+      else open[t.number] = { row: null, names: null };
+      refreshTable(tableId);
+    });
+    var detail = open[t.number];
+    if (!detail) return;
+    var canvasId = function (i) { return tableId + '-t' + t.number + '-v' + i; };
+    if (!detail.row || detail.names !== names.join('\n')) {
+      // A new set of names (a first value of another kind): a new set of charts.
+      (detail.names || '').split('\n').forEach(function (_, i) {
+        if (charts[canvasId(i)]) { charts[canvasId(i)].destroy(); delete charts[canvasId(i)]; }
+      });
+      var cells = names.length
+        ? names.map(function (name, i) {
+          return el('div', { class: 'value-chart' }, [el('div', { class: 'muted', text: name }), el('div', { class: 'chart small' }, [el('canvas', { id: canvasId(i), 'data-value': name })])]);
+        })
+        : [el('p', { class: 'muted', text: 'The plugin reported no values while it evaluated this trial.' })];
+      detail.row = el('tr', { class: 'detail', 'data-detail': String(t.number) }, [el('td', { colspan: String(tr.cells.length) }, [
+        el('div', { class: 'muted', text: 'Trial ' + t.number + ': values reported while it was evaluated, by step' + (t.state === 'RUNNING' ? ' (so far)' : '') }),
+        el('div', { class: 'value-charts' }, cells)
+      ])]);
+      detail.names = names.join('\n');
+    }
+    body.appendChild(detail.row);
+    names.forEach(function (name, i) {
+      var points = t.intermediate[name].map(function (p) { return { x: p[0], y: p[1] }; });
+      chart(canvasId(i), {
+        type: 'line',
+        // Few points (a value reported once, at the last epoch, say) are drawn as dots: a line of one point has no ink.
+        data: { datasets: [{ label: name, data: points, borderColor: color(i), backgroundColor: color(i), pointRadius: points.length <= 30 ? 3 : 0, borderWidth: 1.5 }] },
+        options: { scales: axes('step', name), plugins: { legend: { display: false } } }
+      });
+    });
   }
 
   // ---- filling an experiment ----
@@ -290,6 +344,7 @@
       box.appendChild(el('table', { class: 'running' }, [el('tbody', {}, running.map(function (t) {
         return el('tr', { 'data-running': String(t.number) }, [el('td', { class: 'num', text: '#' + t.number }), el('td', { class: 'tokens', text: t.tokens.join(' ') }),
           el('td', { text: t.description }), el('td', { class: 'worker', text: t.worker ? 'on ' + t.worker : '' }),
+          runningDevice(t),
           el('td', { class: 'num', text: 'elapsed ' + seconds(t.elapsedSeconds) }),
           el('td', { class: 'num', text: 'attempt ' + t.attempts })]);
       }))]));
@@ -297,6 +352,7 @@
 
     drawBest(e, id);
     drawTokens(e, id);
+    fillController(e, id);
     cheapNames(e).forEach(function (m, i) { drawCheap(e, id + '-cheap-' + i, m); });
     tableData[id + '-table'] = { e: e, cols: trialColumns(e) };
     refreshTable(id + '-table');
@@ -402,6 +458,80 @@
         return { label: e.name + ' (' + e.objective.goal + ' ' + e.objective.metric + ')', data: bestCurve(e), stepped: true, borderColor: color(i), backgroundColor: color(i), pointRadius: 0, borderWidth: 2 };
       }) },
       options: { scales: axes('trial number', 'best feasible objective so far'), plugins: { legend: { position: 'bottom' } } }
+    });
+  }
+
+  // ---- the controller's diagnostics (what a strategy such as SemiNAS reports per iteration) ----
+  // Each chart: the diagnostic values it draws (docs/dashboard.md says what each measures); drawn when the strategy
+  // reported at least one of them.
+  var CONTROLLER_CHARTS = [
+    { key: 'rank', title: 'Predictor rank correlation on the batch it generated (scored once the batch is evaluated)', y: 'correlation', min: -1, max: 1,
+      series: [['rank.kendall_tau', 'Kendall τ'], ['rank.spearman', 'Spearman ρ']] },
+    { key: 'eta', title: 'Step sizes η of the generated architectures', y: 'η',
+      series: [['batch.eta_mean', 'mean η of the batch'], ['batch.eta_max', 'largest η in the batch'], ['generator.eta_reached', 'largest η tried']] },
+    { key: 'data', title: 'Training data and the batch, per iteration', y: 'architectures', bar: true,
+      series: [['train.labelled', 'evaluated (labelled)'], ['train.pseudo_labelled', 'pseudo-labelled'], ['generator.new', 'new candidates found by the η-steps'], ['batch.random_fill', 'batch filled at random']] },
+    { key: 'loss', title: 'Controller training loss, last epoch of each iteration', y: 'loss',
+      series: [['loss.final', 'λ·MSE + (1−λ)·NLL'], ['loss.final_mse', 'predictor MSE'], ['loss.final_nll', 'decoder NLL'], ['loss.pretrain_mse', 'predictor MSE, pre-training (labelled only)']] }
+  ];
+  // The table's first columns; any other value a strategy reports follows, by name.
+  var CONTROLLER_ORDER = ['rank.kendall_tau', 'rank.spearman', 'rank.scored', 'train.labelled', 'train.pseudo_labelled', 'loss.final', 'loss.final_mse',
+    'loss.final_nll', 'loss.pretrain_mse', 'generator.seeds', 'generator.steps', 'generator.eta_reached', 'generator.decoded', 'generator.new',
+    'batch.size', 'batch.from_steps', 'batch.neighbours', 'batch.random_fill', 'batch.eta_mean', 'batch.eta_max', 'controller.seconds'];
+
+  function diagnosticNames(e) {
+    var names = {};
+    (e.diagnostics || []).forEach(function (d) { Object.keys(d.values).forEach(function (k) { names[k] = true; }); });
+    return CONTROLLER_ORDER.filter(function (k) { return names[k]; })
+      .concat(Object.keys(names).filter(function (k) { return CONTROLLER_ORDER.indexOf(k) < 0; }).sort());
+  }
+  function controllerCharts(e) {
+    var names = diagnosticNames(e);
+    return CONTROLLER_CHARTS.filter(function (c) { return c.series.some(function (s) { return names.indexOf(s[0]) >= 0; }); });
+  }
+  function buildController(e, id) {
+    if (!(e.diagnostics || []).length) return null;
+    return el('div', { class: 'controller', id: id + '-controller' }, [
+      el('h3', { text: 'Controller (' + e.strategy + '), per iteration' }),
+      el('div', { class: 'grid' }, controllerCharts(e).map(function (c) {
+        return el('div', {}, [el('h3', { text: c.title }), el('div', { class: 'chart' }, [el('canvas', { id: id + '-controller-' + c.key })])]);
+      })),
+      el('div', { class: 'scroll' }, [el('table', { id: id + '-controller-table' }, [el('thead', {}), el('tbody', {})])])
+    ]);
+  }
+  function fillController(e, id) {
+    var diagnostics = e.diagnostics || [];
+    if (!diagnostics.length) return;
+    controllerCharts(e).forEach(function (c) {
+      function value(d, name) { var v = d.values[name]; return v === undefined ? null : v; }
+      var datasets = c.series.filter(function (s) {
+        return diagnostics.some(function (d) { return value(d, s[0]) !== null; });
+      }).map(function (s, i) {
+        // Lines: one point per iteration that has the value. Bars: one slot per iteration, on a category axis.
+        var data = c.bar
+          ? diagnostics.map(function (d) { return value(d, s[0]); })
+          : diagnostics.filter(function (d) { return value(d, s[0]) !== null; }).map(function (d) { return { x: d.iteration, y: value(d, s[0]) }; });
+        return { label: s[1], data: data, borderColor: color(i), backgroundColor: c.bar ? color(i, 0.7) : color(i), pointRadius: 3, borderWidth: 2 };
+      });
+      var scales = axes('iteration', c.y, c.bar ? 'category' : 'linear');
+      if (c.min !== undefined) { scales.y.min = c.min; scales.y.max = c.max; }
+      if (!c.bar) scales.x.ticks = { stepSize: 1, precision: 0 };
+      chart(id + '-controller-' + c.key, {
+        type: c.bar ? 'bar' : 'line',
+        data: { labels: c.bar ? diagnostics.map(function (d) { return String(d.iteration); }) : undefined, datasets: datasets },
+        options: { scales: scales, plugins: { legend: { position: 'bottom' } } }
+      });
+    });
+    var names = diagnosticNames(e);
+    var table = document.getElementById(id + '-controller-table');
+    table.tHead.textContent = '';
+    table.tHead.appendChild(el('tr', {}, ['iteration'].concat(names).map(function (n) { return el('th', { text: n }); })));
+    var body = table.tBodies[0];
+    body.textContent = '';
+    diagnostics.forEach(function (d) {
+      body.appendChild(el('tr', { 'data-iteration': String(d.iteration) }, [el('td', { class: 'num', text: String(d.iteration) })].concat(names.map(function (n) {
+        return el('td', { class: 'num', text: d.values[n] === undefined ? '' : fmt(d.values[n]) });
+      }))));
     });
   }
 

@@ -6,7 +6,8 @@ using SemiNas.Host.Reporting;
 
 namespace SemiNas.Host.Cli;
 
-/// <summary>`seminas bench controller`: speed of the SemiNAS controller against the official code's figures; `seminas bench store`: the store's cost per trial.</summary>
+/// <summary>`seminas bench controller`: speed of the SemiNAS controller against the official code's figures; `seminas bench store`: the store's cost per trial;
+/// `seminas bench workers`: a search's wall time with 1, 2, 4, 8 worker processes against the linear speed-up.</summary>
 internal static class BenchCommand
 {
     public static Command Create()
@@ -42,7 +43,7 @@ internal static class BenchCommand
             }
             return CommonOptions.ExitOk;
         }));
-        return new Command("bench", "Micro-benchmarks of SemiNas's own components.") { controller, Store() };
+        return new Command("bench", "Micro-benchmarks of SemiNas's own components.") { controller, Store(), Workers() };
     }
 
     /// <summary>`seminas bench store [URL...]`: the store's cost per trial, against SQLite measured in the same run.</summary>
@@ -79,6 +80,63 @@ internal static class BenchCommand
                     var sqlite = StoreBench.Run(Path.Combine(folder.FullName, $"bench-{n}.sqlite"), count, n);
                     Print(sqlite, sqlite);
                     foreach (var url in result.GetValue(urls) ?? []) Print(StoreBench.Run(url, count, n), sqlite);
+                }
+            }
+            finally
+            {
+                folder.Delete(recursive: true);
+            }
+            return CommonOptions.ExitOk;
+        }));
+        return command;
+    }
+
+    /// <summary>`seminas bench workers [URL...]`: a search's wall time with N worker processes, against N times faster.</summary>
+    private static Command Workers()
+    {
+        var urls = new Argument<string[]>("stores")
+        {
+            Description = "Stores to measure besides a new SQLite file in the temporary folder (e.g. postgresql://USER@HOST/DATABASE; use a scratch database, each run adds an experiment to it).",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        var trials = new Option<int>("--trials") { Description = "Trials per search (its budget).", DefaultValueFactory = _ => 32 };
+        var seconds = new Option<double>("--seconds") { Description = "Wall time of each evaluation (nasbench201's simulatedSeconds).", DefaultValueFactory = _ => 0.5 };
+        var workers = new Option<int[]>("--workers")
+        {
+            Description = "`seminas worker` processes; one search per count and store.",
+            DefaultValueFactory = _ => [1, 2, 4, 8],
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var command = new Command("workers",
+            "Times a search whose evaluations take --seconds each, proposed by `search --workers 0` and evaluated by N `seminas worker` processes, against the ideal linear speed-up.")
+        {
+            urls, trials, seconds, workers,
+        };
+        command.SetAction((result, cancellationToken) => CommonOptions.Guard(async () =>
+        {
+            var count = result.GetValue(trials);
+            var each = result.GetValue(seconds);
+            if (count < 1) throw new FormatException("--trials must be at least 1.");
+            if (!(each > 0 && each <= 3600)) throw new FormatException("--seconds must be more than 0 and at most 3600.");
+            var counts = result.GetValue(workers) ?? [1, 2, 4, 8];
+            if (counts.Any(n => n < 1)) throw new FormatException("--workers must be at least 1.");
+            var folder = Directory.CreateTempSubdirectory("seminas-bench-workers-");
+            try
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{count} trials of {each} s each (nasbench201 simulatedSeconds), one `search --workers 0` and N `seminas worker` processes; ") +
+                    "wall: first claim to last result; ideal: trials x seconds / N; processes: workers started to last exit.");
+                Console.WriteLine($"  {"workers",7}  {"wall s",8}  {"ideal s",8}  {"efficiency",10}  {"processes s",11}  store");
+                // Null: SQLite, a new file for each count, so that no measurement reads a file grown by the one before.
+                foreach (var url in new string?[] { null }.Concat(result.GetValue(urls) ?? []))
+                {
+                    foreach (var n in counts)
+                    {
+                        var timing = await WorkersBench.RunAsync(url ?? Path.Combine(folder.FullName, $"bench-{n}.sqlite"), count, each, n, cancellationToken);
+                        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                            $"  {n,7}  {timing.WallSeconds,8:0.00}  {timing.IdealSeconds,8:0.00}  {timing.Efficiency,10:0%}  {timing.ProcessSeconds,11:0.00}  ") +
+                            (url is null ? "SQLite (temporary file)" : timing.Location));
+                    }
                 }
             }
             finally

@@ -78,6 +78,12 @@ internal static class CommonOptions
             foreach (var error in e.Errors) Console.Error.WriteLine($"error: {error}");
             return ExitConfigError;
         }
+        catch (OperationCanceledException) when (TerminationSignals.Received)
+        {
+            // Ctrl-C or SIGTERM before the command reached a point where it stops by itself (loading plugins, preparing data).
+            Console.Error.WriteLine("Interrupted.");
+            return ExitInterrupted;
+        }
         catch (Exception e)
         {
             // Plain messages for users; the stack trace only when asked for, since it rarely helps them.

@@ -2,6 +2,7 @@ using System.CommandLine;
 using SemiNas.Contracts;
 using SemiNas.Engine;
 using SemiNas.Host.Plugins;
+using SemiNas.Host.Reporting;
 
 namespace SemiNas.Host.Cli;
 
@@ -45,7 +46,7 @@ public static class PluginCommandDispatch
     {
         if (plugin.Plugin is not IPluginCommands commands) return;
         // Built in full before any is added, so that a plugin with one bad declaration adds none.
-        var built = commands.Commands.Select(c => Build(plugin, c)).ToList();
+        var built = commands.Commands.Select(c => Build(plugin, c, c.Name)).ToList();
         foreach (var command in built)
         {
             // The host's commands keep their names, and the first plugin to take a name keeps it.
@@ -65,7 +66,8 @@ public static class PluginCommandDispatch
             ? commands.Commands.Select(c => (p, c))
             : []);
 
-    private static Command Build(LoadedPlugin plugin, PluginCommand declared)
+    /// <param name="title">The command's words after <c>seminas</c>, e.g. "tts evaluate": the title of its progress.</param>
+    private static Command Build(LoadedPlugin plugin, PluginCommand declared, string title)
     {
         var command = new Command(declared.Name, declared.Description);
         var readers = new List<(string Name, Func<ParseResult, object?> Read)>();
@@ -81,7 +83,7 @@ public static class PluginCommandDispatch
             command.Arguments.Add(symbol);
             readers.Add((argument.Name, read));
         }
-        foreach (var subcommand in declared.Subcommands) command.Subcommands.Add(Build(plugin, subcommand));
+        foreach (var subcommand in declared.Subcommands) command.Subcommands.Add(Build(plugin, subcommand, $"{title} {subcommand.Name}"));
         if (declared.Run is { } run)
         {
             command.SetAction(async (result, cancellationToken) =>
@@ -89,11 +91,46 @@ public static class PluginCommandDispatch
                 var values = new Dictionary<string, object>(StringComparer.Ordinal);
                 foreach (var (name, read) in readers)
                     if (read(result) is { } value) values[name] = value;
-                var exitCode = await CommonOptions.Guard(() => run(new PluginCommandInput(values), cancellationToken));
+                var exitCode = await CommonOptions.Guard(() => RunWithProgressAsync(run, values, title, cancellationToken));
                 return cancellationToken.IsCancellationRequested ? CommonOptions.ExitInterrupted : exitCode;
             });
         }
         return command;
+    }
+
+    /// <summary>
+    /// Runs a plugin's command with its progress shown (<see cref="CommandConsole"/>) on standard error, which leaves
+    /// standard output to the command's results. On a terminal the progress is a live view; the lines the command
+    /// prints to the same terminal then go above the view instead of through it.
+    /// </summary>
+    private static async Task<int> RunWithProgressAsync(Func<PluginCommandInput, CancellationToken, Task<int>> run,
+        Dictionary<string, object> values, string title, CancellationToken cancellationToken)
+    {
+        using var progress = CommandConsole.ForCommand(title, onError: true);
+        progress.Start();
+        var results = Console.Out;
+        var aboveView = progress.Interactive && !Console.IsOutputRedirected ? progress.Writer() : null;
+        if (aboveView is not null) Console.SetOut(aboveView);
+        try
+        {
+            var exitCode = await run(new PluginCommandInput(values) { Progress = progress }, cancellationToken);
+            progress.Finish(completed: exitCode == 0 && !cancellationToken.IsCancellationRequested);
+            return exitCode;
+        }
+        catch (Exception)
+        {
+            // Its last stage ends as stopped before the error is printed.
+            progress.Finish(completed: false);
+            throw;
+        }
+        finally
+        {
+            if (aboveView is not null)
+            {
+                Console.SetOut(results);
+                aboveView.Dispose();
+            }
+        }
     }
 
     private static (Option Symbol, Func<ParseResult, object?> Read) Option(LoadedPlugin plugin, PluginCommand command, PluginOption option)

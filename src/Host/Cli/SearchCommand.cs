@@ -1,4 +1,5 @@
 using System.CommandLine;
+using SemiNas.Contracts;
 using SemiNas.Engine;
 using SemiNas.Host.Configuration;
 using SemiNas.Host.Experiments;
@@ -42,28 +43,77 @@ internal static class SearchCommand
             using var plan = ExperimentPlan.Create(loaded, catalog, result.GetValue(storage));
             var execution = plan.Config.Execution;
             if (execution.Threads is { } threads) TorchSharp.torch.set_num_threads(threads);
+            var devices = execution.Devices?.Select(d => DeviceResolver.Resolve(d, $"{loaded.DisplayPath}: execution.devices")).ToList();
             var settings = new RunSettings(
                 execution.Workers,
-                DeviceResolver.Resolve(execution.Device),
+                devices?[0] ?? DeviceResolver.Resolve(execution.Device),
                 execution.TrialTimeoutSeconds is { } t ? TimeSpan.FromSeconds(t) : null,
                 result.GetValue(fork),
                 result.GetValue(budget) is { } b ? (b >= 1 ? b : throw new FormatException("--budget must be at least 1.")) : null,
                 execution.MaxAttempts,
-                HostLogging.Factory);
+                HostLogging.Factory,
+                devices,
+                execution.FeedWorkers);
 
             using var store = ExperimentStores.Open(plan.StorePath);
             using var progress = new ConsoleProgress(Console.Out, !Console.IsOutputRedirected, plan.Task.Objective, store);
-            var runner = new ExperimentRunner(plan.Search, store, settings, progress);
-            if (runner.Workers == 0)
+            var inProcess = InProcess(execution, plan, loaded.DisplayPath, seedOverridden: result.GetValue(seed) is not null);
+            using var processes = inProcess ? null : new LocalWorkerProcesses(store, plan.StorePath,
+                plan.Task.ConcurrentEvaluations ? execution.Workers : 1,
+                devices ?? [settings.Device],
+                WorkerArguments(loaded, result.GetValue(plugins) ?? []),
+                execution.MaxAttempts, Console.Error);
+            var runner = new ExperimentRunner(plan.Search, store, settings, progress, processes);
+            if (processes is not null)
+                Console.Error.WriteLine($"note: {processes.Count} `seminas worker` process(es) evaluate the trials (execution.isolation: " +
+                    $"{ConfigNames.EnumValueName(typeof(Isolation), execution.Isolation.ToString())}); their logs are in " +
+                    $"{Path.Combine(store.ArtifactDirectory, $"{plan.Search.Name}.trials", "workers")}.");
+            else if (runner.Workers == 0)
                 Console.Error.WriteLine($"note: this search only proposes; start `seminas worker {store.Location}` to evaluate its trials.");
-            else if (runner.Workers < settings.Workers)
+            if (runner.Workers < settings.Workers && execution.Workers > 1 && !plan.Task.ConcurrentEvaluations)
                 Console.Error.WriteLine($"note: plugin '{plan.Plugin.Name}' runs one evaluation at a time (its task does not allow " +
-                    $"overlapping evaluations), so execution.workers {settings.Workers} is reduced to {runner.Workers}.");
+                    $"overlapping evaluations), so execution.workers {settings.Workers} is reduced to 1.");
             var run = await runner.RunAsync(cancellationToken);
             PrintResult(run, plan, store.Location);
             return run.Outcome == RunOutcome.Interrupted ? CommonOptions.ExitInterrupted : CommonOptions.ExitOk;
         }));
         return command;
+    }
+
+    /// <summary>
+    /// Whether the search evaluates in its own process (execution.isolation), rather than in local worker processes:
+    /// inProcess, or auto for a task that asks for it (table lookups); never when it only proposes.
+    /// </summary>
+    private static bool InProcess(ExecutionConfig execution, ExperimentPlan plan, string file, bool seedOverridden)
+    {
+        if (execution.Workers == 0) return true;
+        var placement = plan.Task as IInProcessEvaluation;
+        switch (execution.Isolation)
+        {
+            case Isolation.InProcess:
+                return true;
+            case Isolation.Process when placement is { Required: true }:
+                throw new ConfigException(file, 0, 0, "execution.isolation",
+                    $"'process' is not possible for plugin '{plan.Plugin.Name}' with these options: {placement.Reason}. Use auto or inProcess.");
+            case Isolation.Auto when placement is { Preferred: true }:
+                return true;
+        }
+        if (seedOverridden)
+        {
+            // A worker rebuilds the experiment from its file, which has the other seed.
+            Console.Error.WriteLine("note: --seed changes the experiment's file, so its trials are evaluated in this process, not in worker processes.");
+            return true;
+        }
+        return false;
+    }
+
+    /// <summary>What a local worker needs besides the store to rebuild this experiment: the same file and plugin folders.</summary>
+    private static List<string> WorkerArguments(LoadedConfig loaded, IEnumerable<string> pluginPaths)
+    {
+        // Their console is their log file: it gets what this search's console would (--verbosity).
+        var arguments = new List<string> { "--config", loaded.FullPath, "--verbosity", HostLogging.Minimum.ToString() };
+        foreach (var path in pluginPaths) arguments.AddRange(["--plugins", Path.GetFullPath(path)]);
+        return arguments;
     }
 
     private static void PrintResult(RunResult run, ExperimentPlan plan, string storePath)

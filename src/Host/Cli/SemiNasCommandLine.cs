@@ -43,11 +43,22 @@ public static class SemiNasCommandLine
     /// (System.CommandLine's own code for it is 1).</summary>
     public static async Task<int> InvokeAsync(ParseResult parsed)
     {
-        // Ctrl-C and SIGTERM cancel the command's token. System.CommandLine would end the process 2 s later if the
-        // command had not returned, which killed searches still starting up or training their controller, before they
-        // could record "interrupted" and release the store; they all stop at the next checkpoint of their own, so give
-        // them time.
-        var exitCode = await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromMinutes(5) });
+        int exitCode;
+        if (parsed.Action is AsynchronousCommandLineAction)
+        {
+            // Ctrl-C and SIGTERM cancel the command's token from before the command starts (TerminationSignals says why
+            // System.CommandLine's handling, which starts later, is off). The command then has 5 minutes to return:
+            // System.CommandLine's 2 s default killed searches still starting up or training their controller before they
+            // could record "interrupted" and release the store; they all stop at the next checkpoint of their own.
+            using var signals = new TerminationSignals(TimeSpan.FromMinutes(5));
+            var invocation = parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }, signals.Token);
+            exitCode = await await Task.WhenAny(invocation, signals.Forced);
+        }
+        else
+        {
+            // Help, parse errors and the quick synchronous commands take no token: the signals keep their default, ending them.
+            exitCode = await parsed.InvokeAsync();
+        }
         return parsed.Action is ParseErrorAction ? CommonOptions.ExitConfigError : exitCode;
     }
 

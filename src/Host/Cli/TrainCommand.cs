@@ -61,30 +61,44 @@ internal static class TrainCommand
                 $"{experiment.Name}.final", target.Folder));
             Directory.CreateDirectory(output);
             using var log = new PluginLog(HostLogging.ForPlugin(plan.Plugin.Name), Path.Combine(output, $"{name}.log"));
+            var asJson = result.GetValue(json);
+            // With --json, standard output holds the JSON alone and the progress goes to standard error.
+            var console = CommandConsole.ForCommand(name, onError: asJson);
             var context = new TrainingContext
             {
                 Logger = log.Logger,
                 Device = DeviceResolver.Resolve(plan.Config.Execution.Device),
                 Seed = unchecked(plan.Config.Seed * 1_000_003 + (target.Trial ?? 0)),
                 OutputDirectory = output,
-                Progress = new ConsoleLineProgress(),
+                Progress = console.Stage(name == "train" ? "training" : "evaluation"),
             };
             var doing = name == "train" ? "Training" : "Evaluating";
-            Console.WriteLine($"{doing} {target.Label} [{target.Architecture}] {plan.Task.Space.Describe(target.Architecture)} on {context.Device}; model folder {output}.");
             var clock = Stopwatch.StartNew();
             IReadOnlyDictionary<string, double> metrics;
-            try
+            using (console)
             {
-                metrics = await act(trainable, target.Architecture, context, cancellationToken);
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                Console.WriteLine($"Interrupted; run the same command to resume from the last checkpoint in {output}.");
-                return CommonOptions.ExitInterrupted;
+                console.WriteLine($"{doing} {target.Label} [{target.Architecture}] {plan.Task.Space.Describe(target.Architecture)} on {context.Device}; model folder {output}.");
+                console.Start();
+                try
+                {
+                    metrics = await act(trainable, target.Architecture, context, cancellationToken);
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    // The last stage ends as stopped, not done, before the note (or below, the error) is printed.
+                    console.Finish(completed: false);
+                    Console.WriteLine($"Interrupted; run the same command to resume from the last checkpoint in {output}.");
+                    return CommonOptions.ExitInterrupted;
+                }
+                catch (Exception)
+                {
+                    console.Finish(completed: false);
+                    throw;
+                }
             }
             var file = Path.Combine(output, $"{name}-metrics.json");
             await File.WriteAllTextAsync(file, JsonSerializer.Serialize(metrics, JsonOutput.Options), CancellationToken.None);
-            if (result.GetValue(json))
+            if (asJson)
             {
                 Console.WriteLine(JsonSerializer.Serialize(new { trial = target.Trial, architecture = target.Architecture.ToString(), output, metrics }, JsonOutput.Options));
             }
@@ -144,30 +158,5 @@ internal static class TrainCommand
             Text = experiment.ConfigText,
             DisplayPath = display,
         };
-    }
-
-    /// <summary>One line per whole percent or changed message, so a long training shows where it is.</summary>
-    private sealed class ConsoleLineProgress : IProgress<EvaluationProgress>
-    {
-        private readonly Stopwatch _clock = Stopwatch.StartNew();
-        private readonly Lock _lock = new();
-        private (int Percent, string? Message) _last = (-1, null);
-
-        public void Report(EvaluationProgress value)
-        {
-            lock (_lock)
-            {
-                var percent = (int)Math.Floor(value.Fraction * 100);
-                if (percent == _last.Percent && value.Message == _last.Message) return;
-                _last = (percent, value.Message);
-                var eta = value.Fraction is > 0 and < 1
-                    ? $", ETA {TimeSpan.FromSeconds(_clock.Elapsed.TotalSeconds / value.Fraction * (1 - value.Fraction)):hh\\:mm\\:ss}"
-                    : "";
-                var metrics = value.Metrics is { Count: > 0 } m
-                    ? " " + string.Join(" ", m.Select(kv => $"{kv.Key}={kv.Value.ToString("0.####", CultureInfo.InvariantCulture)}"))
-                    : "";
-                Console.WriteLine($"  {percent,3}% {_clock.Elapsed:hh\\:mm\\:ss}{eta} {value.Message}{metrics}");
-            }
-        }
     }
 }

@@ -32,13 +32,22 @@ internal static class WorkerCommand
                 "Default: the stored text, resolved against the folder the file had where the search started.",
         };
         var plugins = CommonOptions.PluginPaths();
+        // What `seminas search` gives the worker processes it starts itself (execution.isolation: process).
+        var slots = new Option<int?>("--slots") { Description = "Evaluations at once in this worker (default: the experiment's execution.workers)." };
+        var parent = new Option<int?>("--parent")
+        {
+            Description = "A process id: when that process is gone, the worker finishes the trials it holds, claims no more and exits.",
+        };
+        var poll = new Option<double?>("--poll-seconds") { Description = "How often an idle worker looks for waiting trials (default 1)." };
         var command = new Command("worker", "Evaluates waiting trials of an experiment in a shared store until it is finished; proposes nothing.")
         {
-            storage, experimentOption, device, maxTrials, config, plugins,
+            storage, experimentOption, device, maxTrials, config, plugins, slots, parent, poll,
         };
         command.SetAction((result, cancellationToken) => CommonOptions.Guard(async () =>
         {
             if (result.GetValue(maxTrials) is < 1) throw new FormatException("--max-trials must be at least 1.");
+            if (result.GetValue(slots) is < 1) throw new FormatException("--slots must be at least 1.");
+            if (result.GetValue(poll) is { } p && !(p is >= 0.01 and <= 3600)) throw new FormatException("--poll-seconds must be between 0.01 and 3600.");
             var url = result.GetValue(storage)!;
             using var store = ExperimentStores.Open(url, mustExist: true);
             var experiment = PickUnfinished(store, result.GetValue(experimentOption));
@@ -54,27 +63,46 @@ internal static class WorkerCommand
 
             var execution = plan.Config.Execution;
             if (execution.Threads is { } threads) TorchSharp.torch.set_num_threads(threads);
+            var chosenDevice = result.GetValue(device);
             var settings = new RunSettings(
-                Math.Max(1, execution.Workers),
-                result.GetValue(device) ?? DeviceResolver.Resolve(execution.Device),
+                result.GetValue(slots) ?? Math.Max(1, execution.Workers),
+                chosenDevice is not null ? DeviceResolver.Resolve(chosenDevice, "--device") : DeviceResolver.Resolve(execution.Device),
                 execution.TrialTimeoutSeconds is { } t ? TimeSpan.FromSeconds(t) : null,
                 MaxAttempts: execution.MaxAttempts,
-                Logging: HostLogging.Factory);
-            if (plan.Task is IStartupCheck startup) startup.CheckInputs(Console.Error);
+                Logging: HostLogging.Factory,
+                // Without --device, the experiment's execution.devices, one per slot in turn.
+                Devices: chosenDevice is null ? execution.Devices?.Select(d => DeviceResolver.Resolve(d, "execution.devices")).ToList() : null);
+            Func<bool>? parentAlive = result.GetValue(parent) is { } parentId ? () => IsRunning(parentId) : null;
+            ExperimentRunner.CheckInputs(plan.Search, Console.Error);
 
             var worker = new TrialWorker(plan.Search, store, settings, new WorkerProgress());
             Console.WriteLine($"Worker {ProcessOwner.Current} for experiment '{experiment.Name}' in {store.Location}: " +
-                $"{worker.Slots} evaluation(s) at once on {settings.Device}.");
-            var run = await worker.RunAsync(experiment, result.GetValue(maxTrials), PollInterval, cancellationToken);
+                $"{worker.Slots} evaluation(s) at once on {string.Join(", ", Enumerable.Range(0, worker.Slots).Select(settings.DeviceOf).Distinct())}.");
+            var run = await worker.RunAsync(experiment, result.GetValue(maxTrials),
+                result.GetValue(poll) is { } seconds ? TimeSpan.FromSeconds(seconds) : PollInterval, cancellationToken, parentAlive);
             Console.WriteLine(run.Outcome switch
             {
                 WorkerOutcome.Finished => $"Experiment '{experiment.Name}' is finished; this worker evaluated {run.Evaluated.Count} trial(s).",
                 WorkerOutcome.MaxTrials => $"Evaluated {run.Evaluated.Count} trial(s) (--max-trials).",
+                WorkerOutcome.ParentGone => $"The search that started this worker (--parent) is gone; it evaluated {run.Evaluated.Count} trial(s) and claims no more.",
                 _ => $"Interrupted after {run.Evaluated.Count} trial(s); its trial in evaluation is waiting again.",
             });
             return run.Outcome == WorkerOutcome.Interrupted ? CommonOptions.ExitInterrupted : CommonOptions.ExitOk;
         }));
         return command;
+    }
+
+    private static bool IsRunning(int processId)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(processId);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
     }
 
     /// <summary>The named experiment, else the only unfinished one; otherwise the user must choose, from the list.</summary>

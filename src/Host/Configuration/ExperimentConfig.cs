@@ -78,7 +78,7 @@ public enum DeviceKind
     Cuda,
 }
 
-public sealed class ExecutionConfig
+public sealed class ExecutionConfig : IValidatableObject
 {
     [Range(0, 1024), Description("Evaluations that run at the same time. 0: seminas search only proposes, and seminas worker processes (on this machine or others, against the same store) evaluate.")]
     public int Workers { get; set; } = 1;
@@ -94,6 +94,38 @@ public sealed class ExecutionConfig
 
     [Range(1, 100), Description("Starts of a trial whose evaluation ends its process (killed, out of memory, a native crash) before the trial is marked FAILED with the reason of each. Attempts stopped by Ctrl-C or SIGTERM do not count.")]
     public int MaxAttempts { get; set; } = 2;
+
+    [Description("Where seminas search evaluates: auto (worker processes, or in its own process for tasks that say so, such as table lookups), process (execution.workers local `seminas worker` processes, so a crash in an evaluation ends one worker, not the search) or inProcess (threads of the search's own process).")]
+    public Isolation Isolation { get; set; } = Isolation.Auto;
+
+    [Description("Devices of the evaluations, one per worker in turn: worker i gets devices[i mod count]. Each is cpu, cuda, cuda:N or auto. Overrides device.")]
+    public List<string>? Devices { get; set; }
+
+    [Description("With in-process evaluation: also keep one trial waiting for `seminas worker` processes started beside the search on its store (it does anyway while one of them runs a trial).")]
+    public bool FeedWorkers { get; set; }
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (Devices is null) yield break;
+        if (Devices.Count == 0)
+            yield return new ValidationResult("give at least one device (cpu, cuda, cuda:N or auto), or leave the key out.", [nameof(Devices)]);
+        for (var i = 0; i < Devices.Count; i++)
+            if (!IsDevice(Devices[i]))
+                yield return new ValidationResult(
+                    $"entry {i}, '{Devices[i]}', is not a device: use cpu, cuda, cuda:N (N a GPU's index, e.g. cuda:1) or auto.", [nameof(Devices)]);
+    }
+
+    /// <summary>cpu, cuda, cuda:N or auto, as TorchSharp and the plugins read them.</summary>
+    public static bool IsDevice(string text) =>
+        text is "cpu" or "cuda" or "auto"
+        || (text.StartsWith("cuda:", StringComparison.Ordinal) && text.Length > 5 && text.Length <= 9 && text[5..].All(char.IsAsciiDigit));
+}
+
+public enum Isolation
+{
+    Auto,
+    Process,
+    InProcess,
 }
 
 public sealed class StorageConfig : IValidatableObject

@@ -25,10 +25,9 @@ public sealed class ConsoleProgress(TextWriter output, bool interactive, Objecti
 {
     public static readonly TimeSpan DefaultHeartbeat = TimeSpan.FromSeconds(5);
 
-    private static readonly TimeSpan LiveRefresh = TimeSpan.FromMilliseconds(250);
     private const int FailuresShown = 3;
 
-    private readonly TimeSpan _heartbeat = heartbeat ?? DefaultHeartbeat;
+    private readonly LiveConsole _console = new(output, interactive, heartbeat ?? DefaultHeartbeat);
     private readonly Stopwatch _clock = new();
     private readonly Lock _lock = new();
     private readonly Dictionary<long, string> _notes = [];
@@ -38,8 +37,6 @@ public sealed class ConsoleProgress(TextWriter output, bool interactive, Objecti
     private int _finishedAtStart;
     private TrialSummary _summary = new(0, 0, 0, 0, 0, null);
     private IReadOnlyList<TrialRecord> _unfinished = [];
-    private Timer? _timer;
-    private Task? _live;
 
     public void Started(ExperimentRecord experiment, IReadOnlyList<TrialRecord> trials, int requeued)
     {
@@ -54,8 +51,7 @@ public sealed class ConsoleProgress(TextWriter output, bool interactive, Objecti
                 : $"starting: budget {experiment.Budget} trials";
             output.WriteLine($"Experiment '{experiment.Name}' ({experiment.Plugin}, {experiment.Strategy}), {resume}.");
             output.Flush();
-            if (interactive) _live = Task.Run(RunLiveViewAsync);
-            else _timer = new Timer(_ => WriteHeartbeat(), null, _heartbeat, _heartbeat);
+            _console.Start(last => View(last ? [] : Running()), WriteHeartbeat);
         }
     }
 
@@ -92,6 +88,7 @@ public sealed class ConsoleProgress(TextWriter output, bool interactive, Objecti
     public void Dispose()
     {
         Stop();
+        _console.Dispose();
         _ended.Dispose();
     }
 
@@ -100,8 +97,7 @@ public sealed class ConsoleProgress(TextWriter output, bool interactive, Objecti
     {
         if (_ended.IsCancellationRequested) return;
         _ended.Cancel();
-        _timer?.Dispose();
-        _live?.GetAwaiter().GetResult();
+        _console.Stop();
     }
 
     private void Take(IReadOnlyList<TrialRecord> trials)
@@ -110,11 +106,7 @@ public sealed class ConsoleProgress(TextWriter output, bool interactive, Objecti
         _unfinished = trials.Where(t => !t.IsFinished).ToList();
     }
 
-    private void WriteLine(string line)
-    {
-        output.WriteLine(line);
-        output.Flush();
-    }
+    private void WriteLine(string line) => _console.WriteLine(line);
 
     private void WriteHeartbeat()
     {
@@ -197,38 +189,13 @@ public sealed class ConsoleProgress(TextWriter output, bool interactive, Objecti
             $" | best {Best()}",
     };
 
-    private async Task RunLiveViewAsync()
-    {
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Ansi = AnsiSupport.Detect,
-            Interactive = InteractionSupport.Yes,
-            Out = new AnsiConsoleOutput(output),
-        });
-        await console.Live(View([])).AutoClear(false).StartAsync(async context =>
-        {
-            while (!_ended.IsCancellationRequested)
-            {
-                context.UpdateTarget(View(Running()));
-                try
-                {
-                    await Task.Delay(LiveRefresh, _ended.Token);
-                }
-                catch (OperationCanceledException)
-                {
-                }
-            }
-            context.UpdateTarget(View([]));
-        });
-    }
-
     private IRenderable View(IReadOnlyList<(TrialRecord Trial, TimeSpan? Elapsed)> running)
     {
         lock (_lock)
         {
             var budget = _experiment!.Budget;
             var grid = new Grid().AddColumn(new GridColumn().NoWrap()).AddColumn();
-            grid.AddRow(new Markup("[bold]trials[/]"), new Markup($"{Bar(_summary.Finished, budget)} {Markup.Escape(Done())}"));
+            grid.AddRow(new Markup("[bold]trials[/]"), new Markup($"{LiveConsole.Bar(budget == 0 ? 1 : (double)_summary.Finished / budget)} {Markup.Escape(Done())}"));
             foreach (var (trial, elapsed) in running)
             {
                 var note = _notes.TryGetValue(trial.Id, out var n) ? "  " + n : "";
@@ -242,18 +209,10 @@ public sealed class ConsoleProgress(TextWriter output, bool interactive, Objecti
         }
     }
 
-    private static string Bar(int done, int total)
-    {
-        const int width = 24;
-        var filled = total == 0 ? width : Math.Clamp(done * width / total, 0, width);
-        return $"[green]{new string('━', filled)}[/][grey]{new string('━', width - filled)}[/]";
-    }
-
     private static string Value(double? value) => value?.ToString("G6", CultureInfo.InvariantCulture) ?? "–";
 
     // A failure keeps its stack trace in the store (status, export, dashboard); the console shows what happened.
     private static string? FirstLine(string? text) => text?.Split('\n', 2)[0].TrimEnd('\r');
 
-    private static string Format(TimeSpan t) =>
-        t.TotalHours >= 1 ? $"{(int)t.TotalHours}h{t.Minutes:00}m" : t.TotalMinutes >= 1 ? $"{t.Minutes}m{t.Seconds:00}s" : $"{t.TotalSeconds:0.0}s";
+    private static string Format(TimeSpan t) => LiveConsole.Duration(t);
 }

@@ -32,10 +32,16 @@ public static class TrialExport
         }));
     }
 
-    /// <summary>One object per trial; <c>attemptLog</c> lists each start with its holder and how it ended.</summary>
-    public static void WriteJson(Stream stream, IReadOnlyList<TrialRecord> trials, IReadOnlyList<TrialAttempt> attempts)
+    /// <summary>
+    /// One object per trial; <c>attemptLog</c> lists each start with its holder, device and how it ended;
+    /// <c>intermediateValues</c> what the plugin reported while it evaluated the trial, by name, in step order:
+    /// <c>{"train_loss": [{"step": 1, "value": 2.3}, …]}</c>.
+    /// </summary>
+    public static void WriteJson(Stream stream, IReadOnlyList<TrialRecord> trials, IReadOnlyList<TrialAttempt> attempts,
+        IReadOnlyList<IntermediateValue>? intermediateValues = null)
     {
         var attemptsOf = attempts.ToLookup(a => a.TrialId);
+        var valuesOf = (intermediateValues ?? []).ToLookup(v => v.TrialId);
         var rows = trials.Select(t => new
         {
             number = t.Number,
@@ -55,6 +61,7 @@ public static class TrialExport
             {
                 number = a.Number,
                 owner = a.Owner,
+                device = a.Device,
                 startedAt = a.StartedAt,
                 leaseUntil = a.LeaseUntil,
                 endedAt = a.EndedAt,
@@ -63,9 +70,22 @@ public static class TrialExport
             }),
             metrics = t.Metrics,
             cheapMetrics = t.CheapMetrics,
+            intermediateValues = valuesOf[t.Id].GroupBy(v => v.Name, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal)
+                .ToDictionary(g => g.Key, g => g.OrderBy(v => v.Step).Select(v => new { step = v.Step, value = v.Value }).ToList(), StringComparer.Ordinal),
         });
         JsonSerializer.Serialize(stream, rows, JsonOutput.Options);
     }
+
+    private static readonly string[] IntermediateColumns = ["trial", "step", "name", "value", "recorded_at"];
+
+    /// <summary>
+    /// The values plugins reported while they evaluated the trials (<c>export --format intermediate-csv</c>): one row per
+    /// trial, step and name, in that order, the long form that pandas, R or a spreadsheet pivot read.
+    /// </summary>
+    public static void WriteIntermediateCsv(TextWriter writer, IReadOnlyList<IntermediateValue> values) =>
+        CsvTable.Write(writer, IntermediateColumns, values
+            .OrderBy(v => v.TrialNumber).ThenBy(v => v.Step).ThenBy(v => v.Name, StringComparer.Ordinal)
+            .Select(v => (IReadOnlyList<string?>)[Number(v.TrialNumber), Number(v.Step), v.Name, Number(v.Value), Time(v.RecordedAt)]));
 
     private static string Number(double? value) => value?.ToString("R", CultureInfo.InvariantCulture) ?? "";
 

@@ -17,7 +17,7 @@ namespace SemiNas.Storage.Postgres;
 public sealed class PostgresExperimentStore : IExperimentStore
 {
     /// <summary>Numbered as the SQLite store's schema: version 3 holds what SQLite's third version holds.</summary>
-    public const int SchemaVersion = 3;
+    public const int SchemaVersion = 4;
 
     /// <summary>The PostgreSQL schema that holds the tables.</summary>
     public const string Schema = "seminas";
@@ -34,6 +34,8 @@ public sealed class PostgresExperimentStore : IExperimentStore
     private readonly NpgsqlDataSource _source;
     private readonly Lock _lock = new();
     private readonly HashSet<string> _damaged = new(StringComparer.Ordinal);
+    // The schema the database holds: a read-only store of an older one reads what it lacks as empty.
+    private int _version = SchemaVersion;
 
     private PostgresExperimentStore(PostgresLocation location, NpgsqlDataSource source, TimeSpan retryFor)
     {
@@ -84,6 +86,7 @@ public sealed class PostgresExperimentStore : IExperimentStore
             if (version is null) throw new StoreException($"{store.Location}: not an experiment store (no {Schema} schema in the database).");
             if (version > SchemaVersion)
                 throw new StoreException($"{store.Location}: the store has schema version {version}; this seminas reads up to {SchemaVersion}. Use a newer seminas.");
+            store._version = version.Value;
             return store;
         }
         catch
@@ -126,7 +129,37 @@ public sealed class PostgresExperimentStore : IExperimentStore
         if (version > SchemaVersion)
             throw new StoreException($"{store.Location}: the store has schema version {version}; this seminas reads up to {SchemaVersion}. Use a newer seminas.");
         if (version == SchemaVersion) return SchemaVersion;
-        if (mustExist) throw new StoreException($"{store.Location}: no such experiment store (no {Schema} schema in the database).");
+        if (version is null)
+        {
+            if (mustExist) throw new StoreException($"{store.Location}: no such experiment store (no {Schema} schema in the database).");
+            CreateVersion3(connection, transaction);
+        }
+        // Version 4: the device of each attempt, the strategy's per-iteration diagnostics and plugins' intermediate values.
+        if (version is null or < 4) Execute(connection, transaction, $"""
+            ALTER TABLE {Schema}.trial_attempts ADD COLUMN device text;
+            CREATE TABLE {Schema}.strategy_diagnostics (
+                experiment_id  bigint NOT NULL REFERENCES {Schema}.experiments(id),
+                iteration      integer NOT NULL,
+                name           text NOT NULL,
+                value          double precision,
+                recorded_at    timestamptz NOT NULL,
+                PRIMARY KEY (experiment_id, iteration, name)
+            );
+            CREATE TABLE {Schema}.trial_values (
+                trial_id     bigint NOT NULL REFERENCES {Schema}.trials(id),
+                step         integer NOT NULL,
+                name         text NOT NULL,
+                value        double precision,
+                recorded_at  timestamptz NOT NULL,
+                PRIMARY KEY (trial_id, step, name)
+            );
+            UPDATE {Schema}.schema_version SET version = {SchemaVersion};
+            """);
+        transaction.Commit();
+        return SchemaVersion;
+    }
+
+    private static void CreateVersion3(NpgsqlConnection connection, NpgsqlTransaction transaction) =>
         Execute(connection, transaction, $"""
             CREATE SCHEMA IF NOT EXISTS {Schema};
             CREATE TABLE {Schema}.schema_version (version integer NOT NULL);
@@ -189,11 +222,8 @@ public sealed class PostgresExperimentStore : IExperimentStore
                 UNIQUE (trial_id, number)
             );
             CREATE INDEX open_attempts_by_owner ON {Schema}.trial_attempts(owner) WHERE ended_at IS NULL;
-            INSERT INTO {Schema}.schema_version (version) VALUES ({SchemaVersion});
+            INSERT INTO {Schema}.schema_version (version) VALUES (3);
             """);
-        transaction.Commit();
-        return SchemaVersion;
-    }
 
     public IReadOnlyList<ExperimentRecord> ListExperiments() =>
         Read("list the experiments", connection => ReadAll(connection, null, "SELECT * FROM experiments ORDER BY id;", StoreRows.ReadExperiment));
@@ -340,31 +370,57 @@ public sealed class PostgresExperimentStore : IExperimentStore
             Scalar(connection, null, "SELECT state FROM strategy_snapshots WHERE experiment_id = @id;", ("id", experimentId)) as byte[]);
 
     /// <summary>Of two claims of one trial, the second waits for the first's row lock and then finds it RUNNING.</summary>
-    public TrialRecord ClaimTrial(long trialId, string owner, TimeSpan lease) =>
-        Write("claim a trial", (connection, _, _) => Claim(connection, "id = @key", owner, lease, trialId), transaction: false)
-        ?? throw new StoreException($"{Location}: trial {trialId} is not WAITING (another process claimed it, or it has finished).");
+    public TrialRecord ClaimTrial(long trialId, string owner, TimeSpan lease, ClaimOptions? options = null)
+    {
+        options ??= ClaimOptions.Default;
+        return Write("claim a trial", (connection, transaction, _) =>
+                {
+                    if (options.Exclusive)
+                        LockExperiment(connection, transaction!, "(SELECT experiment_id FROM trials WHERE id = @key)", trialId);
+                    return Claim(connection, transaction, "id = @key", owner, lease, options, trialId);
+                }, transaction: options.Exclusive)
+            ?? throw new StoreException(options.Exclusive && LoadTrial(trialId).State == TrialState.Waiting
+                ? $"{Location}: trial {trialId} waits while another trial of the experiment runs (the task's evaluations may not overlap)."
+                : $"{Location}: trial {trialId} is not WAITING (another process claimed it, or it has finished).");
+    }
 
     /// <summary>Workers claiming at once each lock a different waiting row (SKIP LOCKED) instead of queueing on one.</summary>
-    public TrialRecord? ClaimNextWaiting(long experimentId, string owner, TimeSpan lease) =>
-        Write("claim a trial", (connection, _, _) => Claim(connection, """
-            id = (SELECT id FROM trials WHERE experiment_id = @key AND state = 'WAITING' ORDER BY number LIMIT 1 FOR UPDATE SKIP LOCKED)
-            """, owner, lease, experimentId), transaction: false);
+    public TrialRecord? ClaimNextWaiting(long experimentId, string owner, TimeSpan lease, ClaimOptions? options = null)
+    {
+        options ??= ClaimOptions.Default;
+        return Write("claim a trial", (connection, transaction, _) =>
+        {
+            if (options.Exclusive) LockExperiment(connection, transaction!, "@key", experimentId);
+            return Claim(connection, transaction, """
+                id = (SELECT id FROM trials WHERE experiment_id = @key AND state = 'WAITING' ORDER BY number LIMIT 1 FOR UPDATE SKIP LOCKED)
+                """, owner, lease, options, experimentId);
+        }, transaction: options.Exclusive);
+    }
+
+    /// <summary>
+    /// Exclusive claims of one experiment queue on its row: under READ COMMITTED two of them would otherwise each see
+    /// nothing RUNNING and claim a trial apiece.
+    /// </summary>
+    private static void LockExperiment(NpgsqlConnection connection, NpgsqlTransaction transaction, string experiment, long key) =>
+        Execute(connection, transaction, $"SELECT id FROM experiments WHERE id = {experiment} FOR UPDATE;", ("key", key));
 
     /// <summary>
     /// The trial and its attempt in one statement, atomic without a transaction: one round trip per claim, which is
     /// most of what a claim costs (docs/benchmarks.md).
     /// </summary>
-    private static TrialRecord? Claim(NpgsqlConnection connection, string which, string owner, TimeSpan lease, long key) =>
-        ReadAll(connection, null, $"""
+    private static TrialRecord? Claim(NpgsqlConnection connection, NpgsqlTransaction? transaction, string which, string owner, TimeSpan lease,
+        ClaimOptions options, long key) =>
+        ReadAll(connection, transaction, $"""
             WITH claimed AS (
                 UPDATE trials SET state = 'RUNNING', started_at = now(), heartbeat = now(), attempts = attempts + 1, error = NULL
                 WHERE {which} AND state = 'WAITING'
+                {(options.Exclusive ? "AND NOT EXISTS (SELECT 1 FROM trials other WHERE other.experiment_id = trials.experiment_id AND other.state = 'RUNNING')" : "")}
                 RETURNING *),
             attempt AS (
-                INSERT INTO trial_attempts (trial_id, number, owner, started_at, lease_until)
-                SELECT id, attempts, @owner, now(), now() + @lease FROM claimed)
+                INSERT INTO trial_attempts (trial_id, number, owner, started_at, lease_until, device)
+                SELECT id, attempts, @owner, now(), now() + @lease, @device FROM claimed)
             SELECT * FROM claimed;
-            """, StoreRows.ReadTrial, ("key", key), ("owner", owner), ("lease", lease)).SingleOrDefault();
+            """, StoreRows.ReadTrial, ("key", key), ("owner", owner), ("lease", lease), ("device", options.Device)).SingleOrDefault();
 
     public int RenewLeases(string owner, TimeSpan lease) =>
         Write("renew leases", (connection, transaction, _) =>
@@ -482,6 +538,53 @@ public sealed class PostgresExperimentStore : IExperimentStore
         lock (_lock) _damaged.UnionWith(damaged);
         return attempts;
     }
+
+    public void SaveStrategyDiagnostics(long experimentId, StrategyDiagnostics diagnostics) =>
+        Write("record the strategy's diagnostics", (connection, transaction, _) =>
+        {
+            foreach (var (name, value) in diagnostics.Values)
+                Execute(connection, transaction, """
+                    INSERT INTO strategy_diagnostics (experiment_id, iteration, name, value, recorded_at)
+                    VALUES (@experiment, @iteration, @name, @value, now())
+                    ON CONFLICT (experiment_id, iteration, name) DO UPDATE SET value = excluded.value, recorded_at = excluded.recorded_at;
+                    """, ("experiment", experimentId), ("iteration", diagnostics.Iteration), ("name", name), ("value", StoreRows.Real(value)));
+            return 0;
+        });
+
+    public IReadOnlyList<StrategyDiagnosticsRecord> LoadStrategyDiagnostics(long experimentId) =>
+        _version < 4 ? [] : Read("load the strategy's diagnostics", connection =>
+        {
+            using var command = Command(connection, null, """
+                SELECT iteration, name, value, recorded_at FROM strategy_diagnostics
+                WHERE experiment_id = @id ORDER BY iteration, name;
+                """, ("id", experimentId));
+            using var reader = command.ExecuteReader();
+            return StoreRows.ReadDiagnostics(reader);
+        });
+
+    public void SaveIntermediateValues(long trialId, IReadOnlyList<StepValues> steps) =>
+        Write("record intermediate values", (connection, transaction, _) =>
+        {
+            foreach (var (step, values) in steps)
+            foreach (var (name, value) in values)
+                Execute(connection, transaction, """
+                    INSERT INTO trial_values (trial_id, step, name, value, recorded_at) VALUES (@trial, @step, @name, @value, now())
+                    ON CONFLICT (trial_id, step, name) DO UPDATE SET value = excluded.value, recorded_at = excluded.recorded_at;
+                    """, ("trial", trialId), ("step", step), ("name", name), ("value", StoreRows.Real(value)));
+            return 0;
+        });
+
+    public IReadOnlyList<IntermediateValue> LoadIntermediateValues(long experimentId) =>
+        _version < 4 ? [] : Read("load intermediate values", connection =>
+        {
+            using var command = Command(connection, null, """
+                SELECT v.trial_id, t.number AS trial_number, v.step, v.name, v.value, v.recorded_at
+                FROM trial_values v JOIN trials t ON t.id = v.trial_id
+                WHERE t.experiment_id = @id ORDER BY t.number, v.step, v.name;
+                """, ("id", experimentId));
+            using var reader = command.ExecuteReader();
+            return StoreRows.ReadIntermediateValues(reader);
+        });
 
     public void Dispose() => _source.Dispose();
 

@@ -88,7 +88,7 @@ public class WorkerCommandTests
     }
 
     [Fact]
-    public async Task SIGTERM_puts_the_workers_trial_back_to_waiting_and_exits_as_interrupted()
+    public async Task SIGTERM_right_at_the_claim_puts_the_workers_trial_back_to_waiting_and_exits_as_interrupted()
     {
         using var folder = new TempFolder();
         folder.Write("c.yaml", Configs.NasBench201(name: "t", budget: 2, simulatedSeconds: 60, workers: 0));
@@ -99,20 +99,24 @@ public class WorkerCommandTests
         try
         {
             await WaitForExperiment(store);
-            using var worker = SeminasProcess.Start(folder.Path, "worker", store);
-            var output = worker.StandardOutput.ReadToEndAsync();
-            var errors = worker.StandardError.ReadToEndAsync();
-            await WaitUntil(() => StoreSql.Query(store, "SELECT COUNT(*) FROM trials WHERE state = 'RUNNING'") == 1, "the worker never started a trial");
-            // A SIGTERM within the first second after the claim sometimes ends the worker with 143 and no clean stop
-            // (about one run in three here, nothing on stderr; not yet understood, see the session note): it comes later.
-            await Task.Delay(TimeSpan.FromSeconds(1));
-            await Signal("-TERM", worker.Id);
-            await worker.WaitForExitAsync();
+            // The signal comes as soon as the claim is seen: the worker is then still in the synchronous part of its
+            // start (plugins loaded, the first evaluation being set up). A signal there once ended the process with 143
+            // and left the trial RUNNING until its lease ran out, in about one run of three; several rounds catch that.
+            for (var round = 1; round <= 5; round++)
+            {
+                using var worker = SeminasProcess.Start(folder.Path, "worker", store);
+                var output = worker.StandardOutput.ReadToEndAsync();
+                var errors = worker.StandardError.ReadToEndAsync();
+                await WaitUntil(() => StoreSql.Query(store, "SELECT COUNT(*) FROM trials WHERE state = 'RUNNING'") == 1,
+                    "the worker never started a trial", poll: TimeSpan.FromMilliseconds(2));
+                await Signal("-TERM", worker.Id);
+                await worker.WaitForExitAsync();
 
-            Assert.True(worker.ExitCode == 130, $"exit {worker.ExitCode}\n{await output}\n{await errors}");
-            Assert.Contains("its trial in evaluation is waiting again", await output);
-            Assert.Equal(0, StoreSql.Query(store, "SELECT COUNT(*) FROM trials WHERE state <> 'WAITING'"));
-            Assert.Equal(1, StoreSql.Query(store, "SELECT COUNT(*) FROM trial_attempts WHERE outcome = 'INTERRUPTED'"));
+                Assert.True(worker.ExitCode == 130, $"round {round}: exit {worker.ExitCode}\n{await output}\n{await errors}");
+                Assert.Contains("its trial in evaluation is waiting again", await output);
+                Assert.Equal(0, StoreSql.Query(store, "SELECT COUNT(*) FROM trials WHERE state <> 'WAITING'"));
+                Assert.Equal(round, StoreSql.Query(store, "SELECT COUNT(*) FROM trial_attempts WHERE outcome = 'INTERRUPTED'"));
+            }
         }
         finally
         {
@@ -161,7 +165,7 @@ public class WorkerCommandTests
         Assert.Contains("holds no unfinished experiment (done (finished))", error);
     }
 
-    private static async Task Signal(string signal, int processId)
+    internal static async Task Signal(string signal, int processId)
     {
         using var kill = Process.Start("kill", [signal, processId.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         await kill.WaitForExitAsync();
@@ -170,13 +174,13 @@ public class WorkerCommandTests
     private static Task WaitForExperiment(string store) =>
         WaitUntil(() => File.Exists(store) && StoreSql.Query(store, "SELECT COUNT(*) FROM experiments") == 1, "the search never created its experiment");
 
-    private static async Task WaitUntil(Func<bool> condition, string failure)
+    internal static async Task WaitUntil(Func<bool> condition, string failure, TimeSpan? poll = null)
     {
         var deadline = Stopwatch.StartNew();
         while (!condition())
         {
             Assert.True(deadline.Elapsed < TimeSpan.FromMinutes(2), failure);
-            await Task.Delay(20);
+            await Task.Delay(poll ?? TimeSpan.FromMilliseconds(20));
         }
     }
 }

@@ -156,7 +156,7 @@ public sealed class ConfigLoaderTests : IDisposable
     {
         var e = LoadFails(Minimal + "\nexecution:\n  colour: blue\n");
 
-        Assert.Equal("unknown key; valid keys here: workers, device, threads, trialTimeoutSeconds, maxAttempts", ErrorAt(e, "execution.colour").Message);
+        Assert.Equal("unknown key; valid keys here: workers, device, threads, trialTimeoutSeconds, maxAttempts, isolation, devices, feedWorkers", ErrorAt(e, "execution.colour").Message);
     }
 
     [Fact]

@@ -104,6 +104,7 @@ public class EvaluationContextTests
             name: ones
             task: {plugin: onemax, options: {length: 8}}
             search: {strategy: random, budget: 3}
+            execution: {isolation: inProcess}   # in worker processes, the messages go to their logs (LocalWorkerTests)
             """);
         var sample = Path.Combine(AppContext.BaseDirectory, "test-plugins", "SemiNas.Samples.MinimalPlugin");
 

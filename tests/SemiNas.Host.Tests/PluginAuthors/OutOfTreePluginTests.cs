@@ -21,7 +21,7 @@ public class OutOfTreePluginTests
     {
         using var folder = new TempFolder();
         // A version of its own, so the NuGet cache never serves a package packed from older sources.
-        var version = $"2.0.0-test{DateTime.UtcNow:yyyyMMddHHmmssfff}";
+        var version = $"2.1.0-test{DateTime.UtcNow:yyyyMMddHHmmssfff}";
         var feed = Path.Combine(folder.Path, "feed");
         await Dotnet(folder.Path, "pack", Path.Combine(Repository.Root, "src", "Contracts", "SemiNas.Contracts.csproj"),
             "-c", "Release", "-o", feed, "-p:PackageVersion=" + version, "-nologo");
@@ -30,7 +30,7 @@ public class OutOfTreePluginTests
         foreach (var source in Directory.GetFiles(Path.Combine(Repository.Root, "samples", "MinimalPlugin"), "*.cs"))
             File.Copy(source, Path.Combine(project, Path.GetFileName(source)));
         File.WriteAllText(Path.Combine(project, "OneMax.csproj"),
-            File.ReadAllText(ProjectFile).Replace("Include=\"SemiNas.Contracts\" Version=\"2.0.0\"", $"Include=\"SemiNas.Contracts\" Version=\"{version}\""));
+            File.ReadAllText(ProjectFile).Replace("Include=\"SemiNas.Contracts\" Version=\"2.1.0\"", $"Include=\"SemiNas.Contracts\" Version=\"{version}\""));
         await Dotnet(project, "build", "-c", "Release", "-nologo", "-p:RestoreAdditionalProjectSources=" + feed);
 
         var output = Path.Combine(project, "bin", "Release", "net10.0");

@@ -11,6 +11,7 @@ public sealed class MisbehavingPlugin : TaskPlugin<MisbehavingPlugin.Options>
         NullResult,
         ThrowingCheapMetrics,
         ThrowingDispose,
+        ThrowingCheckInputs,
     }
 
     public override string Name => "misbehaving";
@@ -24,7 +25,7 @@ public sealed class MisbehavingPlugin : TaskPlugin<MisbehavingPlugin.Options>
         public Fault Fault { get; set; }
     }
 
-    private sealed class Task(Fault fault) : ISearchTask, ISearchSpace
+    private sealed class Task(Fault fault) : ISearchTask, ISearchSpace, IStartupCheck
     {
         public ISearchSpace Space => this;
 
@@ -60,6 +61,11 @@ public sealed class MisbehavingPlugin : TaskPlugin<MisbehavingPlugin.Options>
             System.Threading.Tasks.Task.FromResult(fault == Fault.NullResult
                 ? null!
                 : (IReadOnlyDictionary<string, double>)new Dictionary<string, double> { ["score"] = architecture.Tokens.Sum() });
+
+        public void CheckInputs(TextWriter report)
+        {
+            if (fault == Fault.ThrowingCheckInputs) throw new FileNotFoundException("the data file /nowhere/data.bin does not exist");
+        }
 
         public void Dispose()
         {

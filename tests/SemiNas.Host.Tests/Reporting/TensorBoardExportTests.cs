@@ -29,6 +29,11 @@ public class TensorBoardExportTests
             store.ClaimTrial(trials[2].Id, "tests", TimeSpan.FromHours(1));
             store.MarkFailed(trials[2].Id, "out of memory");
             Complete(3, 92, feasible: true);
+            // What the plugin reported while it trained trials 1 and 4 (4 only got to step 2).
+            store.SaveIntermediateValues(trials[0].Id, [.. Enumerable.Range(1, 3).Select(s => new StepValues(s,
+                new Dictionary<string, double> { ["train_loss"] = 4 - s, ["lr"] = 0.1 }))]);
+            store.SaveIntermediateValues(trials[3].Id, [new StepValues(1, new Dictionary<string, double> { ["train_loss"] = 5 }),
+                new StepValues(2, new Dictionary<string, double> { ["train_loss"] = 4.5 })]);
         }
 
         for (var export = 0; export < 2; export++)   // a second export replaces the first instead of doubling every point
@@ -46,6 +51,15 @@ public class TensorBoardExportTests
         Assert.Equal([(1, 1e6f), (2, 2e6f), (3, 3e6f), (4, 4e6f)], Series(scalars, "cheap/flops"));
         var year = DateTimeOffset.FromUnixTimeSeconds((long)scalars[0].WallTime).Year;
         Assert.InRange(year, DateTime.UtcNow.Year - 1, DateTime.UtcNow.Year);
+
+        // A run per trial with intermediate values, beside the experiment's, so that TensorBoard overlays the trials' curves.
+        Assert.Equal(["trial-0001", "trial-0004"], Directory.GetDirectories(folder.File("tb/tb run")).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        var first = ReadScalars(Assert.Single(Directory.GetFiles(folder.File("tb/tb run/trial-0001"), "events.out.tfevents.*")));
+        Assert.Equal([(1, 3f), (2, 2f), (3, 1f)], Series(first, "intermediate/train_loss"));
+        Assert.Equal([(1, 0.1f), (2, 0.1f), (3, 0.1f)], Series(first, "intermediate/lr"));
+        var fourth = ReadScalars(Assert.Single(Directory.GetFiles(folder.File("tb/tb run/trial-0004"), "events.out.tfevents.*")));
+        Assert.Equal([(1, 5f), (2, 4.5f)], Series(fourth, "intermediate/train_loss"));
+        Assert.Equal(["intermediate/train_loss"], fourth.Select(s => s.Tag).Distinct());
     }
 
     private static List<(int Step, float Value)> Series(List<Scalar> scalars, string tag) =>

@@ -45,7 +45,7 @@ public class ExperimentStoreTests
             // Turn it back into what version 1 wrote.
             connection.Open();
             using var command = connection.CreateCommand();
-            command.CommandText = "DROP TABLE trial_attempts; ALTER TABLE experiments DROP COLUMN config_path; PRAGMA user_version = 1;";
+            command.CommandText = "DROP TABLE trial_values; DROP TABLE strategy_diagnostics; DROP TABLE trial_attempts; ALTER TABLE experiments DROP COLUMN config_path; PRAGMA user_version = 1;";
             command.ExecuteNonQuery();
         }
         using (var readOnly = ExperimentStore.OpenReadOnly(path))
@@ -77,7 +77,7 @@ public class ExperimentStoreTests
             store.ClaimTrial(trials[2].Id, "w", TimeSpan.FromHours(1));
         }
         // What version 2 wrote: the same tables without attempts, and trial 3 left RUNNING by a killed search.
-        StoreSql.Execute(path, "DROP TABLE trial_attempts; PRAGMA user_version = 2;");
+        StoreSql.Execute(path, "DROP TABLE trial_values; DROP TABLE strategy_diagnostics; DROP TABLE trial_attempts; PRAGMA user_version = 2;");
         var states = new[] { TrialState.Complete, TrialState.Failed, TrialState.Running, TrialState.Waiting };
 
         using (var readOnly = ExperimentStore.OpenReadOnly(path))
@@ -89,7 +89,7 @@ public class ExperimentStoreTests
 
         using (var store = ExperimentStore.Open(path))
         {
-            Assert.Equal(3, StoreSql.Query(path, "PRAGMA user_version"));
+            Assert.Equal(ExperimentStore.SchemaVersion, StoreSql.Query(path, "PRAGMA user_version"));
             Assert.Equal(states, store.LoadTrials(id).Select(t => t.State));
             Assert.Equal(90, store.LoadTrials(id)[0].Objective);
             Assert.Equal([7], store.LoadStrategyState(id));
@@ -112,7 +112,7 @@ public class ExperimentStoreTests
         var path = folder.File("s.sqlite");
         Assert.Equal(RunOutcome.Finished, (await LeaseDrillTests.Search(config, path, OneWorker, CancellationToken.None)).Outcome);
         StoreSql.Execute(path, """
-            DROP TABLE trial_attempts;
+            DROP TABLE trial_values; DROP TABLE strategy_diagnostics; DROP TABLE trial_attempts;
             UPDATE trials SET state = 'RUNNING', objective = NULL, metrics_json = '{}', finished_at = NULL WHERE number = 4;
             UPDATE experiments SET finished_at = NULL;
             PRAGMA user_version = 2;
@@ -123,7 +123,36 @@ public class ExperimentStoreTests
         Assert.Equal(RunOutcome.Finished, resumed.Outcome);
         Assert.All(resumed.Trials, t => Assert.Equal(TrialState.Complete, t.State));
         Assert.Equal([1, 1, 1, 2], resumed.Trials.Select(t => t.Attempts));
-        Assert.Equal(3, StoreSql.Query(path, "PRAGMA user_version"));
+        Assert.Equal(ExperimentStore.SchemaVersion, StoreSql.Query(path, "PRAGMA user_version"));
+    }
+
+    [Fact]
+    public void A_store_of_schema_3_is_read_as_it_is_and_upgraded_in_place_with_devices_diagnostics_and_intermediate_values()
+    {
+        using var folder = new TempFolder();
+        var path = folder.File("s.sqlite");
+        long id;
+        using (var store = ExperimentStore.Open(path))
+        {
+            id = store.CreateExperiment(Experiment()).Id;
+            var trial = store.AddTrials(id, [Trial("1", "a")], [7])[0];
+            store.ClaimTrial(trial.Id, "w", TimeSpan.FromHours(1));
+        }
+        StoreSql.Execute(path, "DROP TABLE trial_values; DROP TABLE strategy_diagnostics; ALTER TABLE trial_attempts DROP COLUMN device; PRAGMA user_version = 3;");
+
+        using (var readOnly = ExperimentStore.OpenReadOnly(path))
+        {
+            Assert.Null(Assert.Single(readOnly.LoadAttempts(id)).Device);
+            Assert.Empty(readOnly.LoadStrategyDiagnostics(id));
+            Assert.Empty(readOnly.LoadIntermediateValues(id));
+        }
+        using (var store = ExperimentStore.Open(path))
+        {
+            Assert.Equal(ExperimentStore.SchemaVersion, StoreSql.Query(path, "PRAGMA user_version"));
+            Assert.Equal("w", Assert.Single(store.LoadAttempts(id)).Owner);
+            store.SaveStrategyDiagnostics(id, new StrategyDiagnostics(1, new Dictionary<string, double> { ["tau"] = 0.5 }));
+            Assert.Equal(0.5, Assert.Single(store.LoadStrategyDiagnostics(id)).Values["tau"]);
+        }
     }
 
     [Fact]

@@ -69,6 +69,42 @@ public sealed class PostgresStoreTests(PostgresServer server)
     }
 
     [Fact]
+    public void A_store_of_schema_3_is_read_as_it_is_and_upgraded_in_place()
+    {
+        var database = server.CreateDatabase();
+        var url = server.Url(database);
+        long id;
+        using (var store = ExperimentStores.Open(url))
+        {
+            id = store.CreateExperiment(Experiment()).Id;
+            store.ClaimTrial(store.AddTrials(id, [Trial("1")], [7])[0].Id, "w", TimeSpan.FromHours(1), new ClaimOptions("cuda:0"));
+        }
+        // Turn it back into what version 3 wrote.
+        using (var connection = new Npgsql.NpgsqlConnection(
+                   $"Host=127.0.0.1;Port={server.Port};Username={PostgresServer.User};Password={PostgresServer.Password};Database={database};Pooling=false"))
+        {
+            connection.Open();
+            using var command = new Npgsql.NpgsqlCommand("""
+                DROP TABLE seminas.trial_values; DROP TABLE seminas.strategy_diagnostics;
+                ALTER TABLE seminas.trial_attempts DROP COLUMN device; UPDATE seminas.schema_version SET version = 3;
+                """, connection);
+            command.ExecuteNonQuery();
+        }
+        using (var reader = ExperimentStores.OpenReadOnly(url))
+        {
+            Assert.Null(Assert.Single(reader.LoadAttempts(id)).Device);
+            Assert.Empty(reader.LoadStrategyDiagnostics(id));
+            Assert.Empty(reader.LoadIntermediateValues(id));
+        }
+        using (var store = ExperimentStores.Open(url))
+        {
+            store.SaveStrategyDiagnostics(id, new StrategyDiagnostics(1, new Dictionary<string, double> { ["tau"] = 0.5 }));
+            Assert.Equal(0.5, Assert.Single(store.LoadStrategyDiagnostics(id)).Values["tau"]);
+            Assert.Equal([7], store.LoadStrategyState(id));
+        }
+    }
+
+    [Fact]
     public void A_read_only_store_reads_and_refuses_every_write_and_a_database_without_the_schema_is_no_store()
     {
         var url = server.Url(server.CreateDatabase());

@@ -115,6 +115,108 @@ public abstract class StoreConformanceTests
     }
 
     [Fact]
+    public void An_exclusive_claim_waits_while_any_trial_of_the_experiment_runs_and_records_the_claimers_device()
+    {
+        using var folder = new TempFolder();
+        using var store = Open(folder);
+        var id = store.CreateExperiment(Experiment()).Id;
+        var other = store.CreateExperiment(Experiment("other")).Id;
+        var trials = store.AddTrials(id, [Trial("1", "a"), Trial("2", "b")], []);
+        var elsewhere = store.AddTrials(other, [Trial("1", "a")], []);
+        var exclusive = new ClaimOptions("cuda:1", Exclusive: true);
+
+        var first = store.ClaimNextWaiting(id, Worker, Hour, exclusive)!;
+        Assert.Null(store.ClaimNextWaiting(id, "worker-b", Hour, exclusive));
+        var refused = Assert.Throws<StoreException>(() => store.ClaimTrial(trials[1].Id, "worker-b", Hour, exclusive));
+        Assert.Contains("may not overlap", refused.Message);
+        Assert.Equal(TrialState.Waiting, store.LoadTrial(trials[1].Id).State);
+        // Another experiment's trials are not held back, and a claim that is not exclusive is not either.
+        Assert.Equal(elsewhere[0].Id, store.ClaimNextWaiting(other, "worker-b", Hour, exclusive)!.Id);
+
+        store.MarkComplete(first.Id, new Dictionary<string, double> { ["acc"] = 1 }, 1, feasible: true);
+        Assert.Equal(2, store.ClaimTrial(trials[1].Id, "worker-b", Hour, exclusive).Number);
+        Assert.Equal(["cuda:1", "cuda:1"], store.LoadAttempts(id).Select(a => a.Device));
+        var plain = store.AddTrials(id, [Trial("3", "c")], [])[0];
+        store.ClaimTrial(plain.Id, Worker, Hour);
+        Assert.Null(store.LoadAttempts(id)[^1].Device);
+    }
+
+    [Fact]
+    public async Task Exclusive_claims_from_processes_at_once_never_overlap()
+    {
+        using var folder = new TempFolder();
+        long id;
+        using (var setup = Open(folder))
+        {
+            id = setup.CreateExperiment(Experiment(budget: 12)).Id;
+            setup.AddTrials(id, Enumerable.Range(1, 12).Select(i => Trial(i.ToString(CultureInfo.InvariantCulture), "k" + i)).ToList(), []);
+        }
+        var overlaps = 0;
+        var workers = Enumerable.Range(0, 4).Select(w => Task.Run(() =>
+        {
+            using var store = Open(folder);
+            var mine = new List<int>();
+            while (store.LoadTrials(id).Any(t => !t.IsFinished))
+            {
+                if (store.ClaimNextWaiting(id, $"worker-{w}", Hour, new ClaimOptions(Exclusive: true)) is not { } trial) continue;
+                if (store.LoadTrials(id).Count(t => t.State == TrialState.Running) != 1) Interlocked.Increment(ref overlaps);
+                mine.Add(trial.Number);
+                store.MarkComplete(trial.Id, new Dictionary<string, double> { ["acc"] = 1 }, 1, feasible: true);
+            }
+            return mine;
+        }));
+        var claimed = (await Task.WhenAll(workers)).SelectMany(n => n).Order().ToList();
+        Assert.Equal(Enumerable.Range(1, 12), claimed);
+        Assert.Equal(0, overlaps);
+    }
+
+    [Fact]
+    public void Strategy_diagnostics_are_kept_by_iteration_and_a_later_report_adds_to_its_iteration()
+    {
+        using var folder = new TempFolder();
+        long id;
+        using (var store = Open(folder))
+        {
+            id = store.CreateExperiment(Experiment()).Id;
+            store.SaveStrategyDiagnostics(id, new StrategyDiagnostics(2, new Dictionary<string, double> { ["steps"] = 3 }));
+            store.SaveStrategyDiagnostics(id, new StrategyDiagnostics(1, new Dictionary<string, double> { ["steps"] = 1, ["pseudo"] = 100 }));
+            // The rank correlation of iteration 1 is known once its batch is evaluated, during iteration 2.
+            store.SaveStrategyDiagnostics(id, new StrategyDiagnostics(1, new Dictionary<string, double> { ["tau"] = double.NaN, ["steps"] = 2 }));
+        }
+        using (var reopened = Open(folder))
+        {
+            var iterations = reopened.LoadStrategyDiagnostics(id);
+            Assert.Equal([1, 2], iterations.Select(i => i.Iteration));
+            Assert.Equal(["pseudo", "steps", "tau"], iterations[0].Values.Keys.Order(StringComparer.Ordinal));
+            Assert.Equal((100, 2), (iterations[0].Values["pseudo"], iterations[0].Values["steps"]));
+            Assert.True(double.IsNaN(iterations[0].Values["tau"]));
+            Assert.Equal(3, Assert.Single(iterations[1].Values).Value);
+            Assert.Empty(reopened.LoadStrategyDiagnostics(reopened.CreateExperiment(Experiment("other")).Id));
+        }
+    }
+
+    [Fact]
+    public void Intermediate_values_are_kept_by_trial_and_step_and_a_re_run_replaces_a_step()
+    {
+        using var folder = new TempFolder();
+        long id;
+        using (var store = Open(folder))
+        {
+            id = store.CreateExperiment(Experiment()).Id;
+            var trials = store.AddTrials(id, [Trial("1", "a"), Trial("2", "b")], []);
+            store.SaveIntermediateValues(trials[1].Id, [new StepValues(0, new Dictionary<string, double> { ["loss"] = 2 })]);
+            // Several steps at once, as the host saves them: one transaction.
+            store.SaveIntermediateValues(trials[0].Id, [
+                new StepValues(1, new Dictionary<string, double> { ["loss"] = 1, ["acc"] = 0.5 }),
+                new StepValues(0, new Dictionary<string, double> { ["loss"] = 3 })]);
+            store.SaveIntermediateValues(trials[0].Id, [new StepValues(1, new Dictionary<string, double> { ["loss"] = 0.9 })]);
+        }
+        using var reopened = Open(folder);
+        Assert.Equal([(1, 0, "loss", 3.0), (1, 1, "acc", 0.5), (1, 1, "loss", 0.9), (2, 0, "loss", 2.0)],
+            reopened.LoadIntermediateValues(id).Select(v => (v.TrialNumber, v.Step, v.Name, v.Value)));
+    }
+
+    [Fact]
     public async Task Processes_claiming_at_once_each_get_different_trials_and_every_trial_is_claimed_once()
     {
         using var folder = new TempFolder();
