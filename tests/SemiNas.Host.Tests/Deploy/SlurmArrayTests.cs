@@ -15,7 +15,7 @@ public sealed class SlurmArrayTests(PostgresServer server)
 
     [SkippableFact]
     [Trait("Category", "Slow")]
-    public void The_job_array_runs_one_proposer_and_a_worker_per_GPU_until_the_budget_is_met()
+    public void The_job_array_runs_one_proposer_and_its_workers_until_the_budget_is_met()
     {
         using var slurm = LocalSlurm.StartOrSkip();
         using var folder = new TempFolder();
@@ -26,8 +26,7 @@ public sealed class SlurmArrayTests(PostgresServer server)
         var urlFile = folder.Write("store-url", url + "\n");
         File.SetUnixFileMode(urlFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
 
-        // Two array tasks of two (pretend) GPUs each: four workers, cuda:0 and cuda:1 in each task whatever indices
-        // Slurm hands out; task 0 also runs the proposer.
+        // Two array tasks of two workers each; task 0 also runs the proposer.
         var (job, submitted) = Submit(slurm, folder, urlFile);
         WaitUntilGone(slurm, folder, job, TimeSpan.FromMinutes(4));
 
@@ -46,12 +45,11 @@ public sealed class SlurmArrayTests(PostgresServer server)
         Assert.True(store.LoadAttempts(experiment.Id).Select(a => a.Owner).Distinct().Count() >= 2, Outputs(folder));
 
         var outputs = new[] { "task-0.out", "task-1.out" }.Select(f => File.ReadAllText(folder.File(f))).ToList();
-        Assert.Contains("the proposer and 2 worker(s) on cuda:0 cuda:1", outputs[0]);
+        Assert.Contains("the proposer and 2 worker(s) on the experiment's execution.device", outputs[0]);
         Assert.DoesNotContain("the proposer", outputs[1]);
         Assert.All(outputs, o =>
         {
-            Assert.Contains("at once on cuda:0.", o);
-            Assert.Contains("at once on cuda:1.", o);
+            Assert.Equal(2, Regex.Matches(o, "at once on cpu").Count);
             Assert.Contains("Experiment 'on-slurm' is finished", o);
         });
         Assert.Contains($"Finished: {budget} complete, 0 failed", outputs[0]);
@@ -169,7 +167,10 @@ public sealed class SlurmArrayTests(PostgresServer server)
         {
             ["SEMINAS_STORAGE_URL_FILE"] = urlFile,
             ["SEMINAS_DLL"] = SeminasProcess.Dll,
-        }, "sbatch", "--parsable", "--array=0-1", "--gres=gpu:2", "--cpus-per-task=1", "--mem=200M", "--time=5",
+            // No GPU here (the host checks that a cuda device is usable): two CPU workers per task. The GPU mapping has
+            // its own test below.
+            ["SEMINAS_CPU_WORKERS"] = "2",
+        }, "sbatch", "--parsable", "--array=0-1", "--cpus-per-task=1", "--mem=200M", "--time=5",
             "--output=" + Path.Combine(folder.Path, log + "-%a.out"), Script, "search.yaml");
         Assert.True(code == 0, $"sbatch failed ({code}): {submitted}\n{slurm.Logs()}");
         return (submitted.Trim().Split(';')[0], submitted);
@@ -183,6 +184,33 @@ public sealed class SlurmArrayTests(PostgresServer server)
             Assert.True(waited.Elapsed < limit, $"job {job} still runs after {limit}:\n{Outputs(folder)}\n{slurm.Logs()}");
             Thread.Sleep(500);
         }
+    }
+
+    [Theory]
+    [InlineData("2,3", "2 worker(s) on cuda:0 cuda:1")]
+    [InlineData("1", "1 worker(s) on cuda:0")]
+    [InlineData("GPU-5f0c,GPU-77aa,GPU-9e31", "3 worker(s) on cuda:0 cuda:1 cuda:2")]
+    [InlineData("", "2 worker(s) on the experiment's execution.device")]
+    public void Each_GPU_Slurm_gives_a_task_gets_a_worker_numbered_as_CUDA_numbers_the_visible_ones(string visible, string expected)
+    {
+        // Plain bash as array task 1 (workers only): Slurm's CUDA_VISIBLE_DEVICES holds node-wide indices or UUIDs, and
+        // inside the process the I-th visible GPU is cuda:I. The task says so on its first line; then it is stopped.
+        using var folder = new TempFolder();
+        folder.Write("search.yaml", Configs.NasBench201(name: "gpus", budget: 4, workers: 0));
+        var start = new ProcessStartInfo("bash") { WorkingDirectory = folder.Path, RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Script);
+        start.ArgumentList.Add("search.yaml");
+        start.Environment.Remove("SEMINAS_STORAGE_URL_FILE");
+        start.Environment["SEMINAS_STORAGE_URL"] = "postgresql://nobody@127.0.0.1:1/none";
+        start.Environment["SEMINAS_DLL"] = SeminasProcess.Dll;
+        start.Environment["SEMINAS_CPU_WORKERS"] = "2";
+        start.Environment["SLURM_ARRAY_TASK_ID"] = "1";
+        start.Environment["CUDA_VISIBLE_DEVICES"] = visible;
+        using var process = Process.Start(start)!;
+        var first = process.StandardOutput.ReadLine();
+        process.Kill(entireProcessTree: true);
+        process.WaitForExit();
+        Assert.Contains($"experiment 'gpus', {expected}", first);
     }
 
     [Theory]
