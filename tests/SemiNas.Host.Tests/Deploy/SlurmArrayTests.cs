@@ -170,7 +170,7 @@ public sealed class SlurmArrayTests(PostgresServer server)
             // No GPU here (the host checks that a cuda device is usable): two CPU workers per task. The GPU mapping has
             // its own test below.
             ["SEMINAS_CPU_WORKERS"] = "2",
-        }, "sbatch", "--parsable", "--array=0-1", "--cpus-per-task=1", "--mem=200M", "--time=5",
+        }, "sbatch", "--parsable", "--array=0-1", "--gres=none", "--cpus-per-task=1", "--mem=200M", "--time=5",
             "--output=" + Path.Combine(folder.Path, log + "-%a.out"), Script, "search.yaml");
         Assert.True(code == 0, $"sbatch failed ({code}): {submitted}\n{slurm.Logs()}");
         return (submitted.Trim().Split(';')[0], submitted);
