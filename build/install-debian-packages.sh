@@ -2,7 +2,8 @@
 # Installs the Debian packages the project uses (the tts plugin runs flite, which writes the test corpora, and
 # pocketsphinx, which scores intelligibility, with pocketsphinx-testdata's natural recordings as a sanity anchor; the image-classification plugin reads Fashion-MNIST from
 # dataset-fashion-mnist, /usr/share/datasets/fashion-mnist; headless chromium drives the dashboard and report tests;
-# postgresql provides initdb and pg_ctl, with which the storage tests start a throwaway server of their own),
+# postgresql provides initdb and pg_ctl, with which the storage tests start a throwaway server of their own; slurm-wlm
+# and munge provide the daemons with which the deploy tests start a one-node Slurm of their own in /tmp),
 # and only those that are missing: with everything present it changes nothing and needs neither root nor the network.
 # Uses sudo only when not root. Fails loudly (non-zero exit, a message naming the packages)
 # when a package cannot be installed, so that the tests that need them fail instead of passing silently.
@@ -13,7 +14,7 @@ set -euo pipefail
 
 packages=("$@")
 if [ ${#packages[@]} -eq 0 ]; then
-  packages=(flite pocketsphinx pocketsphinx-en-us pocketsphinx-testdata dataset-fashion-mnist chromium postgresql)
+  packages=(flite pocketsphinx pocketsphinx-en-us pocketsphinx-testdata dataset-fashion-mnist chromium postgresql slurm-wlm munge)
 fi
 
 installed() {
