@@ -133,7 +133,7 @@ public sealed class ExperimentRunner(SearchDefinition search, IExperimentStore s
     {
         var name = search.Name;
         var existing = store.FindExperiment(name);
-        if (existing is null) return store.CreateExperiment(NewExperiment(name, parentId: null));
+        if (existing is null) return store.CreateExperiment(search.NewExperiment());
         if (existing.Fingerprint == search.Fingerprint) return existing;
 
         if (settings.Fork)
@@ -141,7 +141,7 @@ public sealed class ExperimentRunner(SearchDefinition search, IExperimentStore s
             var sameConfig = store.ListExperiments().FirstOrDefault(e => e.Fingerprint == search.Fingerprint);
             if (sameConfig is not null) return sameConfig;
             var forkName = Enumerable.Range(2, int.MaxValue - 2).Select(i => $"{name}-fork{i}").First(n => store.FindExperiment(n) is null);
-            return store.CreateExperiment(NewExperiment(forkName, existing.Id));
+            return store.CreateExperiment(search.NewExperiment(forkName, existing.Id));
         }
 
         var changes = SearchDefinition.Differences(existing.ConfigJson, search.ConfigJson);
@@ -150,10 +150,6 @@ public sealed class ExperimentRunner(SearchDefinition search, IExperimentStore s
             string.Join("\n  ", changes) +
             "\nRun with --fork to start a new experiment beside it in the same store, or choose another store with --storage.");
     }
-
-    private NewExperiment NewExperiment(string name, long? parentId) => new(
-        name, search.PluginName, search.Strategy.Name, search.Budget, search.Task.Objective,
-        search.ConfigText, search.ConfigJson, search.Fingerprint, parentId, search.ConfigPath);
 
     private async Task<RunResult> RunOwnedAsync(ExperimentRecord experiment, CancellationToken cancellationToken)
     {

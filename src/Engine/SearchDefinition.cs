@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using SemiNas.Contracts;
 using SemiNas.Core;
+using SemiNas.Storage;
 
 namespace SemiNas.Engine;
 
@@ -38,6 +39,14 @@ public sealed class SearchDefinition
     public string ConfigText { get; init; } = "";
 
     public string? ConfigPath { get; init; }
+
+    /// <summary>
+    /// The store's record of this search's experiment, as its first run creates it: under <see cref="Name"/>, or as a
+    /// fork of <paramref name="parentId"/> under <paramref name="name"/>. A record made otherwise (before its proposer
+    /// starts, say) must be this one, or the proposer refuses it as a changed configuration.
+    /// </summary>
+    public NewExperiment NewExperiment(string? name = null, long? parentId = null) => new(
+        name ?? Name, PluginName, Strategy.Name, Budget, Task.Objective, ConfigText, ConfigJson, Fingerprint, parentId, ConfigPath);
 
     /// <summary>True when the architecture is valid and within the constraints on cheap metrics.</summary>
     public bool IsAdmissible(Architecture architecture) =>

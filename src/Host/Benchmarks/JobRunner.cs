@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using SemiNas.Host.Experiments;
 
 namespace SemiNas.Host.Benchmarks;
 
@@ -150,10 +151,9 @@ public sealed class JobRunner(string? workerJobs, string? resultsFile, int paral
         var jobsFile = Path.ChangeExtension(results, ".jobs");
         await File.WriteAllLinesAsync(jobsFile, jobs.Select(i => i.ToString(CultureInfo.InvariantCulture)), CancellationToken.None);
         // Started the way this process was: through `dotnet seminas.dll` or the seminas executable.
-        var host = Environment.ProcessPath!;
-        var start = new ProcessStartInfo(host) { UseShellExecute = false, RedirectStandardOutput = false, RedirectStandardError = true };
-        if (Path.GetFileNameWithoutExtension(host) == "dotnet") start.ArgumentList.Add(typeof(JobRunner).Assembly.Location);
-        foreach (var argument in workerArguments) start.ArgumentList.Add(argument);
+        var host = LocalWorkerProcesses.HostCommand();
+        var start = new ProcessStartInfo(host[0]) { UseShellExecute = false, RedirectStandardOutput = false, RedirectStandardError = true };
+        foreach (var argument in host.Skip(1).Concat(workerArguments)) start.ArgumentList.Add(argument);
         foreach (var argument in new[] { "--worker", jobsFile, "--results", results }) start.ArgumentList.Add(argument);
         var process = Process.Start(start) ?? throw new InvalidOperationException("could not start a benchmark worker");
         var worker = new Worker(process, jobs, jobsFile, results);

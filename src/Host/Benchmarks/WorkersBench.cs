@@ -96,10 +96,8 @@ public static class WorkersBench
     {
         var loaded = ConfigLoader.Load(configPath);
         using var plan = ExperimentPlan.Create(loaded, PluginCatalog.Discover([]), location);
-        var search = plan.Search;
         using var store = ExperimentStores.Open(location);
-        return store.CreateExperiment(new NewExperiment(search.Name, search.PluginName, search.Strategy.Name, search.Budget, search.Task.Objective,
-            search.ConfigText, search.ConfigJson, search.Fingerprint, null, search.ConfigPath)).Id;
+        return store.CreateExperiment(plan.Search.NewExperiment()).Id;
     }
 
     /// <summary>A <c>seminas</c> process started the way this one was; its output is kept for an error message.</summary>
@@ -121,13 +119,12 @@ public static class WorkersBench
 
         public static Child Start(string directory, params string[] args)
         {
-            var host = Environment.ProcessPath!;
-            var start = new ProcessStartInfo(host)
+            var host = LocalWorkerProcesses.HostCommand();
+            var start = new ProcessStartInfo(host[0])
             {
                 UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = directory,
             };
-            if (Path.GetFileNameWithoutExtension(host) == "dotnet") start.ArgumentList.Add(typeof(WorkersBench).Assembly.Location);
-            foreach (var arg in args) start.ArgumentList.Add(arg);
+            foreach (var arg in host.Skip(1).Concat(args)) start.ArgumentList.Add(arg);
             var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start seminas {args[0]}");
             var child = new Child(process, $"seminas {args[0]} (pid {process.Id})");
             process.OutputDataReceived += (_, e) => child.Keep(e.Data);

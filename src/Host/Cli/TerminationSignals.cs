@@ -15,7 +15,6 @@ namespace SemiNas.Host.Cli;
 /// </remarks>
 internal sealed class TerminationSignals : IDisposable
 {
-    private const int SigIntExitCode = 130;
     private const int SigTermExitCode = 143;
 
     private readonly CancellationTokenSource _stop = new();
@@ -50,7 +49,7 @@ internal sealed class TerminationSignals : IDisposable
         context.Cancel = true;
         if (Interlocked.Exchange(ref _received, 1) == 1) return;
         Received = true;
-        var exitCode = context.Signal == PosixSignal.SIGINT ? SigIntExitCode : SigTermExitCode;
+        var exitCode = context.Signal == PosixSignal.SIGINT ? CommonOptions.ExitInterrupted : SigTermExitCode;
         _ = Task.Delay(_grace).ContinueWith(_ => _forced.TrySetResult(exitCode), TaskScheduler.Default);
         try
         {

@@ -84,7 +84,7 @@ public sealed class LocalWorkerProcesses : IWorkerProcesses, IDisposable
             // 0: the worker saw the experiment finished; the search sees it on this same turn.
             if (code == 0) continue;
             var tail = Tail(LogOf(i));
-            if (code != CliExitInterrupted && ++_deathsWithoutProgress > GiveUpAfter)
+            if (code != Cli.CommonOptions.ExitInterrupted && ++_deathsWithoutProgress > GiveUpAfter)
                 throw new InvalidOperationException(
                     $"the worker processes keep ending ({_deathsWithoutProgress} times, the last with exit code {code}) and no trial finished " +
                     $"meanwhile, so the search stops rather than start them forever (logs in {LogFolder}). The last lines of {LogOf(i)}:\n{tail}");
@@ -98,8 +98,6 @@ public sealed class LocalWorkerProcesses : IWorkerProcesses, IDisposable
     // Every worker may crash once on each of its trials' attempts before one of those trials is FAILED (progress); more
     // deaths than that in a row mean the workers cannot run at all (a broken install, a plugin that fails to load).
     private int GiveUpAfter => _workers.Length * _maxAttempts + 2;
-
-    private const int CliExitInterrupted = 130;
 
     public async Task StopAsync(bool finished)
     {
@@ -163,7 +161,7 @@ public sealed class LocalWorkerProcesses : IWorkerProcesses, IDisposable
     }
 
     /// <summary>How to run this same seminas: its apphost, or dotnet with its dll.</summary>
-    private static IEnumerable<string> HostCommand()
+    internal static IReadOnlyList<string> HostCommand()
     {
         var dll = typeof(LocalWorkerProcesses).Assembly.Location;
         var apphost = Path.ChangeExtension(dll, null);
