@@ -51,6 +51,9 @@ public sealed class SearchHistory
 
     public bool ContainsKey(string canonicalKey) => _byKey.ContainsKey(canonicalKey);
 
+    /// <summary>The trial with this canonical key, or null.</summary>
+    public TrialView? Find(string canonicalKey) => _byKey.GetValueOrDefault(canonicalKey);
+
     /// <summary>Complete, feasible trials with an objective value: the labelled data of a learning strategy.</summary>
     public IEnumerable<TrialView> Scored => _trials.Where(t => t.IsScored);
 

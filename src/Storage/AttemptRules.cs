@@ -8,6 +8,14 @@ namespace SemiNas.Storage;
 /// </summary>
 public static class AttemptRules
 {
+    /// <summary>
+    /// Why a claim of a trial was refused: it still waits (an exclusive claim while another trial of the experiment
+    /// runs), or it is no longer WAITING.
+    /// </summary>
+    public static string Unclaimable(string location, long trialId, bool stillWaiting) => stillWaiting
+        ? $"{location}: trial {trialId} waits while another trial of the experiment runs (the task's evaluations may not overlap)."
+        : $"{location}: trial {trialId} is not WAITING (another process claimed it, or it has finished).";
+
     /// <summary>The lease ran out, or the holder is a process of this machine that no longer runs.</summary>
     public static bool IsExpired(string owner, DateTimeOffset leaseUntil, DateTimeOffset now) =>
         leaseUntil <= now || ProcessOwner.IsGone(owner);

@@ -446,9 +446,7 @@ public sealed class ExperimentStore : IExperimentStore
     }
 
     private string Unclaimable(long trialId, ClaimOptions? options) =>
-        options is { Exclusive: true } && LoadTrialLocked(trialId).State == TrialState.Waiting
-            ? $"{Path}: trial {trialId} waits while another trial of the experiment runs (the task's evaluations may not overlap)."
-            : $"{Path}: trial {trialId} is not WAITING (another process claimed it, or it has finished).";
+        AttemptRules.Unclaimable(Path, trialId, options is { Exclusive: true } && LoadTrialLocked(trialId).State == TrialState.Waiting);
 
     public TrialRecord? ClaimNextWaiting(long experimentId, string owner, TimeSpan lease, ClaimOptions? options = null)
     {

@@ -114,10 +114,8 @@ public sealed class InMemoryExperimentStore(string artifactDirectory) : IExperim
         lock (_lock)
         {
             var trial = _trials[Index(trialId)];
-            if (trial.State != TrialState.Waiting)
-                throw new StoreException($"{Location}: trial {trialId} is not WAITING (another process claimed it, or it has finished).");
-            if (options is { Exclusive: true } && AnyRunning(trial.ExperimentId))
-                throw new StoreException($"{Location}: trial {trialId} waits while another trial of the experiment runs (the task's evaluations may not overlap).");
+            if (trial.State != TrialState.Waiting || (options is { Exclusive: true } && AnyRunning(trial.ExperimentId)))
+                throw new StoreException(AttemptRules.Unclaimable(Location, trialId, stillWaiting: trial.State == TrialState.Waiting));
             return Claim(trialId, owner, lease, options);
         }
     }

@@ -126,8 +126,11 @@ internal static class StoreRows
     /// <summary>A value for a REAL column: NaN as NULL, which is what SQLite would make of it anyway.</summary>
     public static object? Real(double value) => double.IsNaN(value) ? null : value;
 
-    private static double ReadReal(DbDataReader r, string column) =>
-        r.IsDBNull(r.GetOrdinal(column)) ? double.NaN : r.GetDouble(r.GetOrdinal(column));
+    private static double ReadReal(DbDataReader r, string column)
+    {
+        var ordinal = r.GetOrdinal(column);
+        return r.IsDBNull(ordinal) ? double.NaN : r.GetDouble(ordinal);
+    }
 
     /// <summary>Rows of (iteration, name, value, recorded_at), ordered by iteration, folded into one record per iteration.</summary>
     public static List<StrategyDiagnosticsRecord> ReadDiagnostics(DbDataReader r)

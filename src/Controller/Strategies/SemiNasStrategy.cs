@@ -332,14 +332,13 @@ public sealed class SemiNasStrategy : ISearchStrategy, IDisposable
         if (_pending is not { } pending) return;
         _pending = null;
         var sign = _context.Objective.Goal == MetricGoal.Maximize ? 1.0 : -1.0;
-        var scored = history.Trials.Where(t => t.IsScored).ToDictionary(t => t.CanonicalKey, t => sign * t.Objective!.Value, StringComparer.Ordinal);
         var predicted = new List<double>();
         var actual = new List<double>();
         foreach (var (key, prediction) in pending.Predictions)
         {
-            if (!scored.TryGetValue(key, out var value)) continue;
+            if (history.Find(key) is not { IsScored: true } trial) continue;
             predicted.Add(prediction);
-            actual.Add(value);
+            actual.Add(sign * trial.Objective!.Value);
         }
         var values = new Dictionary<string, double>(StringComparer.Ordinal) { ["rank.scored"] = predicted.Count };
         if (predicted.Count >= 2)

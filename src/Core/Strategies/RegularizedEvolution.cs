@@ -158,7 +158,6 @@ public sealed class RegularizedEvolution : ISearchStrategy
         }
         var outstanding = new List<string>();
         for (var count = ReadCount(reader); count > 0; count--) outstanding.Add(reader.ReadString());
-        if (reader.BaseStream.Position != reader.BaseStream.Length) throw new InvalidDataException("trailing bytes");
 
         _random.Restore(random);
         _population.Clear();

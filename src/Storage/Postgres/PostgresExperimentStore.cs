@@ -379,9 +379,7 @@ public sealed class PostgresExperimentStore : IExperimentStore
                         LockExperiment(connection, transaction!, "(SELECT experiment_id FROM trials WHERE id = @key)", trialId);
                     return Claim(connection, transaction, "id = @key", owner, lease, options, trialId);
                 }, transaction: options.Exclusive)
-            ?? throw new StoreException(options.Exclusive && LoadTrial(trialId).State == TrialState.Waiting
-                ? $"{Location}: trial {trialId} waits while another trial of the experiment runs (the task's evaluations may not overlap)."
-                : $"{Location}: trial {trialId} is not WAITING (another process claimed it, or it has finished).");
+            ?? throw new StoreException(AttemptRules.Unclaimable(Location, trialId, options.Exclusive && LoadTrial(trialId).State == TrialState.Waiting));
     }
 
     /// <summary>Workers claiming at once each lock a different waiting row (SKIP LOCKED) instead of queueing on one.</summary>
