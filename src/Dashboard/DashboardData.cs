@@ -136,8 +136,8 @@ public static class DashboardData
         ["startedAt"] = Time(t.StartedAt),
         ["finishedAt"] = Time(t.FinishedAt),
         ["elapsedSeconds"] = t.State == TrialState.Running && t.StartedAt is { } s ? Number((now - s).TotalSeconds) : null,
-        ["worker"] = t.State == TrialState.Running ? attempts.LastOrDefault(a => a.End is null)?.Owner : null,
-        ["device"] = RunningDevice(t, attempts),
+        ["worker"] = OpenAttempt(t, attempts)?.Owner,
+        ["device"] = OpenAttempt(t, attempts)?.Device,
         ["attemptLog"] = new JsonArray(attempts.Select(a => (JsonNode?)new JsonObject
         {
             ["number"] = a.Number,
@@ -151,9 +151,9 @@ public static class DashboardData
         }).ToArray()),
     };
 
-    /// <summary>Where a running trial runs ("cuda:1"), as its open attempt's claimer said; null when it did not say or the trial is not running.</summary>
-    private static string? RunningDevice(TrialRecord t, IReadOnlyList<TrialAttempt> attempts) =>
-        t.State == TrialState.Running ? attempts.LastOrDefault(a => a.End is null)?.Device : null;
+    /// <summary>The attempt a running trial is in: who runs it and where ("cuda:1", when its claimer said); null when it is not running.</summary>
+    private static TrialAttempt? OpenAttempt(TrialRecord t, IReadOnlyList<TrialAttempt> attempts) =>
+        t.State == TrialState.Running ? attempts.LastOrDefault(a => a.End is null) : null;
 
     /// <summary>The most points of one intermediate value the page gets per trial: enough for a curve, small enough to poll every second.</summary>
     public const int MaxIntermediatePoints = 200;

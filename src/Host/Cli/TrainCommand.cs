@@ -77,8 +77,8 @@ internal static class TrainCommand
             IReadOnlyDictionary<string, double> metrics;
             using (console)
             {
+                // The first line starts the console (its live view, or the heartbeat in a log).
                 console.WriteLine($"{doing} {target.Label} [{target.Architecture}] {plan.Task.Space.Describe(target.Architecture)} on {context.Device}; model folder {output}.");
-                console.Start();
                 try
                 {
                     metrics = await act(trainable, target.Architecture, context, cancellationToken);

@@ -37,6 +37,10 @@ public sealed class ConsoleProgress(TextWriter output, bool interactive, Objecti
     private int _finishedAtStart;
     private TrialSummary _summary = new(0, 0, 0, 0, 0, null);
     private IReadOnlyList<TrialRecord> _unfinished = [];
+    // The running trials as last read from the store: the live view redraws 4 times a second, and reading every trial
+    // each time would compete with the search's own writes; once a second is enough for start times.
+    private (TimeSpan At, IReadOnlyList<TrialRecord> Trials)? _lastRead;
+    private static readonly TimeSpan StoreReadInterval = TimeSpan.FromSeconds(1);
 
     public void Started(ExperimentRecord experiment, IReadOnlyList<TrialRecord> trials, int requeued)
     {
@@ -133,7 +137,9 @@ public sealed class ConsoleProgress(TextWriter output, bool interactive, Objecti
         {
             try
             {
-                trials = store.LoadTrials(experimentId).Where(t => t.State == TrialState.Running).ToList();
+                if (_lastRead is not { } read || _clock.Elapsed - read.At >= StoreReadInterval)
+                    _lastRead = read = (_clock.Elapsed, store.LoadTrials(experimentId).Where(t => t.State == TrialState.Running).ToList());
+                trials = read.Trials;
             }
             catch (Exception)
             {

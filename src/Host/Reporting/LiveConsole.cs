@@ -24,8 +24,6 @@ internal sealed class LiveConsole(TextWriter output, bool interactive, TimeSpan 
     private Timer? _timer;
     private Task? _live;
 
-    public bool Interactive => interactive;
-
     /// <summary>
     /// On a terminal, starts the live view drawn by <paramref name="view"/> (called with true for its last drawing, as
     /// the view ends); otherwise calls <paramref name="onTick"/> every tick until <see cref="Stop"/>.
