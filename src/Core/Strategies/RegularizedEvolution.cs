@@ -158,6 +158,8 @@ public sealed class RegularizedEvolution : ISearchStrategy
         }
         var outstanding = new List<string>();
         for (var count = ReadCount(reader); count > 0; count--) outstanding.Add(reader.ReadString());
+        // Here and not only in StrategyState.Read, which checks after this method has already changed the strategy.
+        if (reader.BaseStream.Position != reader.BaseStream.Length) throw new InvalidDataException("trailing bytes");
 
         _random.Restore(random);
         _population.Clear();
