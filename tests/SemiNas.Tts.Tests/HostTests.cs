@@ -22,7 +22,7 @@ public class HostTests(FliteCorpusFixture fixture)
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(10));
         await process.WaitForExitAsync(timeout.Token);
         return (process.ExitCode, await output, await error);
     }
@@ -97,6 +97,11 @@ public class HostTests(FliteCorpusFixture fixture)
         Assert.True(baseline.ExitCode == 0, baseline.Output + baseline.Error);
         using (var manifest = JsonDocument.Parse(File.ReadAllText(folder.Combine("tts-small.final", "arch-9-9-9-9", "model.json"))))
             Assert.Equal([9, 9, 9, 9], manifest.RootElement.GetProperty("Architecture").EnumerateArray().Select(t => t.GetInt32()));
+        // Another training seed goes to its own folder, with other weights.
+        var reseeded = await Seminas(folder.Path, "train", "tts.sqlite", "--arch", "9 9 9 9", "--seed", "2", "--json");
+        Assert.True(reseeded.ExitCode == 0, reseeded.Output + reseeded.Error);
+        Assert.NotEqual(File.ReadAllBytes(folder.Combine("tts-small.final", "arch-9-9-9-9", "model.bin")),
+            File.ReadAllBytes(folder.Combine("tts-small.final", "arch-9-9-9-9-seed2", "model.bin")));
         var outside = await Seminas(folder.Path, "train", "tts.sqlite", "--arch", "9 9 9 12");
         Assert.Equal(1, outside.ExitCode);
         Assert.Contains("--arch '9 9 9 12' is not in the search space", outside.Error);

@@ -26,6 +26,15 @@ public static class TtsCommands
         new("--threads", typeof(int), "libtorch threads."),
     ];
 
+    private static readonly PluginOption[] DecodingOptions =
+    [
+        new("--greedy", typeof(bool), "Decode the in-domain recogniser greedily, without its character LM of the training sentences."),
+        new("--beam", typeof(int), "Prefixes the in-domain recogniser's beam search keeps (default 16)."),
+        new("--lm-weight", typeof(double), "Weight α of the character LM's log-probability (default 0.5)."),
+        new("--insertion-bonus", typeof(double), "Bonus β per decoded character (default 1)."),
+        new("--any-spelling", typeof(bool), "Let the in-domain recogniser's beam search spell any word, not only CMUdict's."),
+    ];
+
     public static PluginCommand Command { get; } = new("tts",
         "Text to speech: make an LJSpeech-format corpus with flite, train the in-domain recogniser, or score intelligibility.")
     {
@@ -61,6 +70,7 @@ public static class TtsCommands
                     new("--out", typeof(string), "Where the WAV files go (default CORPUS/evaluation).") { ValueName = "DIR" },
                     new("--split", typeof(string), "test, or all: every utterance with pocketsphinx and MCD only (the recogniser would have heard them)."),
                     .. SplitOptions,
+                    .. DecodingOptions,
                     new("--limit", typeof(int), "At most this many sentences."),
                     new("--noise", typeof(double), "Gaussian noise added to the log-mels first, 0..8 (to see the figures respond)."),
                     new("--power", typeof(double), "Griffin-Lim's power, 0.1..4 (default 1)."),
@@ -77,6 +87,7 @@ public static class TtsCommands
                 [
                     new("--corpus", typeof(string), "The LJSpeech-format corpus.") { Required = true, ValueName = "DIR" },
                     .. SplitOptions,
+                    .. DecodingOptions,
                     new("--force", typeof(bool), "Train again even if a recogniser is cached."),
                 ],
                 Run = Guard((input, cancellationToken) => Task.FromResult(TrainRecognizer(input, cancellationToken))),
@@ -164,6 +175,17 @@ public static class TtsCommands
         if (args.Has("--threads")) TorchSharp.torch.set_num_threads(args.Int("--threads", 1, 1, 256));
     }
 
+    // The decoding the options ask for, from the recogniser's default (beam search with its character LM).
+    private static Func<CtcDecoding, CtcDecoding> DecodingOf(CommandArguments args) => standard => args.Has("--greedy")
+        ? CtcDecoding.Greedy
+        : standard with
+        {
+            Beam = args.Int("--beam", standard.Beam, 1, 1000),
+            LanguageModelWeight = args.Double("--lm-weight", standard.LanguageModelWeight, 0, 10),
+            InsertionBonus = args.Double("--insertion-bonus", standard.InsertionBonus, -10, 10),
+            Lexicon = args.Has("--any-spelling") ? null : standard.Lexicon,
+        };
+
     private static RecognizerSettings RecognizerOf(CommandArguments args) =>
         new() { Epochs = args.Int("--epochs", new RecognizerSettings().Epochs, 1, 10_000) };
 
@@ -179,13 +201,20 @@ public static class TtsCommands
         args.Progress.Report(new CommandProgress(CommandArguments.RecogniserStage) { Message = args.Has("--force") ? "training it" : "loading it, or training it if it is not cached" });
         using var recognizer = CtcRecognizer.LoadOrTrain(corpus.Directory, split.Train, split.Valid, settings, args.RecogniserLog, cancellationToken);
         args.Progress.Report(new CommandProgress(CommandArguments.RecogniserStage, 1, 1) { Message = $"in {recognizer.Directory}" });
-        // Measured again on the validation recordings (the manifest holds the figures measured right after training).
+        // Measured again on the validation recordings (the manifest holds the greedy figures measured right after
+        // training), greedily and with the decoding asked for, which the evaluations use.
+        var chosen = DecodingOf(args)(recognizer.Decoding);
+        recognizer.Decoding = CtcDecoding.Greedy;
+        var greedy = recognizer.Measure(split.Valid);
+        recognizer.Decoding = chosen;
         var valid = recognizer.Measure(split.Valid);
         Console.WriteLine(JsonSerializer.Serialize(new
         {
             folder = recognizer.Directory,
             split = description,
+            decoding = chosen.Describe(),
             validation = new { sentences = valid.Sentences.Count, cer = valid.CharacterErrorRate, wer = valid.WordErrorRate, sentenceAccuracy = valid.IntelligibilityRate },
+            validationGreedy = new { cer = greedy.CharacterErrorRate, wer = greedy.WordErrorRate, sentenceAccuracy = greedy.IntelligibilityRate },
             recognizer = recognizer.Manifest,
         }, Indented));
         return 0;
@@ -250,6 +279,7 @@ public static class TtsCommands
         if (split != "all") args.Progress.Report(new CommandProgress(CommandArguments.RecogniserStage) { Message = "loading it, or training it if it is not cached" });
         using var recognizer = split == "all" ? null
             : CtcRecognizer.LoadOrTrain(corpus.Directory, parts.Train, parts.Valid, recognizerSettings, args.RecogniserLog, cancellationToken);
+        if (recognizer is not null) recognizer.Decoding = DecodingOf(args)(recognizer.Decoding);
         if (split == "all") await Console.Error.WriteLineAsync("--split all: no in-domain recogniser (it was trained on some of these recordings).").ConfigureAwait(false);
         if (args.Has("--closed-set"))
         {
@@ -274,6 +304,7 @@ public static class TtsCommands
             document.Insert(1, "source", "ground-truth");
             document.Insert(2, "split", JsonSerializer.SerializeToNode(new { scored = split, draw = description }));
             document["recogniserModel"] = recognizer is null ? null : JsonSerializer.SerializeToNode(recognizer.Manifest);
+            document["recogniserDecoding"] = recognizer?.Decoding.Describe();
             document["noiseSigma"] = settings.NoiseSigma;
             document["power"] = settings.Power;
             document["griffinLimIterations"] = settings.GriffinLimIterations;
@@ -310,7 +341,7 @@ public static class TtsCommands
                 : SentenceList.LoadPathOrShipped(hard).Select((h, i) => (string.Create(CultureInfo.InvariantCulture, $"HARD-{i + 1:D3}"), TextNormalizer.Normalize(h.Text))).ToList();
             var result = await ModelEvaluation.EvaluateAsync(model, manifest, test, TtsData.TextOnly(hardSentences, phonemes), corpus,
                 settings.WavDirectory!, settings.GriffinLimIterations, 2.0, settings.Seed, recognizerSettings, args.RecogniserLog,
-                cancellationToken, args.Progress).ConfigureAwait(false);
+                cancellationToken, args.Progress, DecodingOf(args), pocketsphinx: settings.OpenVocabulary).ConfigureAwait(false);
             var elapsed = (DateTime.UtcNow - started).TotalSeconds;
             if (json)
             {
@@ -327,6 +358,7 @@ public static class TtsCommands
                 document["groundTruth"] = JsonSerializer.SerializeToNode(result.GroundTruth.ToJson());
                 document["testDfr"] = result.TestDfr;
                 document["recogniserModel"] = JsonSerializer.SerializeToNode(result.Recogniser);
+                document["recogniserDecoding"] = result.RecogniserDecoding;
                 document["metrics"] = JsonSerializer.SerializeToNode(result.Metrics);
                 document["wavDirectory"] = settings.WavDirectory;
                 document["seconds"] = elapsed;

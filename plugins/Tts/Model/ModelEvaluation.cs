@@ -9,7 +9,7 @@ namespace SemiNas.Tts.Model;
 
 /// <summary>Every figure of a trained model: its test sentences, its hard sentences, and the ceiling (the test recordings' own mels).</summary>
 public sealed record ModelEvaluationResult(EvaluationReport Test, EvaluationReport? Hard, EvaluationReport GroundTruth,
-    RecognizerManifest Recogniser, double TestDfr, IReadOnlyDictionary<string, double> Metrics);
+    RecognizerManifest Recogniser, string RecogniserDecoding, double TestDfr, IReadOnlyDictionary<string, double> Metrics);
 
 /// <summary>
 /// The final metrics of a trained model: free-running synthesis of the test sentences (stop token, bounded at
@@ -37,11 +37,12 @@ public static class ModelEvaluation
     public static async Task<ModelEvaluationResult> EvaluateAsync(TransformerTts model, TtsModelManifest manifest,
         IReadOnlyList<TtsExample> test, IReadOnlyList<TtsExample> hard, LjSpeechCorpus corpus, string outputDirectory,
         int griffinLimIterations, double maxDecodeRatio, int seed, RecognizerSettings? recognizerSettings, Action<string>? log,
-        CancellationToken cancellationToken, IProgress<CommandProgress>? progress = null)
+        CancellationToken cancellationToken, IProgress<CommandProgress>? progress = null, Func<CtcDecoding, CtcDecoding>? decoding = null,
+        bool pocketsphinx = true)
     {
         using var features = new MelSpectrogram(MelSettings.Paper);
         var sphinx = new PocketSphinx();
-        if (sphinx.CheckInstalled() is { } missing) throw new InvalidOperationException(missing);
+        if (pocketsphinx && sphinx.CheckInstalled() is { } missing) throw new InvalidOperationException(missing);
         var split = Split(corpus, manifest);
         var scored = test.Select(t => t.Id).Concat(hard.Select(h => h.Id)).ToHashSet(StringComparer.Ordinal);
         if (split.Train.Any(u => scored.Contains(u.Id)))
@@ -49,8 +50,9 @@ public static class ModelEvaluation
         progress?.Report(new CommandProgress("in-domain recogniser") { Message = "loading it, or training it if it is not cached" });
         using var recogniser = CtcRecognizer.LoadOrTrain(corpus.Directory, split.Train, split.Valid, recognizerSettings ?? new RecognizerSettings(),
             log, cancellationToken);
+        if (decoding is not null) recogniser.Decoding = decoding(recogniser.Decoding);
         var scorer = new SpeechScorer(features, sphinx, CmuDict.Debian, recogniser);
-        var settings = new ScoringSettings { GriffinLimIterations = griffinLimIterations, Seed = seed };
+        var settings = new ScoringSettings { GriffinLimIterations = griffinLimIterations, Seed = seed, OpenVocabulary = pocketsphinx, Phones = pocketsphinx };
         manual_seed(seed);
 
         var metrics = new Dictionary<string, double>();
@@ -84,7 +86,7 @@ public static class ModelEvaluation
         DisposeAll(testMels);
         metrics["recogniser_train_seconds"] = recogniser.Manifest.TrainingSeconds;
         metrics["recogniser_valid_cer"] = recogniser.Manifest.ValidCer;
-        return new ModelEvaluationResult(testReport, hardReport, truthReport, recogniser.Manifest, dfr, metrics);
+        return new ModelEvaluationResult(testReport, hardReport, truthReport, recogniser.Manifest, recogniser.Decoding.Describe(), dfr, metrics);
     }
 
     private static string Dir(string root, string name)

@@ -78,6 +78,10 @@ public sealed class SpeechScorer(MelSpectrogram features, PocketSphinx recognize
                         : item.LogMel.alias().DetachFromDisposeScope());
 
             IntelligibilityReport? inDomain = null;
+            if (InDomain?.Decoding.LanguageModel is { } lm && items.FirstOrDefault(i => lm.Holds(i.NormalizedText)) is { } leaked)
+                throw new InvalidOperationException(
+                    $"'{leaked.Id}' says the same words as a training sentence, which the in-domain recogniser's language model was built from; " +
+                    "its score would be a leak. Remove the duplicate from the corpus, or decode greedily (--greedy).");
             if (InDomain is { } ctc)
                 inDomain = IntelligibilityReport.Score(references, ctc.Recognize(items.Select((item, i) => (item.Id, mels[i])).ToList()), attention);
 

@@ -32,6 +32,9 @@ public sealed class CmuDict
 
     public int Count => _entries.Count;
 
+    /// <summary>The words of the dictionary, lower case.</summary>
+    public IEnumerable<string> Words => _entries.Keys;
+
     /// <summary>The dictionary of Debian's pocketsphinx-en-us, loaded once per process.</summary>
     public static CmuDict Debian
     {

@@ -38,10 +38,14 @@ internal static class TrainCommand
         {
             Description = "Experiment file to take task.options and execution from instead of the stored configuration (e.g. to change the final recipe); must name the same plugin.",
         };
-        var outputOption = new Option<string?>("--output") { Description = "Model folder (default: <store folder>/<experiment>.final/<trial>, or .../arch-<tokens> with --arch)." };
+        var outputOption = new Option<string?>("--output") { Description = "Model folder (default: <store folder>/<experiment>.final/<trial>, or .../arch-<tokens> with --arch; -seed<N> added with --seed)." };
+        var seedOption = new Option<int?>("--seed")
+        {
+            Description = "Training seed instead of the experiment's, e.g. to repeat a final training with other initial weights and data order.",
+        };
         var json = CommonOptions.Json();
         var plugins = CommonOptions.PluginPaths();
-        var command = new Command(name, description) { storeArgument, experimentOption, trialOption, archOption, configOption, outputOption, json, plugins };
+        var command = new Command(name, description) { storeArgument, experimentOption, trialOption, archOption, configOption, outputOption, seedOption, json, plugins };
         command.SetAction((result, cancellationToken) => CommonOptions.Guard(async () =>
         {
             using var store = ExperimentStores.OpenReadOnly(result.GetValue(storeArgument)!);
@@ -57,8 +61,9 @@ internal static class TrainCommand
             var target = PickTarget(store, experiment, plan.Task.Space, result.GetValue(trialOption), result.GetValue(archOption));
             if (plan.Config.Execution.Threads is { } threads) TorchSharp.torch.set_num_threads(threads);
 
+            var seed = result.GetValue(seedOption);
             var output = Path.GetFullPath(result.GetValue(outputOption) ?? Path.Combine(store.ArtifactDirectory,
-                $"{experiment.Name}.final", target.Folder));
+                $"{experiment.Name}.final", seed is { } s ? $"{target.Folder}-seed{s}" : target.Folder));
             Directory.CreateDirectory(output);
             using var log = new PluginLog(HostLogging.ForPlugin(plan.Plugin.Name), Path.Combine(output, $"{name}.log"));
             var asJson = result.GetValue(json);
@@ -68,7 +73,7 @@ internal static class TrainCommand
             {
                 Logger = log.Logger,
                 Device = DeviceResolver.Resolve(plan.Config.Execution.Device),
-                Seed = unchecked(plan.Config.Seed * 1_000_003 + (target.Trial ?? 0)),
+                Seed = unchecked((seed ?? plan.Config.Seed) * 1_000_003 + (target.Trial ?? 0)),
                 OutputDirectory = output,
                 Progress = console.Stage(name == "train" ? "training" : "evaluation"),
             };
