@@ -78,6 +78,7 @@ public static class TtsCommands
                     new("--hard", typeof(string), "The hard sentences for --model: a file, or none (default the shipped list).") { ValueName = "FILE" },
                     new("--closed-set", typeof(bool), "Add a secondary closed-set figure (bigram LM of the training sentences only)."),
                     new("--no-sphinx", typeof(bool), "Skip pocketsphinx (recogniser and MCD only, no Griffin-Lim)."),
+                    new("--no-phones", typeof(bool), "Skip pocketsphinx's phone loop (no PER), its slowest part."),
                 ],
                 Run = Guard(EvaluateAsync),
             },
@@ -259,7 +260,7 @@ public static class TtsCommands
             Seed = args.Int("--seed", 1),
             WavDirectory = Path.GetFullPath(args.Get("--out") ?? Path.Combine(corpusDirectory, "evaluation")),
             OpenVocabulary = sphinx,
-            Phones = sphinx,
+            Phones = sphinx && !args.Has("--no-phones"),
         };
         var limit = args.Int("--limit", int.MaxValue, 1);
         var json = args.Has("--json");
@@ -341,7 +342,7 @@ public static class TtsCommands
                 : SentenceList.LoadPathOrShipped(hard).Select((h, i) => (string.Create(CultureInfo.InvariantCulture, $"HARD-{i + 1:D3}"), TextNormalizer.Normalize(h.Text))).ToList();
             var result = await ModelEvaluation.EvaluateAsync(model, manifest, test, TtsData.TextOnly(hardSentences, phonemes), corpus,
                 settings.WavDirectory!, settings.GriffinLimIterations, 2.0, settings.Seed, recognizerSettings, args.RecogniserLog,
-                cancellationToken, args.Progress, DecodingOf(args), pocketsphinx: settings.OpenVocabulary).ConfigureAwait(false);
+                cancellationToken, args.Progress, DecodingOf(args), settings.OpenVocabulary, settings.Phones).ConfigureAwait(false);
             var elapsed = (DateTime.UtcNow - started).TotalSeconds;
             if (json)
             {

@@ -38,11 +38,11 @@ public static class ModelEvaluation
         IReadOnlyList<TtsExample> test, IReadOnlyList<TtsExample> hard, LjSpeechCorpus corpus, string outputDirectory,
         int griffinLimIterations, double maxDecodeRatio, int seed, RecognizerSettings? recognizerSettings, Action<string>? log,
         CancellationToken cancellationToken, IProgress<CommandProgress>? progress = null, Func<CtcDecoding, CtcDecoding>? decoding = null,
-        bool pocketsphinx = true)
+        bool openVocabulary = true, bool phones = true)
     {
         using var features = new MelSpectrogram(MelSettings.Paper);
         var sphinx = new PocketSphinx();
-        if (pocketsphinx && sphinx.CheckInstalled() is { } missing) throw new InvalidOperationException(missing);
+        if ((openVocabulary || phones) && sphinx.CheckInstalled() is { } missing) throw new InvalidOperationException(missing);
         var split = Split(corpus, manifest);
         var scored = test.Select(t => t.Id).Concat(hard.Select(h => h.Id)).ToHashSet(StringComparer.Ordinal);
         if (split.Train.Any(u => scored.Contains(u.Id)))
@@ -52,7 +52,7 @@ public static class ModelEvaluation
             log, cancellationToken);
         if (decoding is not null) recogniser.Decoding = decoding(recogniser.Decoding);
         var scorer = new SpeechScorer(features, sphinx, CmuDict.Debian, recogniser);
-        var settings = new ScoringSettings { GriffinLimIterations = griffinLimIterations, Seed = seed, OpenVocabulary = pocketsphinx, Phones = pocketsphinx };
+        var settings = new ScoringSettings { GriffinLimIterations = griffinLimIterations, Seed = seed, OpenVocabulary = openVocabulary, Phones = phones };
         manual_seed(seed);
 
         var metrics = new Dictionary<string, double>();
