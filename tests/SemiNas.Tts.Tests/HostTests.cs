@@ -127,6 +127,19 @@ public class HostTests(FliteCorpusFixture fixture)
         Assert.Equal(expected.SelectMany(stage => new[] { $"{stage}: started", $"{stage}: done in " }), stages);
         Assert.Contains("test sentences: Griffin-Lim: done in ", evaluate.Error);
         Assert.Contains("| 2/2 sentences (100%)", evaluate.Error);
+
+        // The cheap evaluation for comparing many models: the in-domain recogniser and MCD, no pocketsphinx, no ceiling.
+        var cheap = await Seminas(folder.Path, "tts", "evaluate", "--corpus", fixture.Corpus.Directory, "--model", "final", "--hard", "none",
+            "--no-sphinx", "--no-ceiling", "--out", "tts-eval-cheap", "--json");
+        Assert.True(cheap.ExitCode == 0, cheap.Output + cheap.Error);
+        using (var cheapJson = JsonDocument.Parse(cheap.Output))
+        {
+            Assert.Equal(JsonValueKind.Null, cheapJson.RootElement.GetProperty("groundTruth").ValueKind);
+            Assert.Equal(JsonValueKind.Null, cheapJson.RootElement.GetProperty("openVocabulary").ValueKind);
+            Assert.InRange(cheapJson.RootElement.GetProperty("recogniser").GetProperty("cer").GetDouble(), 0, 10);
+            Assert.StartsWith("prefix beam search", cheapJson.RootElement.GetProperty("recogniserDecoding").GetString());
+        }
+        Assert.DoesNotContain("pocketsphinx", string.Join('\n', Lines(cheap.Error).Where(l => l.Contains(": started", StringComparison.Ordinal))));
     }
 
     private static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

@@ -79,6 +79,7 @@ public static class TtsCommands
                     new("--closed-set", typeof(bool), "Add a secondary closed-set figure (bigram LM of the training sentences only)."),
                     new("--no-sphinx", typeof(bool), "Skip pocketsphinx (recogniser and MCD only, no Griffin-Lim)."),
                     new("--no-phones", typeof(bool), "Skip pocketsphinx's phone loop (no PER), its slowest part."),
+                    new("--no-ceiling", typeof(bool), "With --model: do not score the test recordings themselves beside it (the same for every model of a split)."),
                 ],
                 Run = Guard(EvaluateAsync),
             },
@@ -342,7 +343,7 @@ public static class TtsCommands
                 : SentenceList.LoadPathOrShipped(hard).Select((h, i) => (string.Create(CultureInfo.InvariantCulture, $"HARD-{i + 1:D3}"), TextNormalizer.Normalize(h.Text))).ToList();
             var result = await ModelEvaluation.EvaluateAsync(model, manifest, test, TtsData.TextOnly(hardSentences, phonemes), corpus,
                 settings.WavDirectory!, settings.GriffinLimIterations, 2.0, settings.Seed, recognizerSettings, args.RecogniserLog,
-                cancellationToken, args.Progress, DecodingOf(args), settings.OpenVocabulary, settings.Phones).ConfigureAwait(false);
+                cancellationToken, args.Progress, DecodingOf(args), settings.OpenVocabulary, settings.Phones, ceiling: !args.Has("--no-ceiling")).ConfigureAwait(false);
             var elapsed = (DateTime.UtcNow - started).TotalSeconds;
             if (json)
             {
@@ -356,7 +357,7 @@ public static class TtsCommands
                 if (result.Hard is { } h) document["robustness"] = JsonSerializer.SerializeToNode(h.Robustness.ToJson());
                 document["testRobustness"] = JsonSerializer.SerializeToNode(result.Test.Robustness.ToJson());
                 document["hard"] = result.Hard is null ? null : JsonSerializer.SerializeToNode(result.Hard.ToJson());
-                document["groundTruth"] = JsonSerializer.SerializeToNode(result.GroundTruth.ToJson());
+                document["groundTruth"] = result.GroundTruth is { } truth ? JsonSerializer.SerializeToNode(truth.ToJson()) : null;
                 document["testDfr"] = result.TestDfr;
                 document["recogniserModel"] = JsonSerializer.SerializeToNode(result.Recogniser);
                 document["recogniserDecoding"] = result.RecogniserDecoding;
@@ -370,7 +371,7 @@ public static class TtsCommands
                 Console.WriteLine($"Model {Path.GetFullPath(modelDirectory)} (architecture {string.Join(' ', manifest.Architecture)}, {manifest.StepsDone} steps) on {corpus.Directory}:");
                 PrintReport("test ", result.Test);
                 if (result.Hard is { } h) PrintReport("hard ", h);
-                PrintReport("ceiling ", result.GroundTruth);
+                if (result.GroundTruth is { } truth) PrintReport("ceiling ", truth);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"WAV files in {settings.WavDirectory}; {elapsed:F1} s."));
             }
         }
