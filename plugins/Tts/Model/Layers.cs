@@ -124,13 +124,13 @@ internal sealed class Attention : nn.Module
         var (b, t, h) = (query.shape[0], query.shape[1], query.shape[2]);
         var s = keys.shape[2];
         var q = Heads(_query.call(query));
-        var scores = matmul(q, keys.transpose(-1, -2)) / Math.Sqrt(h / _heads);
-        if (keyPadding is not null) scores = scores.masked_fill(keyPadding.view(b, 1, 1, s), float.NegativeInfinity);
-        if (headMask is not null) scores = scores.masked_fill(headMask.unsqueeze(2), float.NegativeInfinity);
+        var scores = matmul(q, keys.transpose(-1, -2)) / KeptScalars.Of(Math.Sqrt(h / _heads));
+        if (keyPadding is not null) scores = scores.masked_fill(keyPadding.view(b, 1, 1, s), KeptScalars.NegativeInfinity);
+        if (headMask is not null) scores = scores.masked_fill(headMask.unsqueeze(2), KeptScalars.NegativeInfinity);
         if (causal)
         {
             using var future = ones(t, s, ScalarType.Bool, query.device).triu(1);
-            scores = scores.masked_fill(future, float.NegativeInfinity);
+            scores = scores.masked_fill(future, KeptScalars.NegativeInfinity);
         }
         var weights = softmax(scores, -1);
         var mixed = matmul(nn.functional.dropout(weights, _dropout, training), values).transpose(1, 2).reshape(b, t, h);
@@ -161,7 +161,7 @@ internal abstract class LayerOp(string name) : nn.Module(name)
         _ => throw new ArgumentOutOfRangeException(nameof(op), op, "operations are 1..11"),
     };
 
-    protected static Tensor ZeroPadding(Tensor x, Tensor padding) => x.masked_fill(padding.unsqueeze(-1), 0);
+    protected static Tensor ZeroPadding(Tensor x, Tensor padding) => x.masked_fill(padding.unsqueeze(-1), KeptScalars.Of(0));
 }
 
 /// <summary>LN → convolution (centred in the encoder, causal in the decoder) → ReLU → dropout → residual (EncConvLayer).</summary>

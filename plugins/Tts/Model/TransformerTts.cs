@@ -106,10 +106,10 @@ public sealed class TransformerTts : nn.Module
     public Tensor Encode(int[] encoderOps, Tensor tokens, Tensor tokenPadding)
     {
         using var scope = NewDisposeScope();
-        var x = _embedding.call(tokens) * Math.Sqrt(Settings.Hidden) + Positions(0, tokens.shape[1], tokens.device);
+        var x = _embedding.call(tokens) * KeptScalars.Of(Math.Sqrt(Settings.Hidden)) + Positions(0, tokens.shape[1], tokens.device);
         x = nn.functional.dropout(x, Settings.Dropout, training);
         for (var i = 0; i < _encoder.Count; i++) x = _encoder[i].Encode(encoderOps[i], x, tokenPadding);
-        return _encoderNorm.call(x).masked_fill(tokenPadding.unsqueeze(-1), 0).MoveToOuterDisposeScope();
+        return _encoderNorm.call(x).masked_fill(tokenPadding.unsqueeze(-1), KeptScalars.Of(0)).MoveToOuterDisposeScope();
     }
 
     /// <summary>

@@ -95,7 +95,7 @@ public sealed class TtsTrainer : IDisposable
         using var output = Model.Decode(decoderOps, Model.TeacherInputs(batch.Mel), batch.StepPadding, memory, batch.TokenPadding);
 
         var frameMask = batch.FramePadding.logical_not().unsqueeze(-1).to(ScalarType.Float32);
-        var melLoss = ((output.Mel - batch.Mel).square() * frameMask).sum() / (frameMask.sum() * Model.Settings.MelBins);
+        var melLoss = ((output.Mel - batch.Mel).square() * frameMask).sum() / (frameMask.sum() * KeptScalars.Of(Model.Settings.MelBins));
 
         var stepMask = batch.StepPadding.logical_not().to(ScalarType.Float32);
         var stopLoss = nn.functional.binary_cross_entropy_with_logits(output.StopLogits, batch.StopTarget,
@@ -108,7 +108,7 @@ public sealed class TtsTrainer : IDisposable
         {
             var g = GuidedAttentionLoss(output.Attention, batch);
             guided = g.item<float>();
-            loss = loss + g * Settings.GuidedAttentionWeight;
+            loss = loss + g * KeptScalars.Of(Settings.GuidedAttentionWeight);
         }
         return (loss.MoveToOuterDisposeScope(), new StepLoss(loss.item<float>(), melLoss.item<float>(), stopLoss.item<float>(), guided));
     }
@@ -123,7 +123,7 @@ public sealed class TtsTrainer : IDisposable
         var s = arange(tokens, device: _device, dtype: ScalarType.Float32).view(1, 1, tokens) /
                 tensor(batch.SourceLengths, device: _device).to(ScalarType.Float32).view(-1, 1, 1);
         var sigma = Settings.GuidedAttentionSigma;
-        var weight = 1 - exp(-(s - t).square() / (2 * sigma * sigma));
+        var weight = KeptScalars.Of(1) - exp(-(s - t).square() / KeptScalars.Of(2 * sigma * sigma));
         var mask = batch.StepPadding.logical_not().unsqueeze(2).logical_and(batch.TokenPadding.logical_not().unsqueeze(1)).to(ScalarType.Float32);
         // Per real decoder step, the attention mass off the diagonal (0..1): a mean over all cells would shrink
         // the loss by the number of tokens.
