@@ -176,7 +176,8 @@ public sealed class CtcRecognizer : IDisposable
 
     /// <summary>
     /// How frames become words: greedy for a recogniser just trained; <see cref="LoadOrTrain"/> sets a beam search with
-    /// a character LM of the training sentences (measured better on the validation recordings, docs/benchmarks.md).
+    /// a character LM of the training sentences and the CMUdict word list (measured better on the validation
+    /// recordings, docs/benchmarks.md).
     /// </summary>
     public CtcDecoding Decoding { get; set; } = CtcDecoding.Greedy;
 
