@@ -1,3 +1,4 @@
+using SemiNas.Optim;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
