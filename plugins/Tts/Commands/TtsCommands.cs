@@ -342,8 +342,9 @@ public static class TtsCommands
                 ? []
                 : SentenceList.LoadPathOrShipped(hard).Select((h, i) => (string.Create(CultureInfo.InvariantCulture, $"HARD-{i + 1:D3}"), TextNormalizer.Normalize(h.Text))).ToList();
             var result = await ModelEvaluation.EvaluateAsync(model, manifest, test, TtsData.TextOnly(hardSentences, phonemes), corpus,
-                settings.WavDirectory!, settings.GriffinLimIterations, 2.0, settings.Seed, recognizerSettings, args.RecogniserLog,
-                cancellationToken, args.Progress, DecodingOf(args), settings.OpenVocabulary, settings.Phones, ceiling: !args.Has("--no-ceiling")).ConfigureAwait(false);
+                // A model's own output is scored as it is: --noise, --power and --closed-set are for --ground-truth.
+                settings.WavDirectory!, settings with { NoiseSigma = 0, Power = 1.0, ClosedSet = null }, 2.0, recognizerSettings, args.RecogniserLog,
+                cancellationToken, args.Progress, DecodingOf(args), ceiling: !args.Has("--no-ceiling")).ConfigureAwait(false);
             var elapsed = (DateTime.UtcNow - started).TotalSeconds;
             if (json)
             {

@@ -25,7 +25,8 @@ public static class ModelEvaluation
         IReadOnlyList<TtsExample> test, IReadOnlyList<TtsExample> hard, LjSpeechCorpus corpus,
         IReadOnlyList<(string Id, string NormalizedText)> hardSentences, string outputDirectory, int griffinLimIterations,
         double maxDecodeRatio, int seed, CancellationToken cancellationToken) =>
-        (await EvaluateAsync(model, manifest, test, hard, corpus, outputDirectory, griffinLimIterations, maxDecodeRatio, seed,
+        (await EvaluateAsync(model, manifest, test, hard, corpus, outputDirectory,
+            new ScoringSettings { GriffinLimIterations = griffinLimIterations, Seed = seed }, maxDecodeRatio,
             null, m => Console.Error.WriteLine(m), cancellationToken).ConfigureAwait(false)).Metrics;
 
     /// <summary>The split a saved model was trained on (its manifest records it).</summary>
@@ -36,13 +37,13 @@ public static class ModelEvaluation
 
     public static async Task<ModelEvaluationResult> EvaluateAsync(TransformerTts model, TtsModelManifest manifest,
         IReadOnlyList<TtsExample> test, IReadOnlyList<TtsExample> hard, LjSpeechCorpus corpus, string outputDirectory,
-        int griffinLimIterations, double maxDecodeRatio, int seed, RecognizerSettings? recognizerSettings, Action<string>? log,
+        ScoringSettings settings, double maxDecodeRatio, RecognizerSettings? recognizerSettings, Action<string>? log,
         CancellationToken cancellationToken, IProgress<CommandProgress>? progress = null, Func<CtcDecoding, CtcDecoding>? decoding = null,
-        bool openVocabulary = true, bool phones = true, bool ceiling = true)
+        bool ceiling = true)
     {
         using var features = new MelSpectrogram(MelSettings.Paper);
         var sphinx = new PocketSphinx();
-        if ((openVocabulary || phones) && sphinx.CheckInstalled() is { } missing) throw new InvalidOperationException(missing);
+        if ((settings.OpenVocabulary || settings.Phones) && sphinx.CheckInstalled() is { } missing) throw new InvalidOperationException(missing);
         var split = Split(corpus, manifest);
         var scored = test.Select(t => t.Id).Concat(hard.Select(h => h.Id)).ToHashSet(StringComparer.Ordinal);
         if (split.Train.Any(u => scored.Contains(u.Id)))
@@ -52,8 +53,7 @@ public static class ModelEvaluation
             log, cancellationToken);
         if (decoding is not null) recogniser.Decoding = decoding(recogniser.Decoding);
         var scorer = new SpeechScorer(features, sphinx, CmuDict.Debian, recogniser);
-        var settings = new ScoringSettings { GriffinLimIterations = griffinLimIterations, Seed = seed, OpenVocabulary = openVocabulary, Phones = phones };
-        manual_seed(seed);
+        manual_seed(settings.Seed);
 
         var metrics = new Dictionary<string, double>();
         var truthMels = test.Select(e => tensor(e.Mel).view(e.Frames, manifest.Settings.MelBins)).ToList();

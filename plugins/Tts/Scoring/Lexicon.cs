@@ -6,6 +6,8 @@ public sealed class Lexicon
     private static readonly Lazy<Lexicon> DebianLexicon = new(() => new Lexicon(Text.CmuDict.Debian.Words, "CMUdict"));
     private readonly HashSet<string> _words = new(StringComparer.Ordinal);
     private readonly HashSet<string> _prefixes = new(StringComparer.Ordinal);
+    private readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> _wordSpans;
+    private readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> _prefixSpans;
 
     /// <param name="words">Lower-case words; those with a character outside <see cref="CtcAlphabet"/> are left out.</param>
     public Lexicon(IEnumerable<string> words, string source)
@@ -17,6 +19,8 @@ public sealed class Lexicon
             _words.Add(word);
             for (var n = 1; n <= word.Length; n++) _prefixes.Add(word[..n]);
         }
+        _wordSpans = _words.GetAlternateLookup<ReadOnlySpan<char>>();
+        _prefixSpans = _prefixes.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
     /// <summary>The words of Debian's CMUdict (pocketsphinx-en-us), the open-vocabulary recogniser's dictionary too; no corpus text.</summary>
@@ -26,7 +30,8 @@ public sealed class Lexicon
 
     public int Count => _words.Count;
 
-    public bool IsWord(ReadOnlySpan<char> word) => _words.GetAlternateLookup<ReadOnlySpan<char>>().Contains(word);
+    // Span lookups, so that the beam search asks about a word's end without making a string per character.
+    public bool IsWord(ReadOnlySpan<char> word) => _wordSpans.Contains(word);
 
-    public bool IsPrefix(ReadOnlySpan<char> start) => _prefixes.GetAlternateLookup<ReadOnlySpan<char>>().Contains(start);
+    public bool IsPrefix(ReadOnlySpan<char> start) => _prefixSpans.Contains(start);
 }
