@@ -44,11 +44,11 @@ public sealed class SearchTests : IDisposable
         // The candidates differ in how well the shared weights serve them.
         Assert.True(trials.Select(t => t.Objective).Distinct().Count() > 3);
 
-        // Warm-up and the later rounds each lowered the supernet's loss from chance level (ln 10 = 2.30).
+        // Warm-up and the later rounds each kept the supernet's loss well below chance level (ln 10 = 2.30). A later
+        // round need not be lower than the warm-up: it trains paths of new candidates (CI once saw 1.208 then 1.210).
         var losses = task.SupernetLosses;
         Assert.True(losses.Count >= 2, $"expected the warm-up and at least one round, got {losses.Count}");
-        Assert.True(losses[^1].Loss < losses[0].Loss, string.Join(", ", losses));
-        Assert.True(losses[^1].Loss < 2.0, string.Join(", ", losses));
+        Assert.All(losses, l => Assert.True(l.Loss < 2.0, string.Join(", ", losses)));
         // The supernet scores well above chance (10 %, 10 classes): the weights learnt something. Its best is usually
         // 30-40 %; a run in CI once reached only 28.7 %, so the bound is twice chance rather than 30.
         Assert.True(trials.Max(t => t.Objective) > 20, string.Join(", ", trials.Select(t => t.Objective)));
