@@ -284,10 +284,11 @@ public sealed class TtsTask : ISearchTask, ITrainableTask, IStartupCheck
         var startStep = 0;
         double? bestLoss = null;
         var bestStep = 0;
+        var secondsBefore = 0.0;
         if (TtsModelFile.Exists(output))
         {
             (model, var manifest) = TtsModelFile.Load(output, device, latest: true);
-            (bestLoss, bestStep) = (manifest.BestValidLoss, manifest.BestStep);
+            (bestLoss, bestStep, secondsBefore) = (manifest.BestValidLoss, manifest.BestStep, manifest.TrainingSeconds);
             if (!manifest.Architecture.SequenceEqual(architecture))
                 throw new InvalidOperationException($"{output} holds a model of architecture {string.Join(' ', manifest.Architecture)}, not {string.Join(' ', architecture)}: use another --output.");
             startStep = manifest.StepsDone;
@@ -304,6 +305,7 @@ public sealed class TtsTask : ISearchTask, ITrainableTask, IStartupCheck
             var optimizerState = Path.Combine(output, TtsModelFile.OptimizerFile);
             if (startStep > 0 && File.Exists(optimizerState)) trainer.Load(optimizerState);
             var clock = Stopwatch.StartNew();
+            double TrainingSeconds() => secondsBefore + clock.Elapsed.TotalSeconds;
             // Every checkpointEvery steps, and at the end, the folder holds a checkpoint that a new call resumes from;
             // each checkpoint measures the validation loss and keeps the best weights so far (train.py's
             // checkpoint_best.pt, which the reference's test script loads), which is what evaluation reads.
@@ -315,7 +317,7 @@ public sealed class TtsTask : ISearchTask, ITrainableTask, IStartupCheck
                     (bestLoss, bestStep) = (loss, step);
                     TtsModelFile.SaveBest(output, model);
                 }
-                TtsModelFile.Save(output, Manifest(architecture, model.Settings, step, final.Steps, data) with { BestStep = bestStep, BestValidLoss = bestLoss },
+                TtsModelFile.Save(output, Manifest(architecture, model.Settings, step, final.Steps, data) with { BestStep = bestStep, BestValidLoss = bestLoss, TrainingSeconds = TrainingSeconds() },
                     model, trainer);
             }
             var remaining = final.Steps - startStep;
@@ -329,7 +331,7 @@ public sealed class TtsTask : ISearchTask, ITrainableTask, IStartupCheck
             context.Logger.LogInformation("The best validation loss, {Loss}, was at step {Step}; {Folder} keeps those weights.", bestLoss, bestStep, output);
             // The metrics describe the model that is kept: the best checkpoint.
             if (bestStep != trainer.StepsDone && TtsModelFile.HasBest(output)) TtsModelFile.LoadBestInto(output, model);
-            var metrics = new Dictionary<string, double>(Score(trainer, architecture, data, clock.Elapsed.TotalSeconds))
+            var metrics = new Dictionary<string, double>(Score(trainer, architecture, data, TrainingSeconds()))
             {
                 ["steps"] = trainer.StepsDone,
                 ["best_step"] = bestStep,

@@ -119,9 +119,12 @@ public class TaskTests(FliteCorpusFixture fixture)
         Assert.Equal(20, manifest.StepsDone);
         Assert.Equal([9, 5, 9, 11], manifest.Architecture);
 
-        // Called again, the finished training is not repeated; a wrong architecture is refused.
+        // Called again, the finished training is not repeated, and its time is the first run's, not this call's;
+        // a wrong architecture is refused.
         var again = await task.TrainAsync(architecture, context, default);
         Assert.Equal(20, again["steps"]);
+        Assert.True(manifest.TrainingSeconds > 0);
+        Assert.True(again["train_seconds"] >= manifest.TrainingSeconds, $"{again["train_seconds"]} s reported, {manifest.TrainingSeconds} s trained");
         await Assert.ThrowsAsync<InvalidOperationException>(() => task.TrainAsync(Architecture.Parse("1 1 1 1"), context, default));
 
         var scored = await task.EvaluateTrainedAsync(architecture, context, default);

@@ -1,3 +1,4 @@
+using SemiNas.Optim;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -12,6 +13,9 @@ namespace SemiNas.ImageClassification.Data;
 /// </summary>
 internal sealed class Augmentation : IDisposable
 {
+    // Kept alive for libtorch's whole call (see KeptScalars): the prefetch threads augment every training batch.
+    private static readonly Scalar Zero = KeptScalars.Of(0), One = KeptScalars.Of(1);
+
     private readonly Tensor _mean;
     private readonly Tensor _std;
     private readonly int _resolution;
@@ -103,16 +107,16 @@ internal sealed class Augmentation : IDisposable
         float[] Factors(double amount) => [.. Enumerable.Range(0, n).Select(_ => (float)(1 + amount * (2 * random.NextDouble() - 1)))];
         Tensor PerImage(float[] values) => tensor(values, [n, 1, 1, 1]).to(x.device);
         if (_jitter.Brightness > 0)
-            x = x.mul(PerImage(Factors(_jitter.Brightness))).clamp_(0, 1);
+            x = x.mul(PerImage(Factors(_jitter.Brightness))).clamp_(Zero, One);
         if (_jitter.Contrast > 0)
         {
             var mean = Grey(x).mean([1, 2, 3], keepdim: true);
-            x = x.sub(mean).mul_(PerImage(Factors(_jitter.Contrast))).add_(mean).clamp_(0, 1);
+            x = x.sub(mean).mul_(PerImage(Factors(_jitter.Contrast))).add_(mean).clamp_(Zero, One);
         }
         if (_channels == 3 && _jitter.Saturation > 0)
         {
             var grey = Grey(x);
-            x = x.sub(grey).mul_(PerImage(Factors(_jitter.Saturation))).add_(grey).clamp_(0, 1);
+            x = x.sub(grey).mul_(PerImage(Factors(_jitter.Saturation))).add_(grey).clamp_(Zero, One);
         }
         if (_channels == 3 && _jitter.Hue > 0)
         {
@@ -131,14 +135,14 @@ internal sealed class Augmentation : IDisposable
                 rotations[i * 9 + 8] = cos;
             }
             var matrices = toRgb.matmul(tensor(rotations, [n, 3, 3])).matmul(toYiq).to(x.device);
-            x = einsum("nij,njhw->nihw", matrices, x).clamp_(0, 1);
+            x = einsum("nij,njhw->nihw", matrices, x).clamp_(Zero, One);
         }
         return x;
     }
 
     private Tensor Grey(Tensor x) => _channels == 1
         ? x
-        : x.narrow(1, 0, 1).mul(0.299).add_(x.narrow(1, 1, 1).mul(0.587)).add_(x.narrow(1, 2, 1).mul(0.114));
+        : x.narrow(1, 0, 1).mul(KeptScalars.Of(0.299)).add_(x.narrow(1, 1, 1).mul(KeptScalars.Of(0.587))).add_(x.narrow(1, 2, 1).mul(KeptScalars.Of(0.114)));
 
     private Tensor Normalise(Tensor x) => x.sub(_mean).div_(_std);
 

@@ -1,3 +1,4 @@
+using SemiNas.Optim;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -62,19 +63,21 @@ public sealed class MelSpectrogram : IDisposable
     public Tensor ScaleLogMel(Tensor mel)
     {
         using var scope = NewDisposeScope();
-        var db = 20 * log10(clamp_min(mel, 1e-5));
-        var normalized = clamp((db - Settings.MinLevelDb) / -Settings.MinLevelDb, 0, 1);
-        return (normalized * 8 - 4).MoveToOuterDisposeScope();
+        // KeptScalars: every utterance passes here and TorchSharp may free a temporary Scalar during the call.
+        var db = KeptScalars.Of(20) * log10(clamp_min(mel, KeptScalars.Of(1e-5)));
+        var normalized = clamp((db - KeptScalars.Of(Settings.MinLevelDb)) / KeptScalars.Of(-Settings.MinLevelDb),
+            KeptScalars.Of(0), KeptScalars.Of(1));
+        return (normalized * KeptScalars.Of(8) - KeptScalars.Of(4)).MoveToOuterDisposeScope();
     }
 
     /// <summary>The scaled log-mel [frames, mels] → linear STFT magnitude [nFft/2+1, frames] (pseudo-inverse, ≥ 1e-10).</summary>
     public Tensor LinearMagnitude(Tensor logMel)
     {
         using var scope = NewDisposeScope();
-        var normalized = (logMel.to(_device).transpose(-1, -2) + 4) / 8;
-        var db = normalized * -Settings.MinLevelDb + Settings.MinLevelDb;
-        var mel = pow(10.0, db * 0.05);
-        return clamp_min(matmul(_inverse, mel), 1e-10).MoveToOuterDisposeScope();
+        var normalized = (logMel.to(_device).transpose(-1, -2) + KeptScalars.Of(4)) / KeptScalars.Of(8);
+        var db = normalized * KeptScalars.Of(-Settings.MinLevelDb) + KeptScalars.Of(Settings.MinLevelDb);
+        var mel = pow(10.0, db * KeptScalars.Of(0.05));
+        return clamp_min(matmul(_inverse, mel), KeptScalars.Of(1e-10)).MoveToOuterDisposeScope();
     }
 
     /// <summary>

@@ -26,6 +26,9 @@ public sealed record TtsModelManifest
 
     /// <summary>That validation loss (mel MSE + stop BCE, teacher-forced), or null before the first checkpoint.</summary>
     public double? BestValidLoss { get; init; }
+
+    /// <summary>Wall seconds spent training up to the latest checkpoint, summed over every run that resumed it.</summary>
+    public double TrainingSeconds { get; init; }
 }
 
 /// <summary>

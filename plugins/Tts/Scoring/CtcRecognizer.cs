@@ -463,16 +463,18 @@ public sealed class CtcRecognizer : IDisposable
         var (b, t, m) = (mel.shape[0], mel.shape[1], mel.shape[2]);
         var bins = arange(m).view(1, 1, m);
         var frames = arange(t).view(1, t, 1);
-        var bandWidth = (rand(b, generator: generator) * 11).floor().view(b, 1, 1);
-        var bandStart = (rand(b, generator: generator) * (m - 10)).floor().view(b, 1, 1);
+        // Scalars held for libtorch's whole call (see KeptScalars): this runs on every training batch.
+        using var spanStarts = Math.Max(1, t - 12).ToScalar();
+        var bandWidth = (rand(b, generator: generator) * KeptScalars.Of(11)).floor().view(b, 1, 1);
+        var bandStart = (rand(b, generator: generator) * KeptScalars.Of(m - 10)).floor().view(b, 1, 1);
         var masked = bins.ge(bandStart).logical_and(bins.lt(bandStart + bandWidth));
         for (var k = 0; k < 2; k++)
         {
-            var spanWidth = (rand(b, generator: generator) * 13).floor().view(b, 1, 1);
-            var spanStart = (rand(b, generator: generator) * Math.Max(1, t - 12)).floor().view(b, 1, 1);
+            var spanWidth = (rand(b, generator: generator) * KeptScalars.Of(13)).floor().view(b, 1, 1);
+            var spanStart = (rand(b, generator: generator) * spanStarts).floor().view(b, 1, 1);
             masked = masked.logical_or(frames.ge(spanStart).logical_and(frames.lt(spanStart + spanWidth)));
         }
-        return mel.masked_fill(masked, Silence);
+        return mel.masked_fill(masked, KeptScalars.Of(Silence));
     }
 
     public void Dispose() => _network.Dispose();
