@@ -142,7 +142,9 @@ internal sealed class Augmentation : IDisposable
 
     private Tensor Grey(Tensor x) => _channels == 1
         ? x
-        : x.narrow(1, 0, 1).mul(KeptScalars.Of(0.299)).add_(x.narrow(1, 1, 1).mul(KeptScalars.Of(0.587))).add_(x.narrow(1, 2, 1).mul(KeptScalars.Of(0.114)));
+        : x.narrow(1, 0, 1).mul(KeptScalars.Of(0.299))
+            .add_(x.narrow(1, 1, 1).mul(KeptScalars.Of(0.587)))
+            .add_(x.narrow(1, 2, 1).mul(KeptScalars.Of(0.114)));
 
     private Tensor Normalise(Tensor x) => x.sub(_mean).div_(_std);
 
