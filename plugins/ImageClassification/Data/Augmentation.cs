@@ -13,9 +13,6 @@ namespace SemiNas.ImageClassification.Data;
 /// </summary>
 internal sealed class Augmentation : IDisposable
 {
-    // Kept alive for libtorch's whole call (see KeptScalars): the prefetch threads augment every training batch.
-    private static readonly Scalar Zero = KeptScalars.Of(0), One = KeptScalars.Of(1);
-
     private readonly Tensor _mean;
     private readonly Tensor _std;
     private readonly int _resolution;
@@ -102,21 +99,22 @@ internal sealed class Augmentation : IDisposable
     /// </summary>
     private Tensor Jitter(Tensor x, Random random)
     {
+        // Scalars from KeptScalars, alive for libtorch's whole call: the prefetch threads augment every batch.
         if (!_jitter.Any) return x;
         var n = (int)x.shape[0];
         float[] Factors(double amount) => [.. Enumerable.Range(0, n).Select(_ => (float)(1 + amount * (2 * random.NextDouble() - 1)))];
         Tensor PerImage(float[] values) => tensor(values, [n, 1, 1, 1]).to(x.device);
         if (_jitter.Brightness > 0)
-            x = x.mul(PerImage(Factors(_jitter.Brightness))).clamp_(Zero, One);
+            x = x.mul(PerImage(Factors(_jitter.Brightness))).clamp_(KeptScalars.Of(0), KeptScalars.Of(1));
         if (_jitter.Contrast > 0)
         {
             var mean = Grey(x).mean([1, 2, 3], keepdim: true);
-            x = x.sub(mean).mul_(PerImage(Factors(_jitter.Contrast))).add_(mean).clamp_(Zero, One);
+            x = x.sub(mean).mul_(PerImage(Factors(_jitter.Contrast))).add_(mean).clamp_(KeptScalars.Of(0), KeptScalars.Of(1));
         }
         if (_channels == 3 && _jitter.Saturation > 0)
         {
             var grey = Grey(x);
-            x = x.sub(grey).mul_(PerImage(Factors(_jitter.Saturation))).add_(grey).clamp_(Zero, One);
+            x = x.sub(grey).mul_(PerImage(Factors(_jitter.Saturation))).add_(grey).clamp_(KeptScalars.Of(0), KeptScalars.Of(1));
         }
         if (_channels == 3 && _jitter.Hue > 0)
         {
@@ -135,7 +133,7 @@ internal sealed class Augmentation : IDisposable
                 rotations[i * 9 + 8] = cos;
             }
             var matrices = toRgb.matmul(tensor(rotations, [n, 3, 3])).matmul(toYiq).to(x.device);
-            x = einsum("nij,njhw->nihw", matrices, x).clamp_(Zero, One);
+            x = einsum("nij,njhw->nihw", matrices, x).clamp_(KeptScalars.Of(0), KeptScalars.Of(1));
         }
         return x;
     }
