@@ -239,8 +239,13 @@ public sealed class TtsTask : ISearchTask, ITrainableTask, IStartupCheck
     }
 
     /// <summary>Trains for <paramref name="steps"/> steps, one architecture of the pool per step (uniformly drawn).</summary>
+    /// <summary>
+    /// Trains <paramref name="steps"/> steps on batches and pool members drawn from <paramref name="random"/>. The
+    /// first <paramref name="skip"/> draws are made and not trained on, so that a training resumed at step
+    /// <paramref name="skip"/> from a generator of the same seed sees the batches an uninterrupted one would.
+    /// </summary>
     internal static void Train(TtsTrainer trainer, IReadOnlyList<int[]> pool, IReadOnlyList<TtsExample> train, int steps, Random random,
-        IProgress<EvaluationProgress>? progress, CancellationToken cancellationToken, Action<int, StepLoss>? afterStep = null)
+        IProgress<EvaluationProgress>? progress, CancellationToken cancellationToken, Action<int, StepLoss>? afterStep = null, int skip = 0)
     {
         var settings = trainer.Model.Settings;
         var device = DeviceOf(trainer.Model);
@@ -252,6 +257,11 @@ public sealed class TtsTask : ISearchTask, ITrainableTask, IStartupCheck
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var architecture = pool[random.Next(pool.Count)];
+                if (skip > 0)
+                {
+                    skip--;
+                    continue;
+                }
                 using var batch = TtsData.Collate(examples, settings.MelBins, settings.ReductionFactor, device);
                 last = trainer.Step(architecture, batch);
                 if (!double.IsFinite(last.Total)) throw new InvalidOperationException($"the training loss became {last.Total} at step {trainer.StepsDone}.");
@@ -289,6 +299,7 @@ public sealed class TtsTask : ISearchTask, ITrainableTask, IStartupCheck
         {
             (model, var manifest) = TtsModelFile.Load(output, device, latest: true);
             (bestLoss, bestStep, secondsBefore) = (manifest.BestValidLoss, manifest.BestStep, manifest.TrainingSeconds);
+            if (manifest.DropoutSeed is { } dropoutSeed) manual_seed(dropoutSeed);
             if (!manifest.Architecture.SequenceEqual(architecture))
                 throw new InvalidOperationException($"{output} holds a model of architecture {string.Join(' ', manifest.Architecture)}, not {string.Join(' ', architecture)}: use another --output.");
             startStep = manifest.StepsDone;
@@ -317,15 +328,21 @@ public sealed class TtsTask : ISearchTask, ITrainableTask, IStartupCheck
                     (bestLoss, bestStep) = (loss, step);
                     TtsModelFile.SaveBest(output, model);
                 }
-                TtsModelFile.Save(output, Manifest(architecture, model.Settings, step, final.Steps, data) with { BestStep = bestStep, BestValidLoss = bestLoss, TrainingSeconds = TrainingSeconds() },
-                    model, trainer);
+                // The generator is re-seeded at each checkpoint from its own stream, and the seed kept, so that a run
+                // resumed here draws the dropout masks that an uninterrupted one does.
+                using var draw = randint(0, int.MaxValue, [1], dtype: ScalarType.Int64);
+                var dropoutSeed = draw.item<long>();
+                manual_seed(dropoutSeed);
+                TtsModelFile.Save(output, Manifest(architecture, model.Settings, step, final.Steps, data) with
+                {
+                    BestStep = bestStep, BestValidLoss = bestLoss, TrainingSeconds = TrainingSeconds(), DropoutSeed = dropoutSeed,
+                }, model, trainer);
             }
             var remaining = final.Steps - startStep;
             if (remaining > 0)
             {
-                // A resumed run continues with a fresh data order drawn from the seed and the step it resumes at.
-                Train(trainer, [architecture], data.Train, remaining, new Random(HashCode.Combine(context.Seed, startStep)), context.Progress, cancellationToken,
-                    (step, _) => { if (step % final.CheckpointEvery == 0) Checkpoint(step); });
+                Train(trainer, [architecture], data.Train, remaining, new Random(context.Seed), context.Progress, cancellationToken,
+                    (step, _) => { if (step % final.CheckpointEvery == 0) Checkpoint(step); }, skip: startStep);
                 if (trainer.StepsDone % final.CheckpointEvery != 0) Checkpoint(trainer.StepsDone);
             }
             context.Logger.LogInformation("The best validation loss, {Loss}, was at step {Step}; {Folder} keeps those weights.", bestLoss, bestStep, output);

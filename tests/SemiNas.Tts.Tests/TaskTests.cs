@@ -1,12 +1,13 @@
 using SemiNas.Contracts;
 using SemiNas.Tts.Model;
+using TorchSharp;
 
 namespace SemiNas.Tts.Tests;
 
 [Collection(FliteCorpusCollection.Name)]
 public class TaskTests(FliteCorpusFixture fixture)
 {
-    private TtsTask CreateTask(TempFolder folder, CandidateEvaluation evaluation, int steps = 30, int warmup = 0)
+    private TtsTask CreateTask(TempFolder folder, CandidateEvaluation evaluation, int steps = 30, int warmup = 0, int checkpointEvery = 500)
     {
         File.WriteAllLines(folder.Combine("hard.txt"), ["The the the cat sat on on the mat.", "Add 17 and 29."]);
         var options = new TtsOptions
@@ -22,7 +23,10 @@ public class TaskTests(FliteCorpusFixture fixture)
             SupernetStepsPerCandidate = steps,
             SupernetWarmupSteps = warmup,
             Search = new TtsModelOptions { Hidden = 16, ReductionFactor = 4, Steps = steps, WarmupSteps = 10, LearningRate = 1, MaxFramesPerBatch = 1200 },
-            Final = new TtsModelOptions { Hidden = 16, ReductionFactor = 4, Steps = steps, WarmupSteps = 10, LearningRate = 1, MaxFramesPerBatch = 1200 },
+            Final = new TtsModelOptions
+            {
+                Hidden = 16, ReductionFactor = 4, Steps = steps, WarmupSteps = 10, LearningRate = 1, MaxFramesPerBatch = 1200, CheckpointEvery = checkpointEvery,
+            },
             GriffinLimIterations = 8,
         };
         return (TtsTask)new TtsPlugin().CreateTask(options, new TaskCreationContext { ConfigDirectory = folder.Path, Seed = 1 });
@@ -136,5 +140,37 @@ public class TaskTests(FliteCorpusFixture fixture)
         Assert.True(scored["mcd_db"] > scored["ground_truth_mcd_db"] + 1, $"model MCD {scored["mcd_db"]} dB, ground truth {scored["ground_truth_mcd_db"]} dB");
         Assert.Equal(2, Directory.GetFiles(Path.Combine(context.OutputDirectory, "evaluation", "test"), "*.wav").Length);
         Assert.Equal(2, Directory.GetFiles(Path.Combine(context.OutputDirectory, "evaluation", "hard"), "*.wav").Length);
+    }
+
+    [Fact]
+    public async Task A_final_training_stopped_at_a_checkpoint_resumes_to_the_weights_of_an_uninterrupted_one()
+    {
+        using var folder = new TempFolder();
+        var architecture = Architecture.Parse("9 5 9 11");
+        TrainingContext Context(string name) => new() { Device = "cpu", Seed = 1, OutputDirectory = folder.Combine(name) };
+        async Task Train(string name, int steps)
+        {
+            using var task = CreateTask(folder, CandidateEvaluation.Standalone, steps, checkpointEvery: 10);
+            await task.TrainAsync(architecture, Context(name), default);
+        }
+
+        await Train("whole", 30);
+        await Train("resumed", 10);
+        await Train("once-stopped", 10);
+        await Train("resumed", 30);
+
+        // The weights match only if the resumed run draws the batches and the dropout masks that the uninterrupted one
+        // drew from step 10 on.
+        using var whole = TtsModelFile.Load(folder.Combine("whole"), torch.CPU, latest: true).Model;
+        using var resumed = TtsModelFile.Load(folder.Combine("resumed"), torch.CPU, latest: true).Model;
+        using var stopped = TtsModelFile.Load(folder.Combine("once-stopped"), torch.CPU, latest: true).Model;
+        Assert.True(MaxDifference(whole, stopped) > 1e-3, "ten more steps changed nothing, so the comparison below shows nothing");
+        Assert.True(MaxDifference(whole, resumed) < 1e-6, $"the resumed weights differ from the uninterrupted ones by up to {MaxDifference(whole, resumed)}");
+    }
+
+    private static double MaxDifference(TransformerTts a, TransformerTts b)
+    {
+        using var scope = torch.NewDisposeScope();
+        return a.parameters().Zip(b.parameters(), (x, y) => (x - y).abs().max().item<float>()).Max();
     }
 }

@@ -29,6 +29,9 @@ public sealed record TtsModelManifest
 
     /// <summary>Wall seconds spent training up to the latest checkpoint, summed over every run that resumed it.</summary>
     public double TrainingSeconds { get; init; }
+
+    /// <summary>The seed of the dropout generator from the latest checkpoint on, where a resumed training re-seeds it (null: written before it was kept).</summary>
+    public long? DropoutSeed { get; init; }
 }
 
 /// <summary>
