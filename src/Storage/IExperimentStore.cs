@@ -133,6 +133,20 @@ public static class ExperimentStores
     public static string Display(string location) =>
         PostgresLocation.Matches(location) ? PostgresLocation.Parse(location).Display : location;
 
+    /// <summary>
+    /// How to pass the location to a child process: its command line is readable by every user of the machine
+    /// (<c>ps</c>), its environment only by its owner, so a PostgreSQL URL goes without its password and the password
+    /// goes in the child's <c>PGPASSWORD</c>, where the URL without one looks it up.
+    /// </summary>
+    public static (string Location, IReadOnlyDictionary<string, string> Environment) ForChildProcess(string location)
+    {
+        if (!PostgresLocation.Matches(location)) return (location, new Dictionary<string, string>());
+        var parsed = PostgresLocation.Parse(location);
+        return (parsed.Display, parsed.Connection.Password is { } password
+            ? new Dictionary<string, string> { ["PGPASSWORD"] = password }
+            : new Dictionary<string, string>());
+    }
+
     /// <summary>Whether the location names a database server (<c>postgresql://</c>) rather than a file.</summary>
     public static bool IsDatabaseUrl(string location) => PostgresLocation.Matches(location);
 

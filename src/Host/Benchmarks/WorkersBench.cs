@@ -43,10 +43,11 @@ public static class WorkersBench
             {
                 // The workers first, each ready (its banner printed) before anything is proposed, so that the clock
                 // measures the search and not how long N processes take to start on this machine.
+                var (childLocation, environment) = ExperimentStores.ForChildProcess(location);
                 var started = Stopwatch.StartNew();
-                for (var w = 0; w < workers; w++) processes.Add(Child.Start(folder.FullName, "worker", location, "--experiment", name));
+                for (var w = 0; w < workers; w++) processes.Add(Child.Start(folder.FullName, environment, "worker", childLocation, "--experiment", name));
                 foreach (var worker in processes) await worker.Ready.WaitAsync(Limit, cancellationToken);
-                processes.Add(Child.Start(folder.FullName, "search", configPath, "--storage", location, "--workers", "0"));
+                processes.Add(Child.Start(folder.FullName, environment, "search", configPath, "--storage", childLocation, "--workers", "0"));
                 foreach (var process in processes) await process.ExitAsync(Limit, cancellationToken);
                 started.Stop();
 
@@ -117,13 +118,14 @@ public static class WorkersBench
         /// <summary>Done once a worker has printed its banner, after which it claims whatever waits.</summary>
         public Task Ready => _ready.Task;
 
-        public static Child Start(string directory, params string[] args)
+        public static Child Start(string directory, IReadOnlyDictionary<string, string> environment, params string[] args)
         {
             var host = LocalWorkerProcesses.HostCommand();
             var start = new ProcessStartInfo(host[0])
             {
                 UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = directory,
             };
+            foreach (var (name, value) in environment) start.Environment[name] = value;
             foreach (var arg in host.Skip(1).Concat(args)) start.ArgumentList.Add(arg);
             var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start seminas {args[0]}");
             var child = new Child(process, $"seminas {args[0]} (pid {process.Id})");

@@ -21,6 +21,7 @@ public sealed class LocalWorkerProcesses : IWorkerProcesses, IDisposable
 
     private readonly IExperimentStore _store;
     private readonly string _storeLocation;
+    private readonly IReadOnlyDictionary<string, string> _storeEnvironment;
     private readonly IReadOnlyList<string> _devices;
     private readonly IReadOnlyList<string> _extraArguments;
     private readonly int _maxAttempts;
@@ -40,7 +41,7 @@ public sealed class LocalWorkerProcesses : IWorkerProcesses, IDisposable
         if (count < 1) throw new ArgumentOutOfRangeException(nameof(count), count, "at least one worker");
         if (devices.Count == 0) throw new ArgumentException("at least one device", nameof(devices));
         _store = store;
-        _storeLocation = storeLocation;
+        (_storeLocation, _storeEnvironment) = ExperimentStores.ForChildProcess(storeLocation);
         _devices = devices;
         _extraArguments = extraArguments;
         _maxAttempts = maxAttempts;
@@ -151,6 +152,7 @@ public sealed class LocalWorkerProcesses : IWorkerProcesses, IDisposable
             UseShellExecute = false,
             WorkingDirectory = Directory.GetCurrentDirectory(),
         };
+        foreach (var (name, value) in _storeEnvironment) start.Environment[name] = value;
         foreach (var argument in (string[])["-c", "log=\"$1\"; shift; exec \"$@\" >>\"$log\" 2>&1 </dev/null", "sh", log]) start.ArgumentList.Add(argument);
         foreach (var argument in HostCommand()) start.ArgumentList.Add(argument);
         foreach (var argument in (string[])["worker", _storeLocation, "--experiment", _experimentName, "--slots", "1",

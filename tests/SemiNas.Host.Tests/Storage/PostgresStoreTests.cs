@@ -277,6 +277,48 @@ public sealed class PostgresStoreTests(PostgresServer server)
         Assert.Equal(2, store.ListExperiments().Count);
     }
 
+    [Fact]
+    public async Task The_worker_processes_of_a_search_get_its_password_in_their_environment_and_not_on_their_command_line()
+    {
+        using var folder = new TempFolder();
+        var database = server.CreateDatabase();
+        // The password is in the file, as a user who has no pgpass file writes it; ps shows every user command lines.
+        folder.Write("c.yaml", Configs.NasBench201(name: "hidden", budget: 8, simulatedSeconds: 0.3, workers: 2,
+            extra: $"  isolation: process\nstorage:\n  url: {server.Url(database)}"));
+
+        var search = SeminasProcess.RunAsync(folder.Path, "search", "c.yaml");
+        var commandLines = new HashSet<string>();
+        while (!search.IsCompleted)
+        {
+            commandLines.UnionWith(CommandLinesNaming(database).Where(line => line.Contains(" worker ", StringComparison.Ordinal)));
+            await Task.Delay(20);
+        }
+        var (code, output, error) = await search;
+
+        Assert.True(code == 0, error);
+        Assert.Contains($"Finished: 8 complete, 0 failed, stored in {server.Url(database, withPassword: false)}.", output);
+        Assert.NotEmpty(commandLines);
+        Assert.All(commandLines, line => Assert.DoesNotContain(PostgresServer.Password, line));
+        Assert.DoesNotContain(PostgresServer.Password, output + error);
+    }
+
+    private static IEnumerable<string> CommandLinesNaming(string text)
+    {
+        foreach (var process in Directory.EnumerateDirectories("/proc"))
+        {
+            string line;
+            try
+            {
+                line = File.ReadAllText(Path.Combine(process, "cmdline")).Replace('\0', ' ');
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                continue; // ended meanwhile
+            }
+            if (line.Contains(text, StringComparison.Ordinal)) yield return line;
+        }
+    }
+
     /// <summary>Runs seminas with the password in PGPASSWORD only, as a user keeps it out of the command line.</summary>
     private static async Task<(int, string, string)> Seminas(TempFolder folder, params string[] args)
     {
