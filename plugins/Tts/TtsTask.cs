@@ -238,11 +238,11 @@ public sealed class TtsTask : ISearchTask, ITrainableTask, IStartupCheck
         return (loss / valid.Count, mel / valid.Count);
     }
 
-    /// <summary>Trains for <paramref name="steps"/> steps, one architecture of the pool per step (uniformly drawn).</summary>
     /// <summary>
-    /// Trains <paramref name="steps"/> steps on batches and pool members drawn from <paramref name="random"/>. The
-    /// first <paramref name="skip"/> draws are made and not trained on, so that a training resumed at step
-    /// <paramref name="skip"/> from a generator of the same seed sees the batches an uninterrupted one would.
+    /// Trains <paramref name="steps"/> steps, one architecture of the pool per step, batches and architectures drawn
+    /// uniformly from <paramref name="random"/>. The first <paramref name="skip"/> draws are made and not trained on, so
+    /// that a training resumed at step <paramref name="skip"/> from a generator of the same seed sees the batches an
+    /// uninterrupted one would.
     /// </summary>
     internal static void Train(TtsTrainer trainer, IReadOnlyList<int[]> pool, IReadOnlyList<TtsExample> train, int steps, Random random,
         IProgress<EvaluationProgress>? progress, CancellationToken cancellationToken, Action<int, StepLoss>? afterStep = null, int skip = 0)
