@@ -160,12 +160,13 @@ public class TaskTests(FliteCorpusFixture fixture)
         await Train("resumed", 30);
 
         // The weights match only if the resumed run draws the batches and the dropout masks that the uninterrupted one
-        // drew from step 10 on.
+        // drew from step 10 on (they came out identical here; the margin allows for kernels whose rounding may depend on
+        // memory alignment, far below the 0.7 a fresh data order made).
         using var whole = TtsModelFile.Load(folder.Combine("whole"), torch.CPU, latest: true).Model;
         using var resumed = TtsModelFile.Load(folder.Combine("resumed"), torch.CPU, latest: true).Model;
         using var stopped = TtsModelFile.Load(folder.Combine("once-stopped"), torch.CPU, latest: true).Model;
         Assert.True(MaxDifference(whole, stopped) > 1e-3, "ten more steps changed nothing, so the comparison below shows nothing");
-        Assert.True(MaxDifference(whole, resumed) < 1e-6, $"the resumed weights differ from the uninterrupted ones by up to {MaxDifference(whole, resumed)}");
+        Assert.True(MaxDifference(whole, resumed) < 1e-4, $"the resumed weights differ from the uninterrupted ones by up to {MaxDifference(whole, resumed)}");
     }
 
     private static double MaxDifference(TransformerTts a, TransformerTts b)
