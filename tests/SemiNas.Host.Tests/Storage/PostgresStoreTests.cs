@@ -282,7 +282,7 @@ public sealed class PostgresStoreTests(PostgresServer server)
     {
         using var folder = new TempFolder();
         var database = server.CreateDatabase();
-        // The password is in the file, as a user who has no pgpass file writes it; ps shows every user command lines.
+        // The password is in the file, as a user without a pgpass file writes it; ps shows command lines to every user.
         folder.Write("c.yaml", Configs.NasBench201(name: "hidden", budget: 8, simulatedSeconds: 0.3, workers: 2,
             extra: $"  isolation: process\nstorage:\n  url: {server.Url(database)}"));
 
